@@ -1,0 +1,14 @@
+//! The YAML layer: a tree of nodes that remember where in the file they were written.
+//!
+//! Drakefile diagnostics must name a line and a column, and real Drakefiles are assembled from
+//! anchors, aliases and `<<` merge keys. Typed deserializers either drop positions when they merge
+//! or stop at the first problem, so this layer builds its own located tree from the parser's
+//! events and resolves aliases and merge keys itself; validation then walks the tree and reports
+//! every problem at once.
+
+mod loader;
+mod node;
+mod scalar;
+
+pub use loader::{SyntaxError, load};
+pub use node::{Entry, Item, Node, Span, Value};

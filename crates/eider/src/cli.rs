@@ -1,0 +1,164 @@
+//! The command line: every flag, its `EIDER_*` environment variable and its help text.
+
+use camino::Utf8PathBuf;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Long version text: the supported DrakeSpec versions are part of what a version means here.
+fn long_version() -> &'static str {
+    use std::sync::OnceLock;
+    static TEXT: OnceLock<String> = OnceLock::new();
+    TEXT.get_or_init(|| {
+        let versions: Vec<String> = drakefile::SpecVersion::ALL
+            .into_iter()
+            .map(|version| {
+                if version.is_seed() {
+                    format!("{version} (seed draft)")
+                } else {
+                    version.to_string()
+                }
+            })
+            .collect();
+        format!(
+            "{}\nDrakeSpec versions: {}",
+            env!("CARGO_PKG_VERSION"),
+            versions.join(", ")
+        )
+    })
+}
+
+/// Runs DrakeSpec jobs and pipelines, identically on a laptop and in CI.
+#[derive(Debug, Parser)]
+#[command(name = "eider", version, long_version = long_version())]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOptions,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Args)]
+pub struct GlobalOptions {
+    /// The Drakefile [default: Drakefile.yaml in the current directory or the nearest parent]
+    #[arg(
+        short = 'f',
+        long = "file",
+        global = true,
+        env = "EIDER_FILE",
+        value_name = "PATH"
+    )]
+    pub file: Option<Utf8PathBuf>,
+
+    /// When to color output (NO_COLOR is honored by `auto`)
+    #[arg(long, global = true, env = "EIDER_COLOR", value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// When to use color.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the Drakefile against its DrakeSpec version and report every problem
+    Validate(ValidateOptions),
+    /// List the Drakefile's jobs (or pipelines), sorted by name
+    #[command(visible_alias = "ls")]
+    List(ListOptions),
+    /// Write a commented starter Drakefile (latest DrakeSpec version)
+    Init(InitOptions),
+    /// Print the JSON Schema of a Drakefile, for editors
+    Schema(SchemaOptions),
+}
+
+/// `eider validate`.
+#[derive(Debug, Args)]
+pub struct ValidateOptions {
+    /// Print the result and every diagnostic as JSON on stdout
+    #[arg(long, env = "EIDER_JSON")]
+    pub json: bool,
+}
+
+/// `eider list`.
+#[derive(Debug, Args)]
+pub struct ListOptions {
+    /// List pipelines instead of jobs
+    #[arg(
+        short = 'p',
+        long = "pipelines",
+        visible_alias = "pipeline",
+        env = "EIDER_PIPELINES"
+    )]
+    pub pipelines: bool,
+
+    /// Print the whole normalized model as JSON
+    #[arg(long, env = "EIDER_JSON")]
+    pub json: bool,
+}
+
+/// `eider init`.
+#[derive(Debug, Args)]
+pub struct InitOptions {
+    /// Replace an existing Drakefile
+    #[arg(long, env = "EIDER_FORCE")]
+    pub force: bool,
+}
+
+/// `eider schema`.
+#[derive(Debug, Args)]
+pub struct SchemaOptions {
+    /// The DrakeSpec version [default: the latest]
+    #[arg(long = "version", visible_alias = "spec-version", env = "EIDER_SPEC_VERSION", value_parser = parse_spec_version, value_name = "VERSION")]
+    pub spec_version: Option<drakefile::SpecVersion>,
+}
+
+fn parse_spec_version(text: &str) -> Result<drakefile::SpecVersion, String> {
+    drakefile::SpecVersion::from_written(text).ok_or_else(|| {
+        let supported: Vec<&str> = drakefile::SpecVersion::ALL
+            .into_iter()
+            .map(drakefile::SpecVersion::as_str)
+            .collect();
+        format!("supported versions: {}", supported.join(", "))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_flag_has_an_environment_variable() {
+        fn check(command: &clap::Command) {
+            for argument in command.get_arguments() {
+                let builtin = matches!(argument.get_id().as_str(), "help" | "version");
+                if !argument.is_positional() && !builtin {
+                    assert!(
+                        argument.get_env().is_some(),
+                        "--{} of `{}` has no EIDER_* variable",
+                        argument.get_id(),
+                        command.get_name()
+                    );
+                }
+            }
+            for subcommand in command.get_subcommands() {
+                check(subcommand);
+            }
+        }
+        check(&Cli::command());
+    }
+}

@@ -1,0 +1,96 @@
+//! Failures of a command, rendered once at the edge as `error:` + `Caused by:` + `hint:`.
+
+use drakefile::{LoadError, Report};
+
+use crate::exit_code;
+
+/// Why a command did not succeed.
+#[derive(Debug)]
+pub enum Failure {
+    /// The Drakefile is invalid: its diagnostics.
+    Invalid(Report),
+    /// Already reported in full (e.g. as JSON on stdout); only the exit code remains.
+    Reported {
+        /// The exit code.
+        exit_code: u8,
+    },
+    /// Anything else.
+    Message {
+        /// What went wrong.
+        message: String,
+        /// The chain of causes, outermost first.
+        causes: Vec<String>,
+        /// What to do about it.
+        hint: Option<String>,
+        /// The exit code.
+        exit_code: u8,
+    },
+}
+
+impl Failure {
+    /// A failure caused by bad input (exit code 2).
+    pub fn input(message: impl Into<String>) -> Self {
+        Self::Message {
+            message: message.into(),
+            causes: Vec::new(),
+            hint: None,
+            exit_code: exit_code::INVALID_INPUT,
+        }
+    }
+
+    /// Adds a cause.
+    #[must_use]
+    pub fn with_cause(mut self, cause: impl Into<String>) -> Self {
+        if let Self::Message { causes, .. } = &mut self {
+            causes.push(cause.into());
+        }
+        self
+    }
+
+    /// Adds a hint.
+    #[must_use]
+    pub fn with_hint(mut self, text: impl Into<String>) -> Self {
+        if let Self::Message { hint, .. } = &mut self {
+            *hint = Some(text.into());
+        }
+        self
+    }
+
+    /// The process exit code for this failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Invalid(_) => exit_code::INVALID_INPUT,
+            Self::Message { exit_code, .. } | Self::Reported { exit_code } => *exit_code,
+        }
+    }
+}
+
+impl From<LoadError> for Failure {
+    fn from(error: LoadError) -> Self {
+        match error {
+            LoadError::Invalid(report) => Self::Invalid(report),
+            LoadError::Read { path, source } => {
+                let hint = (source.kind() == std::io::ErrorKind::NotFound).then(|| {
+                    "check the path, or run `eider init` to write a starter Drakefile".to_owned()
+                });
+                let failure =
+                    Self::input(format!("cannot read {path}")).with_cause(source.to_string());
+                match hint {
+                    Some(hint) => failure.with_hint(hint),
+                    None => failure,
+                }
+            }
+            LoadError::IsDirectory { path } => {
+                Self::input(format!("{path} is a directory, not a Drakefile")).with_hint(format!(
+                    "pass the file: `--file {}`",
+                    path.join(crate::discover::DRAKEFILE_NAME)
+                ))
+            }
+            other @ LoadError::TooLarge { .. } => Self::input(other.to_string())
+                .with_hint("a Drakefile this large is almost certainly not one; check the path"),
+            other @ LoadError::NotText { .. } => {
+                Self::input(other.to_string()).with_hint("a Drakefile is a UTF-8 YAML text file")
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! `eider`: runs DrakeSpec jobs and pipelines and packages jobs. This crate is the command line:
+//! it parses arguments, calls the libraries and renders their results; it holds no logic of its
+//! own beyond that.
+
+mod cli;
+mod commands;
+mod discover;
+mod exit_code;
+mod failure;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::render::Output;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let output = Output::new(cli.global.color);
+    match run(&cli, output) {
+        Ok(()) => ExitCode::from(exit_code::SUCCESS),
+        Err(failure) => {
+            output.failure(&failure);
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}
+
+fn run(cli: &Cli, output: Output) -> Result<(), failure::Failure> {
+    let file = cli.global.file.as_deref();
+    match &cli.command {
+        Command::Validate(options) => {
+            commands::validate::run(options, &discover::locate(file)?, output)
+        }
+        Command::List(options) => commands::list::run(options, &discover::locate(file)?, output),
+        Command::Init(options) => commands::init::run(options, file, output),
+        Command::Schema(options) => commands::schema::run(options),
+    }
+}

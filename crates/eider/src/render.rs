@@ -1,0 +1,132 @@
+//! Rendering for people: diagnostics with the source line and a caret (colored on a terminal,
+//! plain ASCII when piped or with NO_COLOR), and other failures as `error:` / `Caused by:` /
+//! `hint:` lines. Everything here goes to stderr; stdout carries only data.
+
+use std::io::{IsTerminal, Write};
+
+use drakefile::Report;
+use miette::{GraphicalReportHandler, GraphicalTheme};
+use owo_colors::OwoColorize;
+
+use crate::cli::ColorChoice;
+use crate::failure::Failure;
+
+/// Width used when stderr is not a terminal, so that logs and snapshots do not depend on it.
+const PLAIN_WIDTH: usize = 100;
+
+/// How to write to stderr.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    color: bool,
+}
+
+impl Output {
+    /// Decides on color from the flag, `NO_COLOR` and whether stderr is a terminal.
+    pub fn new(choice: ColorChoice) -> Self {
+        let color = match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+                    && std::io::stderr().is_terminal()
+            }
+        };
+        Self { color }
+    }
+
+    /// Writes every diagnostic of a report, then a one-line summary when there are errors.
+    pub fn report(self, report: &Report) {
+        let theme = if self.color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::none()
+        };
+        let width = if self.color {
+            terminal_width()
+        } else {
+            PLAIN_WIDTH
+        };
+        let handler = GraphicalReportHandler::new_themed(theme)
+            .with_width(width)
+            .with_links(false)
+            .with_context_lines(1);
+        let mut text = String::new();
+        for diagnostic in report.renderable() {
+            // Rendering into a String cannot fail; an error here would only lose decoration.
+            let _ = handler.render_report(&mut text, &diagnostic);
+            text.push('\n');
+        }
+        let errors = report.error_count();
+        if errors > 0 {
+            let warnings = report.warning_count();
+            let summary = format!(
+                "{} is invalid: {}{}; nothing was run",
+                report.name(),
+                plural(errors, "error"),
+                if warnings > 0 {
+                    format!(", {}", plural(warnings, "warning"))
+                } else {
+                    String::new()
+                }
+            );
+            text = format!("{text}{}: {summary}\n", self.label("error", true));
+        }
+        write_stderr(&text);
+    }
+
+    /// Writes a failure.
+    pub fn failure(self, failure: &Failure) {
+        match failure {
+            Failure::Invalid(report) => self.report(report),
+            Failure::Reported { .. } => {}
+            Failure::Message {
+                message,
+                causes,
+                hint,
+                ..
+            } => {
+                let mut text = format!("{}: {message}\n", self.label("error", true));
+                for cause in causes {
+                    text = format!("{text}  Caused by: {cause}\n");
+                }
+                if let Some(hint) = hint {
+                    text = format!("{text}{}: {hint}\n", self.label("hint", false));
+                }
+                write_stderr(&text);
+            }
+        }
+    }
+
+    /// Writes a note (progress, confirmations) to stderr.
+    pub fn note(self, message: &str) {
+        write_stderr(&format!("{message}\n"));
+    }
+
+    fn label(self, label: &str, is_error: bool) -> String {
+        match (self.color, is_error) {
+            (false, _) => label.to_owned(),
+            (true, true) => label.red().bold().to_string(),
+            (true, false) => label.cyan().bold().to_string(),
+        }
+    }
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|columns| columns.parse().ok())
+        .unwrap_or(PLAIN_WIDTH)
+}
+
+fn write_stderr(text: &str) {
+    // A closed stderr leaves nowhere to report to; the exit code still tells the story.
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
