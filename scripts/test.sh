@@ -38,17 +38,21 @@ prepare_test_environment() {
     step "test environment: nothing to prepare"
 }
 
+# `--no-fail-fast`: one run reports every failing test, not only the first.
 run_tests() {
     if cargo nextest --version >/dev/null 2>&1; then
         step "unit and integration tests (cargo nextest)"
-        cargo nextest run --workspace --locked
+        cargo nextest run --workspace --locked --no-fail-fast ||
+            fail "unit or integration tests failed (see above)"
     else
         step "unit and integration tests (cargo test; cargo-nextest is not installed)"
-        cargo test --workspace --locked --all-targets
+        cargo test --workspace --locked --all-targets --no-fail-fast ||
+            fail "unit or integration tests failed (see above)"
     fi
     # nextest does not run doctests.
     step "doctests"
-    cargo test --workspace --doc --locked
+    cargo test --workspace --doc --locked --no-fail-fast ||
+        fail "doctests failed (see above)"
 }
 
 main() {

@@ -28,7 +28,12 @@ const SHOWN_DIAGNOSTICS: usize = 10;
 #[command(name = "eider-bench", version)]
 struct Options {
     /// Times each stage this many times and reports the median.
-    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u16).range(1..), env = "EIDER_BENCH_RUNS")]
+    #[arg(
+        long,
+        default_value_t = 15,
+        value_parser = clap::value_parser!(u16).range(1..),
+        env = "EIDER_BENCH_RUNS"
+    )]
     runs: u16,
 
     /// Measures only this style (repeat for both, the default).

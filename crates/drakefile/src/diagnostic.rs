@@ -193,6 +193,8 @@ pub struct Report {
     name: String,
     text: Arc<str>,
     diagnostics: Vec<Diagnostic>,
+    /// Byte offsets of line starts, built on first use so positions cost a binary search.
+    line_starts: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl Report {
@@ -203,6 +205,7 @@ impl Report {
             name: name.into(),
             text,
             diagnostics,
+            line_starts: std::sync::OnceLock::new(),
         }
     }
 
@@ -240,7 +243,20 @@ impl Report {
     /// The 1-based line and column (in characters) of a byte offset.
     #[must_use]
     pub fn position(&self, offset: u32) -> (usize, usize) {
-        line_column(&self.text, offset as usize)
+        let line_starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(index, _)| index + 1))
+                .collect()
+        });
+        let offset = (offset as usize).min(self.text.len());
+        let line = line_starts.partition_point(|start| *start <= offset);
+        let line_start = line_starts[line - 1];
+        let column = self
+            .text
+            .get(line_start..offset)
+            .map_or(0, |prefix| prefix.chars().count())
+            + 1;
+        (line, column)
     }
 
     /// Each diagnostic with its source, ready for `miette` to render.
@@ -298,18 +314,6 @@ pub struct DiagnosticRecord<'a> {
     pub help: Option<&'a str>,
 }
 
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.bytes().filter(|byte| *byte == b'\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |index| index + 1);
-    let column = before
-        .get(line_start..)
-        .map_or(0, |rest| rest.chars().count())
-        + 1;
-    (line, column)
-}
-
 /// A diagnostic bundled with the text it points into.
 #[derive(Debug)]
 pub struct RenderableDiagnostic {
@@ -338,10 +342,6 @@ fn source_span(span: Span) -> SourceSpan {
 }
 
 impl miette::Diagnostic for RenderableDiagnostic {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(self.diagnostic.code.as_str()))
-    }
-
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.diagnostic.severity {
             Severity::Error => miette::Severity::Error,
@@ -383,10 +383,11 @@ mod tests {
 
     #[test]
     fn positions_are_one_based_and_count_characters() {
-        let text = "a: 1\nbé: x\n";
-        assert_eq!(line_column(text, 0), (1, 1));
-        assert_eq!(line_column(text, 5), (2, 1));
-        assert_eq!(line_column(text, 9), (2, 4));
-        assert_eq!(line_column(text, 999), (3, 1));
+        let report = Report::new("f", Arc::from("a: 1\nbé: x\n"), Vec::new());
+        assert_eq!(report.position(0), (1, 1));
+        assert_eq!(report.position(4), (1, 5));
+        assert_eq!(report.position(5), (2, 1));
+        assert_eq!(report.position(9), (2, 4));
+        assert_eq!(report.position(999), (3, 1));
     }
 }

@@ -17,7 +17,7 @@ pub fn closest<'a>(
             // characters, so short names do not attract unrelated suggestions.
             *distance == 0 || *distance <= (candidate.len().max(written.len()) / 3).max(1)
         })
-        .min_by_key(|(distance, _)| *distance)
+        .min_by_key(|(distance, candidate)| (*distance, *candidate))
         .map(|(_, candidate)| candidate)
 }
 

@@ -11,6 +11,10 @@ use owo_colors::OwoColorize;
 use crate::cli::ColorChoice;
 use crate::failure::Failure;
 
+/// At most this many diagnostics are drawn; a file with thousands of problems is better read
+/// with `--json`, and drawing each costs a scan of the file.
+const MAX_RENDERED: usize = 50;
+
 /// Width used when stderr is not a terminal, so that logs and snapshots do not depend on it.
 const PLAIN_WIDTH: usize = 100;
 
@@ -51,10 +55,15 @@ impl Output {
             .with_links(false)
             .with_context_lines(1);
         let mut text = String::new();
-        for diagnostic in report.renderable() {
+        for diagnostic in report.renderable().take(MAX_RENDERED) {
             // Rendering into a String cannot fail; an error here would only lose decoration.
             let _ = handler.render_report(&mut text, &diagnostic);
             text.push('\n');
+        }
+        let hidden = report.diagnostics().len().saturating_sub(MAX_RENDERED);
+        if hidden > 0 {
+            text =
+                format!("{text}... and {hidden} more (`eider validate --json` lists them all)\n");
         }
         let errors = report.error_count();
         if errors > 0 {

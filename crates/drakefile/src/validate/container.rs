@@ -65,27 +65,7 @@ pub(super) fn validate_container(
             false,
         )
     });
-    let command = fields.get("command").and_then(|field| {
-        let command_path = path.key("command");
-        if version.has_command_string() {
-            command_from_line(validator, &field.value, &command_path)
-        } else {
-            non_empty_list(
-                validator,
-                &field.value,
-                &command_path,
-                "the image's ENTRYPOINT",
-            )
-        }
-    });
-    let args = fields.get("args").and_then(|field| {
-        non_empty_list(
-            validator,
-            &field.value,
-            &path.key("args"),
-            "the image's CMD",
-        )
-    });
+    let (command, args) = read_command(validator, &fields, path);
     let mut flag = |name: &str| {
         fields
             .get(name)
@@ -95,24 +75,8 @@ pub(super) fn validate_container(
     let tty = flag("tty");
     let privileged = flag("privileged");
     let mount_docker_socket = flag("mountDockerSocket");
-    let source_mount_path = fields.get("sourceMountPath").and_then(|field| {
-        absolute_path(
-            validator,
-            &field.value,
-            &path.key("sourceMountPath"),
-            os_family,
-            true,
-        )
-    });
-    let shared_storage_mount_path = fields.get("sharedStorageMountPath").and_then(|field| {
-        absolute_path(
-            validator,
-            &field.value,
-            &path.key("sharedStorageMountPath"),
-            os_family,
-            true,
-        )
-    });
+    let (source_mount_path, shared_storage_mount_path) =
+        read_mounts(validator, &fields, path, os_family);
     let resources = (version >= crate::SpecVersion::V0_3_0).then(|| {
         fields
             .get("resources")
@@ -367,4 +331,63 @@ fn read_pair(
         );
     }
     Some((values[0], values[1]))
+}
+
+/// `sourceMountPath` and `sharedStorageMountPath`; empty means none.
+fn read_mounts(
+    validator: &mut Validator<'_>,
+    fields: &super::values::Fields<'_>,
+    path: &FieldPath<'_>,
+    os_family: OsFamily,
+) -> (Option<String>, Option<String>) {
+    let source_mount_path = fields.get("sourceMountPath").and_then(|field| {
+        absolute_path(
+            validator,
+            &field.value,
+            &path.key("sourceMountPath"),
+            os_family,
+            true,
+        )
+    });
+    let shared_storage_mount_path = fields.get("sharedStorageMountPath").and_then(|field| {
+        absolute_path(
+            validator,
+            &field.value,
+            &path.key("sharedStorageMountPath"),
+            os_family,
+            true,
+        )
+    });
+    (source_mount_path, shared_storage_mount_path)
+}
+
+/// `command` (a command line in the seed draft, the ENTRYPOINT afterwards) and `args` (the CMD).
+fn read_command(
+    validator: &mut Validator<'_>,
+    fields: &super::values::Fields<'_>,
+    path: &FieldPath<'_>,
+) -> (Option<Vec<String>>, Option<Vec<String>>) {
+    let version = validator.version;
+    let command = fields.get("command").and_then(|field| {
+        let command_path = path.key("command");
+        if version.has_command_string() {
+            command_from_line(validator, &field.value, &command_path)
+        } else {
+            non_empty_list(
+                validator,
+                &field.value,
+                &command_path,
+                "the image's ENTRYPOINT",
+            )
+        }
+    });
+    let args = fields.get("args").and_then(|field| {
+        non_empty_list(
+            validator,
+            &field.value,
+            &path.key("args"),
+            "the image's CMD",
+        )
+    });
+    (command, args)
 }

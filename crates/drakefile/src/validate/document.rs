@@ -41,7 +41,7 @@ pub(super) fn validate_document(
     }
 
     let mut jobs = Vec::new();
-    let mut summaries = Vec::new();
+    let mut summaries = std::collections::HashMap::new();
     let mut all_jobs_valid = true;
     if let Some(entry) = fields.get("jobs") {
         let jobs_path = root_path.key("jobs");
@@ -54,7 +54,7 @@ pub(super) fn validate_document(
                 };
                 check_name(validator, job_entry, &jobs_path.key(name), "job");
                 let (job, summary) = validate_job(validator, job_entry, name, &jobs_path.key(name));
-                summaries.push(summary);
+                summaries.insert(name, summary);
                 match job {
                     Some(job) => jobs.push(job),
                     None => all_jobs_valid = false,

@@ -88,6 +88,19 @@ pub(super) fn read_environment(
         _ => validator.wrong_type(node, path, "a list of `KEY=VALUE` strings"),
     }
 
+    check_names(validator, &variables, path);
+    variables
+        .into_iter()
+        .map(|(variable, _)| variable)
+        .collect()
+}
+
+/// Reports empty names, and warns about names set twice.
+fn check_names(
+    validator: &mut Validator<'_>,
+    variables: &[(EnvironmentVariable, Span)],
+    path: &FieldPath<'_>,
+) {
     let mut first_use: HashMap<&str, Span> = HashMap::new();
     let mut problems = Vec::new();
     for (index, (variable, span)) in variables.iter().enumerate() {
@@ -117,8 +130,4 @@ pub(super) fn read_environment(
     for problem in problems {
         validator.report(problem);
     }
-    variables
-        .into_iter()
-        .map(|(variable, _)| variable)
-        .collect()
 }

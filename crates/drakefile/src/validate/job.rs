@@ -14,8 +14,7 @@ use super::values::Fields;
 
 /// What pipelines need to know about a job, valid or not (an invalid job is still defined, so
 /// pipelines that name it do not get a second, misleading error).
-pub(super) struct JobSummary<'node> {
-    pub(super) name: &'node str,
+pub(super) struct JobSummary {
     pub(super) source_mount_mode: Option<(SourceMountMode, Span)>,
 }
 
@@ -24,10 +23,9 @@ pub(super) fn validate_job<'node>(
     entry: &'node Entry,
     name: &'node str,
     path: &FieldPath<'_>,
-) -> (Option<Job>, JobSummary<'node>) {
+) -> (Option<Job>, JobSummary) {
     let errors_before = validator.error_count();
     let mut summary = JobSummary {
-        name,
         source_mount_mode: None,
     };
     let Some(entries) = validator.mapping(&entry.value, path, "a job (a mapping of fields)") else {
@@ -148,7 +146,7 @@ fn read_platform(
     validator: &mut Validator<'_>,
     fields: &Fields<'_>,
     path: &FieldPath<'_>,
-    summary: &mut JobSummary<'_>,
+    summary: &mut JobSummary,
 ) -> (SourceMountMode, OsFamily, String) {
     let version = validator.version;
     let source_mount_mode = if version.is_seed() {

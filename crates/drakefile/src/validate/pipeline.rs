@@ -21,7 +21,7 @@ pub(super) fn validate_pipeline(
     entry: &Entry,
     name: &str,
     path: &FieldPath<'_>,
-    jobs: &[JobSummary<'_>],
+    jobs: &HashMap<&str, JobSummary>,
 ) -> Option<Pipeline> {
     let errors_before = validator.error_count();
     let entries = validator.mapping(&entry.value, path, "a pipeline (a mapping of fields)")?;
@@ -98,7 +98,7 @@ fn read_pipeline_job(
     node: &Node,
     path: &FieldPath<'_>,
     pipeline: &str,
-    jobs: &[JobSummary<'_>],
+    jobs: &HashMap<&str, JobSummary>,
     listed: &HashMap<&str, (usize, Span)>,
     all_listed: &[Option<&str>],
 ) -> Option<PipelineJob> {
@@ -118,7 +118,7 @@ fn read_pipeline_job(
     let name_field = fields.get("name")?;
     let name_path = path.key("name");
     let name = validator.string(&name_field.value, &name_path)?;
-    match jobs.iter().find(|job| job.name == name) {
+    match jobs.get(name) {
         None => report_unknown_job(validator, name, name_field.value.span, &name_path, jobs),
         Some(job) => {
             if let Some((SourceMountMode::ReadWrite, mode_span)) = job.source_mount_mode
@@ -159,7 +159,7 @@ fn read_pipeline_job(
                         .with_label("self-dependency")
                         .with_help("remove this dependency"),
                     );
-                } else if !jobs.iter().any(|job| job.name == dependency) {
+                } else if !jobs.contains_key(dependency) {
                     report_unknown_job(validator, dependency, span, &dependency_path, jobs);
                 } else if !listed.contains_key(dependency) {
                     let help = if all_listed.contains(&Some(dependency)) {
@@ -204,7 +204,7 @@ fn report_unknown_job(
     name: &str,
     span: Span,
     path: &FieldPath<'_>,
-    jobs: &[JobSummary<'_>],
+    jobs: &HashMap<&str, JobSummary>,
 ) {
     let mut diagnostic = Diagnostic::error(
         Code::UnknownJob,
@@ -213,7 +213,7 @@ fn report_unknown_job(
         format!("no job is named `{name}`"),
     )
     .with_label("undefined job");
-    diagnostic = match suggest::closest(name, jobs.iter().map(|job| job.name)) {
+    diagnostic = match suggest::closest(name, jobs.keys().copied()) {
         Some(closest) => diagnostic.with_help(format!("did you mean `{closest}`?")),
         None => diagnostic.with_help("define the job under `jobs:`, or fix the name"),
     };

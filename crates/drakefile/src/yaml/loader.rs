@@ -1,6 +1,6 @@
 //! Builds the located tree from the parser's events, resolving aliases and merge keys.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use granit_parser::{Event, Parser, ScalarStyle, Tag};
@@ -11,6 +11,11 @@ use super::scalar::resolve_plain;
 /// Deeper nesting than this is refused: no Drakefile needs it, and it bounds recursion in every
 /// later walk of the tree.
 const MAX_DEPTH: usize = 128;
+
+/// Aliases let a small text stand for a huge document ("billion laughs"); validation walks
+/// what aliases stand for, so the expanded size is capped. Real Drakefiles of 2,000 jobs with
+/// 10 containers each expand to well under a million nodes.
+const MAX_EXPANDED_NODES: u64 = 5_000_000;
 
 /// Merge keys copy entries; capping the copies keeps the work linear in the input even for a
 /// document that merges one large mapping many times.
@@ -70,6 +75,15 @@ pub fn load(text: &str) -> Result<Option<Rc<Node>>, SyntaxError> {
                 return Err(SyntaxError::new(message, Span::new(offset, offset)));
             }
         }
+    }
+    if let Some(root) = &builder.root
+        && root.expanded_size > MAX_EXPANDED_NODES
+    {
+        return Err(SyntaxError::new(
+            format!("aliases expand this document to more than {MAX_EXPANDED_NODES} values"),
+            root.span,
+        )
+        .with_help("a Drakefile this large through aliases is almost certainly an alias bomb; expand fewer aliases"));
     }
     Ok(builder.root)
 }
@@ -141,7 +155,7 @@ impl TreeBuilder<'_> {
                     })
                 );
                 let value = resolve_scalar(&text, style, tag.as_deref(), in_key_position, span)?;
-                let node = Rc::new(Node { span, value });
+                let node = Rc::new(Node::new(span, value));
                 self.complete(node, anchor, None);
             }
             Event::Alias(anchor) => {
@@ -191,10 +205,10 @@ impl TreeBuilder<'_> {
                     let end = items.last().map_or(span.end, |item| {
                         item.via.unwrap_or(item.node.span).end.max(span.start)
                     });
-                    let node = Rc::new(Node {
-                        span: Span::new(start, end as usize),
-                        value: Value::Sequence(items),
-                    });
+                    let node = Rc::new(Node::new(
+                        Span::new(start, end as usize),
+                        Value::Sequence(items),
+                    ));
                     self.complete(node, anchor, None);
                 }
             }
@@ -212,10 +226,10 @@ impl TreeBuilder<'_> {
                         entry.value.span.end.max(entry.key.span.end)
                     });
                     let entries = self.resolve_merges(entries)?;
-                    let node = Rc::new(Node {
-                        span: Span::new(start, end as usize),
-                        value: Value::Mapping(entries),
-                    });
+                    let node = Rc::new(Node::new(
+                        Span::new(start, end as usize),
+                        Value::Mapping(entries),
+                    ));
                     self.complete(node, anchor, None);
                 }
             }
@@ -268,14 +282,13 @@ impl TreeBuilder<'_> {
     /// win over merged ones, earlier merge sources win over later ones, and merged pairs take the
     /// place of the `<<` key so that ordered mappings (environment maps) read as written.
     fn resolve_merges(&mut self, raw: Vec<RawEntry>) -> Result<Vec<Entry>, SyntaxError> {
-        let has_merge = raw.iter().any(|entry| is_merge_key(&entry.key));
-        let mut seen: HashMap<&str, Span> = HashMap::with_capacity(raw.len());
+        let mut explicit = KeySet::default();
         for entry in &raw {
             if is_merge_key(&entry.key) {
                 continue;
             }
             if let Some(text) = entry.key.scalar_text()
-                && let Some(first) = seen.insert(text, entry.key.span)
+                && let Some(first) = explicit.insert(text, entry.key.span)
             {
                 let mut error = SyntaxError::new(format!("duplicate key `{text}`"), entry.key.span)
                     .with_help(format!(
@@ -285,7 +298,7 @@ impl TreeBuilder<'_> {
                 return Err(error);
             }
         }
-        if !has_merge {
+        if !raw.iter().any(|entry| is_merge_key(&entry.key)) {
             return Ok(raw
                 .into_iter()
                 .map(|entry| Entry {
@@ -295,22 +308,21 @@ impl TreeBuilder<'_> {
                 })
                 .collect());
         }
-        let mut merged_keys: HashSet<String> = HashSet::new();
-        let explicit: HashSet<String> = seen.keys().map(|key| (*key).to_owned()).collect();
+        let mut merged = KeySet::default();
         let mut entries = Vec::with_capacity(raw.len());
-        for entry in raw {
+        for entry in &raw {
             if !is_merge_key(&entry.key) {
                 entries.push(Entry {
-                    key: entry.key,
-                    value: entry.value,
+                    key: Rc::clone(&entry.key),
+                    value: Rc::clone(&entry.value),
                     via: entry.via,
                 });
                 continue;
             }
             let merge_site = entry.key.span;
-            let sources: Vec<Rc<Node>> = match &entry.value.value {
-                Value::Mapping(_) => vec![Rc::clone(&entry.value)],
-                Value::Sequence(items) => items.iter().map(|item| Rc::clone(&item.node)).collect(),
+            let sources: Vec<&Node> = match &entry.value.value {
+                Value::Mapping(_) => vec![&entry.value],
+                Value::Sequence(items) => items.iter().map(|item| &*item.node).collect(),
                 _ => {
                     return Err(SyntaxError::new(
                         format!("`<<` merges a mapping, found {}", entry.value.kind_name()),
@@ -335,7 +347,7 @@ impl TreeBuilder<'_> {
                 }
                 for source_entry in source_entries {
                     if let Some(text) = source_entry.key_text()
-                        && (explicit.contains(text) || !merged_keys.insert(text.to_owned()))
+                        && (explicit.contains(text) || merged.insert(text, merge_site).is_some())
                     {
                         continue;
                     }
@@ -348,6 +360,46 @@ impl TreeBuilder<'_> {
             }
         }
         Ok(entries)
+    }
+}
+
+/// Keys of one mapping. Most mappings have a handful of keys, where a linear scan beats hashing
+/// and allocates nothing; large ones switch to a hash map.
+#[derive(Default)]
+struct KeySet<'a> {
+    few: Vec<(&'a str, Span)>,
+    many: Option<HashMap<&'a str, Span>>,
+}
+
+impl<'a> KeySet<'a> {
+    const LINEAR_LIMIT: usize = 16;
+
+    /// Adds `key`; returns where it was first seen if it already was.
+    fn insert(&mut self, key: &'a str, span: Span) -> Option<Span> {
+        if let Some(many) = &mut self.many {
+            return match many.entry(key) {
+                std::collections::hash_map::Entry::Occupied(first) => Some(*first.get()),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(span);
+                    None
+                }
+            };
+        }
+        if let Some((_, first)) = self.few.iter().find(|(existing, _)| *existing == key) {
+            return Some(*first);
+        }
+        self.few.push((key, span));
+        if self.few.len() > Self::LINEAR_LIMIT {
+            self.many = Some(self.few.drain(..).collect());
+        }
+        None
+    }
+
+    fn contains(&self, key: &str) -> bool {
+        match &self.many {
+            Some(many) => many.contains_key(key),
+            None => self.few.iter().any(|(existing, _)| *existing == key),
+        }
     }
 }
 
@@ -523,6 +575,23 @@ mod tests {
                 .value,
             Value::String { .. }
         ));
+    }
+
+    #[test]
+    fn alias_bombs_are_refused_before_anything_walks_them() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        let mut previous = 'a';
+        for name in ['b', 'c', 'd', 'e', 'f', 'g', 'h'] {
+            let aliases = vec![format!("*{previous}"); 10].join(", ");
+            text = format!("{text}{name}: &{name} [{aliases}]\n");
+            previous = name;
+        }
+        let error = load(&text).expect_err("alias bomb");
+        assert!(
+            error.message.contains("aliases expand"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]

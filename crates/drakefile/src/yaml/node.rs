@@ -48,6 +48,8 @@ pub struct Node {
     pub span: Span,
     /// The resolved value.
     pub value: Value,
+    /// How many nodes this one stands for once every alias inside it is expanded (saturating).
+    pub expanded_size: u64,
 }
 
 /// A resolved YAML value (YAML 1.2 core schema).
@@ -104,6 +106,27 @@ impl Entry {
 }
 
 impl Node {
+    /// A node of `value`, counting the expanded size of its children.
+    #[must_use]
+    pub fn new(span: Span, value: Value) -> Self {
+        let children = match &value {
+            Value::Sequence(items) => items.iter().fold(0_u64, |total, item| {
+                total.saturating_add(item.node.expanded_size)
+            }),
+            Value::Mapping(entries) => entries.iter().fold(0_u64, |total, entry| {
+                total
+                    .saturating_add(entry.key.expanded_size)
+                    .saturating_add(entry.value.expanded_size)
+            }),
+            _ => 0,
+        };
+        Self {
+            span,
+            value,
+            expanded_size: children.saturating_add(1),
+        }
+    }
+
     /// The text of a string scalar.
     #[must_use]
     pub fn as_str(&self) -> Option<&str> {
