@@ -1,6 +1,8 @@
 //! Hostile and arbitrary input: nothing panics, every diagnostic points inside the file, and the
 //! constructions that could make work grow faster than the input are refused or stay bounded.
 
+use std::fmt::Write as _;
+
 use proptest::prelude::*;
 
 /// Every diagnostic of an invalid file points inside the text and has a sane position.
@@ -99,7 +101,7 @@ fn document() -> impl Strategy<Value = String> {
     (header, prop::collection::vec((key(), yaml_value()), 0..6)).prop_map(|(header, entries)| {
         let mut text = header;
         for (key, value) in entries {
-            text.push_str(&format!("{key}: {value}\n"));
+            writeln!(text, "{key}: {value}").expect("writing to a String");
         }
         text
     })
@@ -135,10 +137,12 @@ fn an_alias_bomb_in_a_drakefile_is_refused() {
     );
     for level in 1..8 {
         let previous = level - 1;
-        text.push_str(&format!(
-            "  l{level}: &l{level} [{}]\n",
+        writeln!(
+            text,
+            "  l{level}: &l{level} [{}]",
             vec![format!("*l{previous}"); 10].join(", ")
-        ));
+        )
+        .expect("writing to a String");
     }
     text.push_str(
         "jobs:\n  j:\n    primaryContainer: {name: x, image: busybox, environment: *l7}\n",
@@ -156,7 +160,7 @@ fn merging_one_large_mapping_many_times_stays_bounded() {
         keys.join(", ")
     );
     for index in 0..1000 {
-        text.push_str(&format!("    u{index}: {{<<: *big}}\n"));
+        writeln!(text, "    u{index}: {{<<: *big}}").expect("writing to a String");
     }
     // 2,000 keys merged 1,000 times is 2,000,000 copies: past the cap, refused.
     let report = drakefile::parse("merges.yaml", &text).expect_err("too many merged entries");
@@ -189,9 +193,11 @@ fn a_megabyte_line_and_many_problems_are_handled() {
         "{HEADER}jobs:\n  long:\n    primaryContainer: {{name: main, image: busybox, args: [\"{long}\"]}}\n"
     );
     for index in 0..5000 {
-        text.push_str(&format!(
-            "  bad{index}: {{primaryContainer: {{name: x, image: Bad}}}}\n"
-        ));
+        writeln!(
+            text,
+            "  bad{index}: {{primaryContainer: {{name: x, image: Bad}}}}"
+        )
+        .expect("writing to a String");
     }
     let report = drakefile::parse("many.yaml", &text).expect_err("5,000 bad images");
     assert_eq!(report.error_count(), 5000);
