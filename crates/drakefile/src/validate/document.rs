@@ -50,6 +50,8 @@ pub(super) fn validate_document(
         {
             for job_entry in job_entries {
                 let Some(name) = job_entry.key.as_str() else {
+                    validator.wrong_type(&job_entry.key, &jobs_path, "a job name");
+                    all_jobs_valid = false;
                     continue;
                 };
                 check_name(validator, job_entry, &jobs_path.key(name), "job");
@@ -74,6 +76,8 @@ pub(super) fn validate_document(
         ) {
             for pipeline_entry in pipeline_entries {
                 let Some(name) = pipeline_entry.key.as_str() else {
+                    validator.wrong_type(&pipeline_entry.key, &pipelines_path, "a pipeline name");
+                    all_pipelines_valid = false;
                     continue;
                 };
                 let path = pipelines_path.key(name);

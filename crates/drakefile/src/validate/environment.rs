@@ -48,6 +48,18 @@ pub(super) fn read_environment(
                     continue;
                 };
                 let entry_path = path.key(name);
+                if name.contains('=') {
+                    validator.report(
+                        Diagnostic::error(
+                            Code::InvalidValue,
+                            &entry_path,
+                            entry.key.span,
+                            "a variable name cannot contain `=`",
+                        )
+                        .with_label("`=` in a name"),
+                    );
+                    continue;
+                }
                 let Some(value) = entry.value.as_str() else {
                     validator.wrong_type(&entry.value, &entry_path, "a string");
                     continue;

@@ -244,9 +244,25 @@ fn read_triggers(validator: &mut Validator<'_>, node: &Node, path: &FieldPath<'_
         };
         let owner = Span::new(item.node.span.start as usize, item.node.span.start as usize);
         let fields = validator.object(entries, ObjectKind::Trigger, &trigger_path, owner);
-        let spec_uri = fields
-            .get("specUri")
-            .and_then(|field| validator.string(&field.value, &trigger_path.key("specUri")));
+        let spec_uri = fields.get("specUri").and_then(|field| {
+            let uri_path = trigger_path.key("specUri");
+            let uri = validator.string(&field.value, &uri_path)?;
+            if uri.trim().is_empty() {
+                validator.report(
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        &uri_path,
+                        field.value.span,
+                        "the trigger's `specUri` is empty",
+                    )
+                    .with_help(
+                        "name the trigger spec, e.g. `github.com/lovethedrake/drakespec-github`",
+                    ),
+                );
+                return None;
+            }
+            Some(uri)
+        });
         let spec_version = fields.get("specVersion").and_then(|field| {
             let version_path = trigger_path.key("specVersion");
             let version = validator.string(&field.value, &version_path)?;
