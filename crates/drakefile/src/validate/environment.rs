@@ -52,7 +52,7 @@ pub(super) fn read_environment(
                     validator.report(
                         Diagnostic::error(
                             Code::InvalidValue,
-                            &entry_path,
+                            entry_path,
                             entry.key.span,
                             "a variable name cannot contain `=`",
                         )

@@ -251,7 +251,7 @@ fn read_triggers(validator: &mut Validator<'_>, node: &Node, path: &FieldPath<'_
                 validator.report(
                     Diagnostic::error(
                         Code::InvalidValue,
-                        &uri_path,
+                        uri_path,
                         field.value.span,
                         "the trigger's `specUri` is empty",
                     )
