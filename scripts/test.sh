@@ -49,10 +49,13 @@ run_tests() {
         cargo test --workspace --locked --all-targets --no-fail-fast ||
             fail "unit or integration tests failed (see above)"
     fi
-    # nextest does not run doctests.
-    step "doctests"
-    cargo test --workspace --doc --locked --no-fail-fast ||
-        fail "doctests failed (see above)"
+    # nextest does not run doctests; run them only when there are some, so that the suite's
+    # closing line is the one that counts the tests.
+    if grep -rqs '```rust\|^//! ```$\|^/// ```$' crates/*/src; then
+        step "doctests"
+        cargo test --workspace --doc --locked --no-fail-fast ||
+            fail "doctests failed (see above)"
+    fi
 }
 
 main() {
