@@ -32,10 +32,13 @@ ensure_rust_toolchain() {
     step "toolchain: $(cargo --version)"
 }
 
-# Starts or checks what the tests need outside the process. Nothing yet: the tests that drive a
-# real container engine (a Docker daemon) will start or wait for it here.
+# The integration tests drive a real container engine: scripts/test-env.sh installs it, starts it
+# (and a local registry) when nothing answers, and builds the images the tests use.
 prepare_test_environment() {
-    step "test environment: nothing to prepare"
+    step "test environment (container engine, registry, test images)"
+    bash scripts/test-env.sh ||
+        fail "the test environment could not be prepared (see above)" \
+            "run bash scripts/test-env.sh alone, as root, to retry just this step"
 }
 
 # `--no-fail-fast`: one run reports every failing test, not only the first.

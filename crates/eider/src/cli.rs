@@ -77,6 +77,103 @@ pub enum Command {
     Init(InitOptions),
     /// Print the JSON Schema of a Drakefile, for editors
     Schema(SchemaOptions),
+    /// Run jobs on the Docker Engine, in order, each only if the previous one succeeded
+    Run(Box<RunOptions>),
+    /// Remove containers, volumes and source copies left behind by an eider that crashed
+    Clean(CleanOptions),
+}
+
+/// `eider run`.
+#[derive(Debug, Args)]
+pub struct RunOptions {
+    /// The jobs to run, in order
+    #[arg(value_name = "JOB", required = true)]
+    pub jobs: Vec<String>,
+
+    /// How long a job may run before it is killed and fails [default: 1h, or the config file's]
+    #[arg(long, env = "EIDER_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+
+    /// How long containers get between SIGTERM and SIGKILL when a run is interrupted [default: 10s]
+    #[arg(long, env = "EIDER_GRACE_PERIOD", value_name = "DURATION", value_parser = parse_duration)]
+    pub grace_period: Option<std::time::Duration>,
+
+    /// Attach each job's first container to this network [default: the engine's default]
+    #[arg(long, env = "EIDER_NETWORK", value_name = "NAME")]
+    pub network: Option<String>,
+
+    /// Secrets file: a flat YAML map, given to every container and masked in all output
+    /// [default: Drakesecrets.yaml beside the Drakefile, when present]
+    #[arg(short = 's', long, env = "EIDER_SECRETS", value_name = "FILE")]
+    pub secrets: Option<Utf8PathBuf>,
+
+    /// Set a variable in every container: KEY=VALUE, or KEY to take it from eider's environment
+    /// (the Drakefile's `environment` wins)
+    #[arg(
+        short = 'e',
+        long = "env",
+        env = "EIDER_ENV",
+        value_name = "KEY[=VALUE]",
+        value_delimiter = '\n'
+    )]
+    pub env: Vec<String>,
+
+    /// Read variables from a file of KEY=VALUE lines (Docker's format)
+    #[arg(
+        long,
+        env = "EIDER_ENV_FILE",
+        value_name = "FILE",
+        value_delimiter = '\n'
+    )]
+    pub env_file: Vec<Utf8PathBuf>,
+
+    /// Honor `privileged: true`
+    #[arg(long, env = "EIDER_ALLOW_PRIVILEGED")]
+    pub allow_privileged: bool,
+
+    /// Honor `mountDockerSocket: true`
+    #[arg(long, env = "EIDER_ALLOW_DOCKER_SOCKET")]
+    pub allow_docker_socket: bool,
+
+    /// Seed-draft files only: `copy` gives each run a writable copy of the source, `rw` binds the
+    /// live tree
+    #[arg(long, env = "EIDER_SOURCE_MODE", value_enum, value_name = "MODE")]
+    pub source_mode: Option<SourceMode>,
+
+    /// Copy the run's shared storage into DIR before it is removed
+    #[arg(long, env = "EIDER_KEEP_SHARED", value_name = "DIR")]
+    pub keep_shared: Option<Utf8PathBuf>,
+
+    /// The eider config file [default: eider/config.toml in the user's config directory]
+    #[arg(long, env = "EIDER_CONFIG", value_name = "FILE")]
+    pub config: Option<Utf8PathBuf>,
+}
+
+/// How seed-draft files get their source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SourceMode {
+    /// One writable copy per run; the live tree is never modified.
+    Copy,
+    /// The live tree, writable.
+    Rw,
+}
+
+/// `eider clean`.
+#[derive(Debug, Args)]
+pub struct CleanOptions {
+    /// Also remove what running eider processes created
+    #[arg(long, env = "EIDER_CLEAN_ALL")]
+    pub all: bool,
+}
+
+/// Durations as people write them: `90s`, `15m`, `1h30m`.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let duration = humantime::parse_duration(text)
+        .map_err(|error| format!("{error} (examples: 90s, 15m, 1h30m)"))?;
+    if duration.is_zero() {
+        return Err("must be longer than zero".to_owned());
+    }
+    Ok(duration)
 }
 
 /// `eider validate`.

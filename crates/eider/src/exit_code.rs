@@ -2,11 +2,11 @@
 
 /// Everything asked for was done and succeeded.
 pub const SUCCESS: u8 = 0;
-/// What was asked for ran and failed (reserved for jobs and pipelines).
-#[expect(
-    dead_code,
-    reason = "used once `eider run` exists; listed here so the contract is complete"
-)]
+/// What was asked for ran and failed: a job failed, timed out or could not run.
 pub const FAILURE: u8 = 1;
 /// Bad input: an invalid or missing Drakefile, or a wrong command line. Nothing ran.
 pub const INVALID_INPUT: u8 = 2;
+/// Interrupted by SIGINT (Ctrl-C): 128 + 2, as shells report it.
+pub const INTERRUPTED: u8 = 130;
+/// Stopped by SIGTERM: 128 + 15.
+pub const TERMINATED: u8 = 143;

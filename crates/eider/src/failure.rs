@@ -38,11 +38,24 @@ impl Failure {
         }
     }
 
+    /// A failure of something eider relies on, such as the engine (exit code 1).
+    pub fn runtime(message: impl Into<String>) -> Self {
+        Self::Message {
+            message: message.into(),
+            causes: Vec::new(),
+            hint: None,
+            exit_code: exit_code::FAILURE,
+        }
+    }
+
     /// Adds a cause.
     #[must_use]
     pub fn with_cause(mut self, cause: impl Into<String>) -> Self {
-        if let Self::Message { causes, .. } = &mut self {
-            causes.push(cause.into());
+        let cause = cause.into();
+        if let Self::Message { causes, .. } = &mut self
+            && !cause.is_empty()
+        {
+            causes.push(cause);
         }
         self
     }

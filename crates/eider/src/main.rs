@@ -4,10 +4,14 @@
 
 mod cli;
 mod commands;
+mod config;
 mod discover;
+mod environment;
 mod exit_code;
 mod failure;
 mod render;
+mod reporter;
+mod state;
 
 use std::process::ExitCode;
 
@@ -37,5 +41,9 @@ fn run(cli: &Cli, output: Output) -> Result<(), failure::Failure> {
         Command::List(options) => commands::list::run(options, &discover::locate(file)?, output),
         Command::Init(options) => commands::init::run(options, file, output),
         Command::Schema(options) => commands::schema::run(options),
+        Command::Run(options) => {
+            commands::run::run(options, &discover::locate(file)?, cli.global.color, output)
+        }
+        Command::Clean(options) => commands::clean::run(options, output),
     }
 }

@@ -1,7 +1,9 @@
 //! One module per command.
 
+pub mod clean;
 pub mod init;
 pub mod list;
+pub mod run;
 pub mod schema;
 pub mod validate;
 

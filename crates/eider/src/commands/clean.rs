@@ -1,0 +1,55 @@
+//! `eider clean`: removes what a crashed eider left behind, found by label (never by name).
+
+use eider_runtime_docker::DockerRuntime;
+
+use crate::cli::CleanOptions;
+use crate::failure::Failure;
+use crate::render::Output;
+use crate::state;
+
+/// Removes leftovers of eider processes that are gone (all of them with `--all`).
+pub fn run(options: &CleanOptions, output: Output) -> Result<(), Failure> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            Failure::runtime("cannot start the async runtime").with_cause(error.to_string())
+        })?;
+    let report = runtime.block_on(async {
+        let docker = DockerRuntime::connect()
+            .await
+            .map_err(|error| Failure::runtime(error.to_string()))?;
+        Ok::<_, Failure>(eider_engine::clean(&docker, &state::directory(), options.all).await)
+    })?;
+    let mut lines = Vec::new();
+    lines.push(format!(
+        "removed {} container{}, {} volume{}, {} source cop{}",
+        report.containers.len(),
+        plural(report.containers.len(), "", "s"),
+        report.volumes.len(),
+        plural(report.volumes.len(), "", "s"),
+        report.directories.len(),
+        plural(report.directories.len(), "y", "ies"),
+    ));
+    if report.in_use > 0 {
+        lines.push(format!(
+            "left {} resource{} of running eider processes alone (use --all to remove them too)",
+            report.in_use,
+            plural(report.in_use, "", "s")
+        ));
+    }
+    output.note(&lines.join("\n"));
+    if report.errors.is_empty() {
+        Ok(())
+    } else {
+        let mut failure = Failure::runtime("some leftovers could not be removed");
+        for error in report.errors {
+            failure = failure.with_cause(error);
+        }
+        Err(failure)
+    }
+}
+
+fn plural<'a>(count: usize, one: &'a str, many: &'a str) -> &'a str {
+    if count == 1 { one } else { many }
+}

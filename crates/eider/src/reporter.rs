@@ -1,0 +1,266 @@
+//! Renders a run's events for people: container output on stdout/stderr, one prefixed line per
+//! line written (`[job/container] ...`), and status lines on stderr.
+//!
+//! It runs on its own thread with blocking writes, so a slow reader of eider's output slows the
+//! containers down (through the bounded event channel) instead of stalling signal handling or
+//! growing memory.
+
+use std::collections::HashMap;
+use std::io::{self, IsTerminal, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use eider_engine::mask::Masker;
+use eider_engine::{Event, EventReceiver, JobOutcome, OutputSource, OutputStreamKind};
+use owo_colors::OwoColorize;
+
+use crate::cli::ColorChoice;
+
+/// Colors for container prefixes: no red (errors) and no plain white (status lines).
+const PALETTE: [u8; 6] = [36, 35, 33, 34, 32, 96];
+
+/// Whether each of the two streams gets color.
+#[derive(Debug, Clone, Copy)]
+pub struct Colors {
+    /// Standard output.
+    pub stdout: bool,
+    /// Standard error.
+    pub stderr: bool,
+}
+
+impl Colors {
+    /// Decides from the flag, `NO_COLOR` and whether each stream is a terminal.
+    pub fn new(choice: ColorChoice) -> Self {
+        let allowed = std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
+        let decide = |terminal: bool| match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => allowed && terminal,
+        };
+        Self {
+            stdout: decide(io::stdout().is_terminal()),
+            stderr: decide(io::stderr().is_terminal()),
+        }
+    }
+}
+
+/// The renderer's state.
+pub struct Reporter {
+    colors: Colors,
+    masker: Arc<Masker>,
+    stdout: io::BufWriter<io::Stdout>,
+    stderr: io::BufWriter<io::Stderr>,
+    prefixes: HashMap<OutputSource, (Vec<u8>, Vec<u8>)>,
+    /// Set when stdout is closed (`eider run x | head`): output is then dropped, the run goes on.
+    stdout_closed: bool,
+}
+
+impl Reporter {
+    /// A reporter writing to this process's stdout and stderr.
+    pub fn new(colors: Colors, masker: Arc<Masker>) -> Self {
+        Self {
+            colors,
+            masker,
+            stdout: io::BufWriter::with_capacity(64 * 1024, io::stdout()),
+            stderr: io::BufWriter::with_capacity(16 * 1024, io::stderr()),
+            prefixes: HashMap::new(),
+            stdout_closed: false,
+        }
+    }
+
+    /// Renders events until the engine drops its sender. Writes are flushed whenever no
+    /// further event is waiting, so output is prompt when quiet and batched when busy.
+    pub fn run(mut self, mut events: EventReceiver) -> Self {
+        while let Some(event) = events.blocking_recv() {
+            self.handle(event);
+            while let Ok(event) = events.try_recv() {
+                self.handle(event);
+            }
+            self.flush();
+        }
+        self.flush();
+        self
+    }
+
+    fn flush(&mut self) {
+        if self.stdout.flush().is_err() {
+            self.stdout_closed = true;
+        }
+        let _ignored = self.stderr.flush();
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Output {
+                source,
+                stream,
+                lines,
+            } => self.output(&source, stream, &lines),
+            Event::RunStarted { .. } | Event::ContainerStarted { .. } => {}
+            Event::JobStarted { job } => self.status("Running", &job),
+            Event::PullStarted {
+                job,
+                container,
+                image,
+            } => self.status("Pulling", &format!("{image} (for {job}/{container})")),
+            Event::PullProgress { image, progress } => {
+                // Byte counters tick many times a second; the steps of each layer are enough
+                // to see that a pull is alive.
+                if progress.bytes.is_none()
+                    && !progress.status.starts_with("Waiting")
+                    && !progress.status.starts_with("Downloading")
+                    && !progress.status.starts_with("Extracting")
+                {
+                    let layer = progress
+                        .layer
+                        .map(|layer| format!(" {layer}"))
+                        .unwrap_or_default();
+                    self.status("", &format!("{image}{layer}: {}", progress.status));
+                }
+            }
+            Event::PullFinished { image, duration } => {
+                self.status("Pulled", &format!("{image} in {}", seconds(duration)));
+            }
+            Event::Warning { job, message } => {
+                let text = match job {
+                    Some(job) => format!("{job}: {message}"),
+                    None => message,
+                };
+                self.labelled("warning", 33, &text);
+            }
+            Event::JobFinished {
+                job,
+                outcome,
+                duration,
+            } => self.finished(&job, &outcome, duration),
+        }
+    }
+
+    fn output(&mut self, source: &OutputSource, stream: OutputStreamKind, lines: &[u8]) {
+        if stream == OutputStreamKind::Stdout && self.stdout_closed {
+            return;
+        }
+        if !self.prefixes.contains_key(source) {
+            let prefixes = (
+                prefix(source, self.colors.stdout),
+                prefix(source, self.colors.stderr),
+            );
+            self.prefixes.insert(source.clone(), prefixes);
+        }
+        let Some((stdout_prefix, stderr_prefix)) = self.prefixes.get(source) else {
+            return;
+        };
+        let (writer, prefix): (&mut dyn Write, &[u8]) = match stream {
+            OutputStreamKind::Stdout => (&mut self.stdout, stdout_prefix),
+            OutputStreamKind::Stderr => (&mut self.stderr, stderr_prefix),
+        };
+        let mut start = 0;
+        let mut failed = false;
+        for end in memchr::memchr_iter(b'\n', lines) {
+            if writer.write_all(prefix).is_err() || writer.write_all(&lines[start..=end]).is_err() {
+                failed = true;
+                break;
+            }
+            start = end + 1;
+        }
+        if failed && stream == OutputStreamKind::Stdout {
+            self.stdout_closed = true;
+        }
+    }
+
+    fn finished(&mut self, job: &str, outcome: &JobOutcome, duration: Duration) {
+        let took = seconds(duration);
+        match outcome {
+            JobOutcome::Succeeded => self.status("Passed", &format!("{job} in {took}")),
+            JobOutcome::Failed {
+                container,
+                exit_code,
+                out_of_memory,
+            } => {
+                let why = if *out_of_memory {
+                    format!("container `{container}` ran out of memory (exit code {exit_code})")
+                } else {
+                    format!("container `{container}` exited with code {exit_code}")
+                };
+                self.failure_status("Failed", &format!("{job} in {took}: {why}"));
+            }
+            JobOutcome::TimedOut { after } => self.failure_status(
+                "Timed out",
+                &format!(
+                    "{job}: timed out after {}",
+                    humantime::format_duration(*after)
+                ),
+            ),
+            JobOutcome::Interrupted => self.failure_status("Interrupted", job),
+            JobOutcome::Skipped => {}
+            JobOutcome::Error { message, hint } => {
+                self.failure_status("Failed", &format!("{job} in {took}"));
+                self.labelled("error", 31, message);
+                if let Some(hint) = hint {
+                    self.labelled("hint", 36, hint);
+                }
+            }
+        }
+    }
+
+    /// `     Running build`: a right-aligned verb, cargo style.
+    fn status(&mut self, verb: &str, text: &str) {
+        let text = self.masker.mask_text(text);
+        let verb = format!("{verb:>12}");
+        let line = if self.colors.stderr {
+            format!("{} {text}\n", verb.green().bold())
+        } else {
+            format!("{verb} {text}\n")
+        };
+        let _ignored = self.stderr.write_all(line.as_bytes());
+    }
+
+    fn failure_status(&mut self, verb: &str, text: &str) {
+        let text = self.masker.mask_text(text);
+        let verb = format!("{verb:>12}");
+        let line = if self.colors.stderr {
+            format!("{} {text}\n", verb.red().bold())
+        } else {
+            format!("{verb} {text}\n")
+        };
+        let _ignored = self.stderr.write_all(line.as_bytes());
+    }
+
+    /// `error: ...`, `warning: ...`, `hint: ...`.
+    fn labelled(&mut self, label: &str, color: u8, text: &str) {
+        let text = self.masker.mask_text(text);
+        let line = if self.colors.stderr {
+            format!("\x1b[1;{color}m{label}\x1b[0m: {text}\n")
+        } else {
+            format!("{label}: {text}\n")
+        };
+        let _ignored = self.stderr.write_all(line.as_bytes());
+    }
+
+    /// Writes text to stderr as is (masked), for the summary.
+    pub fn write_stderr(&mut self, text: &str) {
+        let text = self.masker.mask_text(text);
+        let _ignored = self.stderr.write_all(text.as_bytes());
+        let _ignored = self.stderr.flush();
+    }
+}
+
+/// `[job/container] `, colored by a stable hash of the name, so a container keeps its color
+/// from run to run.
+fn prefix(source: &OutputSource, color: bool) -> Vec<u8> {
+    let label = format!("[{}/{}]", source.job, source.container);
+    if !color {
+        return format!("{label} ").into_bytes();
+    }
+    // FNV-1a: tiny, and stable across Rust versions (the standard hasher is not).
+    let hash = label.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let code = PALETTE[(hash % PALETTE.len() as u64) as usize];
+    format!("\x1b[{code}m{label}\x1b[0m ").into_bytes()
+}
+
+/// `1.23s`.
+pub fn seconds(duration: Duration) -> String {
+    format!("{:.2}s", duration.as_secs_f64())
+}

@@ -1,0 +1,170 @@
+//! What the engine reports while it runs: typed events, never text. The command line renders
+//! them (terminal, plain, JSON); the engine never prints.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use eider_runtime::PullProgress;
+use tokio::sync::mpsc;
+
+/// Which container wrote some output.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OutputSource {
+    /// The job.
+    pub job: String,
+    /// The container.
+    pub container: String,
+}
+
+/// Which of the container's streams it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputStreamKind {
+    /// Standard output (and a TTY's merged output).
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// One event of a run.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// The run began; everything it creates carries this id.
+    RunStarted {
+        /// The run id.
+        run_id: String,
+    },
+    /// A job began.
+    JobStarted {
+        /// The job.
+        job: String,
+    },
+    /// An image is being pulled for a container.
+    PullStarted {
+        /// The job.
+        job: String,
+        /// The container.
+        container: String,
+        /// The image reference.
+        image: String,
+    },
+    /// A step of an image pull.
+    PullProgress {
+        /// The image reference.
+        image: String,
+        /// What the engine reported.
+        progress: PullProgress,
+    },
+    /// A pull ended successfully.
+    PullFinished {
+        /// The image reference.
+        image: String,
+        /// How long it took.
+        duration: Duration,
+    },
+    /// A container was started.
+    ContainerStarted {
+        /// The job.
+        job: String,
+        /// The container.
+        container: String,
+        /// Whether it is the job's primary container.
+        primary: bool,
+    },
+    /// Complete lines of output, already masked, each ending with `\n`.
+    Output {
+        /// Who wrote them.
+        source: Arc<OutputSource>,
+        /// Which stream.
+        stream: OutputStreamKind,
+        /// The lines.
+        lines: Bytes,
+    },
+    /// Something the user should know that does not stop the run.
+    Warning {
+        /// The job it concerns, if any.
+        job: Option<String>,
+        /// What happened.
+        message: String,
+    },
+    /// A job ended.
+    JobFinished {
+        /// The job.
+        job: String,
+        /// How it ended.
+        outcome: JobOutcome,
+        /// How long it took.
+        duration: Duration,
+    },
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// The primary container's main process exited with 0 (or the job had no containers).
+    Succeeded,
+    /// The primary container's main process exited with another code.
+    Failed {
+        /// The primary container.
+        container: String,
+        /// Its exit code.
+        exit_code: i64,
+        /// Whether the out-of-memory killer ended it.
+        out_of_memory: bool,
+    },
+    /// The job's timeout elapsed; everything was killed.
+    TimedOut {
+        /// The timeout.
+        after: Duration,
+    },
+    /// Interrupted (Ctrl-C, SIGTERM) while it ran.
+    Interrupted,
+    /// Not started because an earlier job did not succeed or the run was interrupted.
+    Skipped,
+    /// It could not run: a refused permission, a missing image, an engine error.
+    Error {
+        /// What went wrong, naming the job, container and image where they apply.
+        message: String,
+        /// What to do about it.
+        hint: Option<String>,
+    },
+}
+
+impl JobOutcome {
+    /// Whether the job succeeded.
+    #[must_use]
+    pub fn succeeded(&self) -> bool {
+        matches!(self, Self::Succeeded)
+    }
+}
+
+/// Where the engine sends its events. Bounded, so a slow reader slows the containers' output
+/// down instead of growing memory.
+#[derive(Debug, Clone)]
+pub struct EventSender(mpsc::Sender<Event>);
+
+/// The receiving end, for the renderer.
+pub type EventReceiver = mpsc::Receiver<Event>;
+
+/// How many events may wait for the renderer.
+const EVENT_BUFFER: usize = 64;
+
+/// A new event channel.
+#[must_use]
+pub fn channel() -> (EventSender, EventReceiver) {
+    let (sender, receiver) = mpsc::channel(EVENT_BUFFER);
+    (EventSender(sender), receiver)
+}
+
+impl EventSender {
+    /// Sends an event; a renderer that has gone away is ignored (the run still cleans up).
+    pub async fn send(&self, event: Event) {
+        let _ignored = self.0.send(event).await;
+    }
+
+    /// Sends an event from synchronous code (pull progress callbacks); dropped when the
+    /// renderer is behind, which only ever drops progress.
+    pub fn try_send(&self, event: Event) {
+        let _ignored = self.0.try_send(event);
+    }
+}

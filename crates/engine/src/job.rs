@@ -1,0 +1,411 @@
+//! One job: check it may run, get its images and source, launch its containers in order, wait
+//! for the primary, then stop and remove everything it created, whatever happened.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use drakefile::{Job, PullPolicy};
+use eider_runtime::{ContainerId, NetworkMode, Runtime, RuntimeError};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::event::{Event, JobOutcome, OutputSource};
+use crate::plan::{self, PlanContext, PlannedContainer};
+use crate::policy::{self, Refusal};
+use crate::run::{JobReport, Run};
+use crate::sources::JobSource;
+
+/// How long a container's output may keep flowing after it was killed before eider stops
+/// reading it (the engine closes the stream on exit; this only guards against a stuck engine).
+const OUTPUT_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a job has launched so far: everything here is torn down at the end.
+#[derive(Default)]
+struct Launched {
+    containers: Vec<(String, ContainerId)>,
+    outputs: Vec<JoinHandle<Result<(), RuntimeError>>>,
+}
+
+/// Why the launch stopped before the primary exited.
+enum Stop {
+    Outcome(JobOutcome),
+}
+
+impl<R: Runtime> Run<R> {
+    /// Runs one job and reports how it ended. Never leaves a container behind.
+    pub async fn run_job(&self, job: &Job) -> JobReport {
+        let started = Instant::now();
+        self.events
+            .send(Event::JobStarted {
+                job: job.name.clone(),
+            })
+            .await;
+        let outcome = self.execute(job, started).await;
+        let duration = started.elapsed();
+        self.events
+            .send(Event::JobFinished {
+                job: job.name.clone(),
+                outcome: outcome.clone(),
+                duration,
+            })
+            .await;
+        JobReport {
+            name: job.name.clone(),
+            outcome,
+            duration,
+        }
+    }
+
+    async fn execute(&self, job: &Job, started: Instant) -> JobOutcome {
+        if job.containers.is_empty() {
+            self.warn(
+                job,
+                format!("job `{}` has no containers: nothing to run", job.name),
+            )
+            .await;
+            return JobOutcome::Succeeded;
+        }
+        if let Err(refusal) = policy::check_permissions(job, &self.options) {
+            return refused(refusal);
+        }
+        match self.platform().await {
+            Ok(platform) => {
+                if let Err(refusal) = policy::check_platform(job, self.spec_version, platform) {
+                    return refused(refusal);
+                }
+            }
+            Err(error) => {
+                return engine_error(job, None, "cannot ask the engine its platform", &error);
+            }
+        }
+        let deadline = started + self.options.timeout;
+        let prepared = tokio::select! {
+            biased;
+            () = self.cancellation.graceful.cancelled() => return JobOutcome::Interrupted,
+            () = tokio::time::sleep_until(deadline) => return self.timed_out(),
+            prepared = self.prepare(job) => prepared,
+        };
+        let source = match prepared {
+            Ok(source) => source,
+            Err(outcome) => return outcome,
+        };
+        let shared_volume = if plan::wants_shared_storage(job) {
+            match self.shared_volume(job).await {
+                Ok(volume) => Some(volume),
+                Err(outcome) => return outcome,
+            }
+        } else {
+            None
+        };
+        let context = PlanContext {
+            run_id: &self.id,
+            options: &self.options,
+            source: source.binding(),
+            shared_volume: shared_volume.as_deref(),
+        };
+        let planned = plan::plan_job(job, context);
+        let mut launched = Launched::default();
+        let outcome = match self.launch(job, planned, &mut launched, deadline).await {
+            Ok(()) => self.wait_for_primary(job, &launched, deadline).await,
+            Err(Stop::Outcome(outcome)) => outcome,
+        };
+        self.tear_down(launched, &outcome).await;
+        if let Err(error) = source.remove().await {
+            self.warn(job, error).await;
+        }
+        outcome
+    }
+
+    /// Images and the source: the slow steps before any container exists, so they may be
+    /// abandoned at any point (by a timeout or Ctrl-C) without leaving anything behind.
+    async fn prepare(&self, job: &Job) -> Result<JobSource, JobOutcome> {
+        self.ensure_images(job).await?;
+        self.job_source(job).await
+    }
+
+    /// Pulls what is absent (or everything, under `imagePullPolicy: Always`), once per image.
+    async fn ensure_images(&self, job: &Job) -> Result<(), JobOutcome> {
+        let mut seen: Vec<&str> = Vec::new();
+        for container in &job.containers {
+            let image = container.image.as_str();
+            if seen.contains(&image) {
+                continue;
+            }
+            seen.push(image);
+            let present = match container.pull_policy {
+                PullPolicy::Always => false,
+                PullPolicy::IfNotPresent => match self.runtime.image_exists(image).await {
+                    Ok(present) => present,
+                    Err(error) => {
+                        return Err(engine_error(
+                            job,
+                            Some(&container.name),
+                            &format!("cannot look up image `{image}`"),
+                            &error,
+                        ));
+                    }
+                },
+            };
+            if present {
+                continue;
+            }
+            self.events
+                .send(Event::PullStarted {
+                    job: job.name.clone(),
+                    container: container.name.clone(),
+                    image: image.to_owned(),
+                })
+                .await;
+            let pull_started = Instant::now();
+            let events = self.events.clone();
+            let reported_image = image.to_owned();
+            let progress = move |progress| {
+                events.try_send(Event::PullProgress {
+                    image: reported_image.clone(),
+                    progress,
+                });
+            };
+            if let Err(error) = self.runtime.pull_image(image, &progress).await {
+                return Err(JobOutcome::Error {
+                    message: format!(
+                        "job `{}`: container `{}`: image `{image}` is not available: {}",
+                        job.name,
+                        container.name,
+                        pull_error_text(&error)
+                    ),
+                    hint: Some(
+                        "check the image name and that its registry is reachable; images built \
+                         locally must be present in the engine (`docker images`)"
+                            .to_owned(),
+                    ),
+                });
+            }
+            self.events
+                .send(Event::PullFinished {
+                    image: image.to_owned(),
+                    duration: pull_started.elapsed(),
+                })
+                .await;
+        }
+        Ok(())
+    }
+
+    /// Creates, attaches and starts the containers in order. Each step runs to completion (a
+    /// request abandoned half-way could create a container eider never hears of); cancellation
+    /// and the deadline are checked between steps.
+    async fn launch(
+        &self,
+        job: &Job,
+        planned: Vec<PlannedContainer>,
+        launched: &mut Launched,
+        deadline: Instant,
+    ) -> Result<(), Stop> {
+        let mut first: Option<ContainerId> = None;
+        for container in planned {
+            if self.cancellation.graceful.is_cancelled() {
+                return Err(Stop::Outcome(JobOutcome::Interrupted));
+            }
+            if Instant::now() >= deadline {
+                return Err(Stop::Outcome(self.timed_out()));
+            }
+            let mut spec = container.spec;
+            if let Some(first) = &first {
+                // One network namespace per job: every container joins the first one's, so all
+                // reach each other on 127.0.0.1 (R13).
+                spec.network = NetworkMode::Join(first.clone());
+            }
+            let tty = spec.tty;
+            let id = match self.runtime.create_container(&spec).await {
+                Ok(id) => id,
+                Err(error) => {
+                    self.needs_sweep.store(true, Ordering::Relaxed);
+                    return Err(Stop::Outcome(engine_error(
+                        job,
+                        Some(&container.name),
+                        "cannot create the container",
+                        &error,
+                    )));
+                }
+            };
+            launched
+                .containers
+                .push((container.name.clone(), id.clone()));
+            first.get_or_insert_with(|| id.clone());
+            // Attach before start: every byte the main process writes is read, including a
+            // last line without a newline.
+            let stream = self.runtime.attach(&id, tty).await.map_err(|error| {
+                Stop::Outcome(engine_error(
+                    job,
+                    Some(&container.name),
+                    "cannot attach to the container",
+                    &error,
+                ))
+            })?;
+            let source = Arc::new(OutputSource {
+                job: job.name.clone(),
+                container: container.name.clone(),
+            });
+            launched.outputs.push(tokio::spawn(crate::output::forward(
+                stream,
+                source,
+                Arc::clone(&self.masker),
+                self.events.clone(),
+            )));
+            if let Err(error) = self.runtime.start(&id).await {
+                return Err(Stop::Outcome(engine_error(
+                    job,
+                    Some(&container.name),
+                    "cannot start the container",
+                    &error,
+                )));
+            }
+            self.events
+                .send(Event::ContainerStarted {
+                    job: job.name.clone(),
+                    container: container.name.clone(),
+                    primary: container.primary,
+                })
+                .await;
+        }
+        Ok(())
+    }
+
+    /// The job ends when the primary's main process exits (R14), the deadline passes, or the
+    /// run is interrupted.
+    async fn wait_for_primary(
+        &self,
+        job: &Job,
+        launched: &Launched,
+        deadline: Instant,
+    ) -> JobOutcome {
+        let Some((name, id)) = launched.containers.last() else {
+            return JobOutcome::Succeeded;
+        };
+        tokio::select! {
+            biased;
+            () = self.cancellation.graceful.cancelled() => JobOutcome::Interrupted,
+            () = tokio::time::sleep_until(deadline) => self.timed_out(),
+            exit = self.runtime.wait(id) => match exit {
+                Ok(exit) if exit.code == 0 => JobOutcome::Succeeded,
+                Ok(exit) => JobOutcome::Failed {
+                    container: name.clone(),
+                    exit_code: exit.code,
+                    out_of_memory: exit.out_of_memory,
+                },
+                Err(error) => engine_error(job, Some(name), "lost track of the container", &error),
+            },
+        }
+    }
+
+    /// Stops what still runs (R16: supporting containers are forcibly terminated), lets the
+    /// output drain, and removes every container.
+    async fn tear_down(&self, launched: Launched, outcome: &JobOutcome) {
+        let Launched {
+            containers,
+            outputs,
+        } = launched;
+        let primary_exited = matches!(outcome, JobOutcome::Succeeded | JobOutcome::Failed { .. });
+        let mut outputs = outputs;
+        if primary_exited {
+            // The primary's stream ends with its process: print all of it before anything else.
+            if let Some(primary_output) = outputs.pop() {
+                drain(primary_output).await;
+            }
+        }
+        if matches!(outcome, JobOutcome::Interrupted) {
+            let grace = self.options.grace_period;
+            let stops = containers
+                .iter()
+                .map(|(_, id)| self.runtime.stop(id, grace));
+            tokio::select! {
+                _ = futures_util::future::join_all(stops) => {}
+                () = self.cancellation.immediate.cancelled() => self.kill_all(&containers).await,
+            }
+        } else {
+            self.kill_all(&containers).await;
+        }
+        for output in outputs {
+            drain(output).await;
+        }
+        let removals = containers
+            .iter()
+            .map(|(_, id)| self.runtime.remove_container(id));
+        for ((name, _), result) in containers
+            .iter()
+            .zip(futures_util::future::join_all(removals).await)
+        {
+            if let Err(error) = result {
+                self.needs_sweep.store(true, Ordering::Relaxed);
+                self.events
+                    .send(Event::Warning {
+                        job: None,
+                        message: format!("cannot remove container `{name}`: {error}"),
+                    })
+                    .await;
+            }
+        }
+    }
+
+    async fn kill_all(&self, containers: &[(String, ContainerId)]) {
+        let kills = containers.iter().map(|(_, id)| self.runtime.kill(id));
+        futures_util::future::join_all(kills).await;
+    }
+
+    pub(crate) async fn warn(&self, job: &Job, message: String) {
+        self.events
+            .send(Event::Warning {
+                job: Some(job.name.clone()),
+                message,
+            })
+            .await;
+    }
+
+    fn timed_out(&self) -> JobOutcome {
+        JobOutcome::TimedOut {
+            after: self.options.timeout,
+        }
+    }
+}
+
+/// Waits for an output task to finish, giving up after a while.
+async fn drain(output: JoinHandle<Result<(), RuntimeError>>) {
+    let abort = output.abort_handle();
+    if tokio::time::timeout(OUTPUT_DRAIN_TIMEOUT, output)
+        .await
+        .is_err()
+    {
+        abort.abort();
+    }
+}
+
+fn refused(refusal: Refusal) -> JobOutcome {
+    JobOutcome::Error {
+        message: refusal.message,
+        hint: refusal.hint,
+    }
+}
+
+/// An engine error, naming the job and the container.
+pub(crate) fn engine_error(
+    job: &Job,
+    container: Option<&str>,
+    what: &str,
+    error: &RuntimeError,
+) -> JobOutcome {
+    let place = match container {
+        Some(container) => format!("job `{}`: container `{container}`", job.name),
+        None => format!("job `{}`", job.name),
+    };
+    JobOutcome::Error {
+        message: format!("{place}: {what}: {error}"),
+        hint: None,
+    }
+}
+
+fn pull_error_text(error: &RuntimeError) -> String {
+    match error {
+        RuntimeError::ImageUnavailable { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
+}

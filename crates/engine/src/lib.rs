@@ -1,0 +1,28 @@
+//! eider's engine: turns DrakeSpec jobs into containers on a [`eider_runtime::Runtime`], keeping
+//! every rule of the spec (launch order, one network namespace per job, the primary decides,
+//! sidecars are terminated, timeouts, environment precedence, source modes, shared storage), and
+//! reports what happens as typed [`Event`]s. It never prints: the command line renders events.
+
+mod clean;
+pub mod environment;
+mod event;
+mod job;
+pub mod labels;
+pub mod lines;
+pub mod mask;
+mod options;
+mod output;
+pub mod plan;
+mod policy;
+mod run;
+mod run_id;
+pub mod source_copy;
+mod sources;
+
+pub use clean::{CleanReport, clean, sweep_run};
+pub use event::{
+    Event, EventReceiver, EventSender, JobOutcome, OutputSource, OutputStreamKind, channel,
+};
+pub use options::{DEFAULT_GRACE_PERIOD, DEFAULT_TIMEOUT, RunOptions, SeedSourceMode};
+pub use policy::{Refusal, check_permissions, check_platform};
+pub use run::{Cancellation, JobReport, Run, RunSummary};

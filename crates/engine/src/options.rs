@@ -1,0 +1,51 @@
+//! How a run behaves: everything the user decides outside the Drakefile.
+
+use std::time::Duration;
+
+use camino::Utf8PathBuf;
+
+use crate::environment::Variables;
+
+/// The default job timeout (the spec leaves it to the executor).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+/// How long stopped containers get between SIGTERM and SIGKILL.
+pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(10);
+
+/// How seed-draft files (which have no `sourceMountMode`) get their source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SeedSourceMode {
+    /// One writable copy per run, shared by its jobs: the user's tree is never modified.
+    #[default]
+    Copy,
+    /// The live tree, bound writable (what the seed-era reference executor did).
+    ReadWrite,
+}
+
+/// Options of a run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The project's source: the Drakefile's directory.
+    pub source_root: Utf8PathBuf,
+    /// Where runs keep their private copies of the source.
+    pub state_directory: Utf8PathBuf,
+    /// Per-job timeout.
+    pub timeout: Duration,
+    /// Time between SIGTERM and SIGKILL when a run is interrupted.
+    pub grace_period: Duration,
+    /// The network of each job's first container; the engine's default when unset.
+    pub network: Option<String>,
+    /// Whether `privileged: true` is honored.
+    pub allow_privileged: bool,
+    /// Whether `mountDockerSocket: true` is honored.
+    pub allow_docker_socket: bool,
+    /// The engine's socket on this machine, bound for `mountDockerSocket`.
+    pub docker_socket: Utf8PathBuf,
+    /// How seed-draft files get their source.
+    pub seed_source_mode: SeedSourceMode,
+    /// Copy the run's shared storage here before it is removed.
+    pub keep_shared: Option<Utf8PathBuf>,
+    /// Variables from outside the Drakefile (secrets file, env files, `-e`), in precedence order;
+    /// every container gets them, and the Drakefile's `environment` wins over them.
+    pub environment: Variables,
+}

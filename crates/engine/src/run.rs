@@ -1,0 +1,212 @@
+//! A run: one invocation's jobs, the resources they share (storage, source copies) and the
+//! cleanup of everything it created.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use drakefile::{Job, SpecVersion};
+use eider_runtime::{Platform, Runtime, RuntimeError};
+use tokio::sync::{Mutex, OnceCell};
+use tokio_util::sync::CancellationToken;
+
+use crate::event::{Event, EventSender, JobOutcome};
+use crate::labels;
+use crate::mask::Masker;
+use crate::options::RunOptions;
+
+/// How a run is interrupted: the first signal stops containers gracefully, the second kills them.
+/// Cleanup happens either way.
+#[derive(Debug, Clone, Default)]
+pub struct Cancellation {
+    /// Stop gracefully (SIGTERM, then SIGKILL after the grace period).
+    pub graceful: CancellationToken,
+    /// Kill at once.
+    pub immediate: CancellationToken,
+}
+
+/// How one job of a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobReport {
+    /// The job.
+    pub name: String,
+    /// How it ended.
+    pub outcome: JobOutcome,
+    /// How long it took.
+    pub duration: Duration,
+}
+
+/// The result of a run.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    /// The run id.
+    pub run_id: String,
+    /// Every job asked for, in order, including those skipped.
+    pub jobs: Vec<JobReport>,
+    /// Whether the run was interrupted.
+    pub interrupted: bool,
+    /// Problems met while cleaning up (nothing is left behind silently).
+    pub cleanup_errors: Vec<String>,
+}
+
+impl RunSummary {
+    /// Whether every job succeeded.
+    #[must_use]
+    pub fn succeeded(&self) -> bool {
+        !self.interrupted && self.jobs.iter().all(|job| job.outcome.succeeded())
+    }
+}
+
+/// What the run shares between its jobs, created when a job first needs it.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    /// The shared-storage volume and an image that can mount it (for `--keep-shared`).
+    pub volume: Option<(String, String)>,
+    /// The seed draft's per-run copy of the source.
+    pub source_copy: Option<Utf8PathBuf>,
+}
+
+/// One run of jobs on a runtime.
+pub struct Run<R: Runtime> {
+    pub(crate) runtime: Arc<R>,
+    pub(crate) id: String,
+    pub(crate) spec_version: SpecVersion,
+    pub(crate) options: RunOptions,
+    pub(crate) events: EventSender,
+    pub(crate) cancellation: Cancellation,
+    pub(crate) masker: Arc<Masker>,
+    pub(crate) platform: OnceCell<Platform>,
+    pub(crate) shared: Mutex<Shared>,
+    /// Whether something went wrong that may have left a container behind (an interrupted
+    /// create, an engine error): the end of the run then sweeps by label.
+    pub(crate) needs_sweep: std::sync::atomic::AtomicBool,
+}
+
+impl<R: Runtime> Run<R> {
+    /// A new run with a fresh id.
+    pub fn new(
+        runtime: Arc<R>,
+        spec_version: SpecVersion,
+        options: RunOptions,
+        masker: Arc<Masker>,
+        events: EventSender,
+        cancellation: Cancellation,
+    ) -> Self {
+        Self {
+            runtime,
+            id: crate::run_id::new_run_id(),
+            spec_version,
+            options,
+            events,
+            cancellation,
+            masker,
+            platform: OnceCell::new(),
+            shared: Mutex::new(Shared::default()),
+            needs_sweep: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// The run id, carried by everything the run creates.
+    pub fn run_id(&self) -> &str {
+        &self.id
+    }
+
+    /// Runs the jobs in order, each only if the previous one succeeded, then cleans up
+    /// everything the run created.
+    pub async fn run_jobs(&self, jobs: &[&Job]) -> RunSummary {
+        self.events
+            .send(Event::RunStarted {
+                run_id: self.id.clone(),
+            })
+            .await;
+        let mut reports = Vec::with_capacity(jobs.len());
+        let mut go_on = true;
+        for job in jobs {
+            if !go_on || self.cancellation.graceful.is_cancelled() {
+                reports.push(JobReport {
+                    name: job.name.clone(),
+                    outcome: JobOutcome::Skipped,
+                    duration: Duration::ZERO,
+                });
+                continue;
+            }
+            let report = self.run_job(job).await;
+            go_on = report.outcome.succeeded();
+            reports.push(report);
+        }
+        let cleanup_errors = self.finish().await;
+        RunSummary {
+            run_id: self.id.clone(),
+            jobs: reports,
+            interrupted: self.cancellation.graceful.is_cancelled(),
+            cleanup_errors,
+        }
+    }
+
+    /// The engine's platform, asked once per run.
+    pub(crate) async fn platform(&self) -> Result<&Platform, RuntimeError> {
+        self.platform
+            .get_or_try_init(|| self.runtime.platform())
+            .await
+    }
+
+    /// This run's private directory for copies of the source.
+    pub(crate) fn run_directory(&self) -> Utf8PathBuf {
+        self.options.state_directory.join("runs").join(&self.id)
+    }
+
+    /// Removes what the run shares: exports and removes the shared volume, deletes the source
+    /// copy and the run's directory, and sweeps anything labelled with this run that an
+    /// interrupted step may have left.
+    async fn finish(&self) -> Vec<String> {
+        let mut errors = Vec::new();
+        let shared = std::mem::take(&mut *self.shared.lock().await);
+        if let Some((volume, image)) = &shared.volume {
+            if let Some(destination) = &self.options.keep_shared {
+                let labels = labels::for_run(&self.id);
+                match self
+                    .runtime
+                    .export_volume(volume, image, &labels, destination)
+                    .await
+                {
+                    Ok(()) => {
+                        self.events
+                            .send(Event::Warning {
+                                job: None,
+                                message: format!("shared storage copied to {destination}"),
+                            })
+                            .await;
+                    }
+                    Err(error) => errors.push(format!(
+                        "cannot copy the shared storage to {destination}: {error}"
+                    )),
+                }
+            }
+            if let Err(error) = self.runtime.remove_volume(volume).await {
+                errors.push(format!("cannot remove volume {volume}: {error}"));
+            }
+        }
+        let directory = self.run_directory();
+        if let Err(error) = remove_directory(&directory).await {
+            errors.push(error);
+        }
+        if self.cancellation.graceful.is_cancelled()
+            || self.needs_sweep.load(std::sync::atomic::Ordering::Relaxed)
+        {
+            errors.extend(crate::clean::sweep_run(self.runtime.as_ref(), &self.id).await);
+        }
+        errors
+    }
+}
+
+/// Removes a directory tree on a blocking thread; absent is fine.
+pub(crate) async fn remove_directory(directory: &Utf8Path) -> Result<(), String> {
+    let directory = directory.to_owned();
+    tokio::task::spawn_blocking(move || match fs_err::remove_dir_all(&directory) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(format!("cannot remove {directory}: {error}")),
+    })
+    .await
+    .unwrap_or_else(|error| Err(error.to_string()))
+}

@@ -1,0 +1,291 @@
+//! Containers: create, attach, start, wait, stop, remove, list.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bollard::models::{
+    ContainerCreateBody, HostConfig, Mount as EngineMount, MountType, MountVolumeOptions,
+};
+use bollard::query_parameters::{
+    AttachContainerOptions, CreateContainerOptions, InspectContainerOptions, KillContainerOptions,
+    ListContainersOptions, RemoveContainerOptions, StopContainerOptions, WaitContainerOptions,
+};
+use eider_runtime::{
+    ContainerId, ContainerSpec, Exit, Labels, MountSource, NetworkMode, OutputChunk, OutputStream,
+    RuntimeError, StreamKind,
+};
+use futures_util::{StreamExt, TryStreamExt};
+
+use crate::DockerRuntime;
+use crate::error::{from_bollard, is_gone_or_done, is_removal_in_progress};
+
+/// Docker's exit code for a process killed by SIGKILL, which is how the OOM killer ends one.
+const KILLED_EXIT_CODE: i64 = 137;
+
+impl DockerRuntime {
+    pub(crate) async fn create(&self, spec: &ContainerSpec) -> Result<ContainerId, RuntimeError> {
+        let options = CreateContainerOptions {
+            name: Some(spec.name.clone()),
+            ..CreateContainerOptions::default()
+        };
+        let response = self
+            .client
+            .create_container(Some(options), create_body(spec))
+            .await
+            .map_err(from_bollard)?;
+        Ok(ContainerId(response.id))
+    }
+
+    pub(crate) async fn attach_output(
+        &self,
+        id: &ContainerId,
+        tty: bool,
+    ) -> Result<OutputStream, RuntimeError> {
+        let options = AttachContainerOptions {
+            stream: true,
+            stdout: true,
+            stderr: true,
+            ..AttachContainerOptions::default()
+        };
+        let attached = self
+            .client
+            .attach_container(&id.0, Some(options))
+            .await
+            .map_err(from_bollard)?;
+        let stream = attached.output.map(move |item| {
+            use bollard::container::LogOutput;
+            let chunk = match item.map_err(from_bollard)? {
+                LogOutput::StdOut { message } => OutputChunk {
+                    stream: if tty {
+                        StreamKind::Console
+                    } else {
+                        StreamKind::Stdout
+                    },
+                    bytes: message,
+                },
+                LogOutput::StdErr { message } => OutputChunk {
+                    stream: StreamKind::Stderr,
+                    bytes: message,
+                },
+                LogOutput::Console { message } | LogOutput::StdIn { message } => OutputChunk {
+                    stream: StreamKind::Console,
+                    bytes: message,
+                },
+            };
+            Ok(chunk)
+        });
+        Ok(Box::pin(stream))
+    }
+
+    pub(crate) async fn start_container(&self, id: &ContainerId) -> Result<(), RuntimeError> {
+        self.client
+            .start_container(&id.0, None)
+            .await
+            .map_err(from_bollard)
+    }
+
+    pub(crate) async fn wait_container(&self, id: &ContainerId) -> Result<Exit, RuntimeError> {
+        let options = WaitContainerOptions {
+            condition: "not-running".to_owned(),
+        };
+        let mut stream = self.client.wait_container(&id.0, Some(options));
+        let code = match stream.next().await {
+            Some(Ok(response)) => response.status_code,
+            // bollard reports every non-zero exit as an error; it is an exit all the same.
+            Some(Err(bollard::errors::Error::DockerContainerWaitError { code, error }))
+                if error.is_empty() =>
+            {
+                code
+            }
+            Some(Err(error)) => return Err(from_bollard(error)),
+            None => {
+                return Err(RuntimeError::Other(
+                    "the engine ended the wait without an exit code".to_owned(),
+                ));
+            }
+        };
+        let out_of_memory = code == KILLED_EXIT_CODE && self.was_out_of_memory(id).await;
+        Ok(Exit {
+            code,
+            out_of_memory,
+        })
+    }
+
+    async fn was_out_of_memory(&self, id: &ContainerId) -> bool {
+        self.client
+            .inspect_container(&id.0, None::<InspectContainerOptions>)
+            .await
+            .ok()
+            .and_then(|inspect| inspect.state)
+            .and_then(|state| state.oom_killed)
+            .unwrap_or(false)
+    }
+
+    pub(crate) async fn stop_container(
+        &self,
+        id: &ContainerId,
+        grace: Duration,
+    ) -> Result<(), RuntimeError> {
+        let options = StopContainerOptions {
+            t: Some(i32::try_from(grace.as_secs()).unwrap_or(i32::MAX)),
+            signal: None,
+        };
+        match self.client.stop_container(&id.0, Some(options)).await {
+            Ok(()) => Ok(()),
+            Err(error) if is_gone_or_done(&error) => Ok(()),
+            Err(error) => Err(from_bollard(error)),
+        }
+    }
+
+    pub(crate) async fn kill_container(&self, id: &ContainerId) -> Result<(), RuntimeError> {
+        let options = KillContainerOptions {
+            signal: "SIGKILL".to_owned(),
+        };
+        match self.client.kill_container(&id.0, Some(options)).await {
+            // 409: not running (already exited); 404: gone.
+            Ok(())
+            | Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404 | 409,
+                ..
+            }) => Ok(()),
+            Err(error) => Err(from_bollard(error)),
+        }
+    }
+
+    pub(crate) async fn remove(&self, id: &ContainerId) -> Result<(), RuntimeError> {
+        let options = RemoveContainerOptions {
+            force: true,
+            v: true,
+            link: false,
+        };
+        match self.client.remove_container(&id.0, Some(options)).await {
+            Ok(()) => Ok(()),
+            Err(error) if is_gone_or_done(&error) || is_removal_in_progress(&error) => Ok(()),
+            Err(error) => Err(from_bollard(error)),
+        }
+    }
+
+    pub(crate) async fn list_labelled(
+        &self,
+        key: &str,
+    ) -> Result<Vec<(ContainerId, Labels)>, RuntimeError> {
+        let filters = HashMap::from([("label".to_owned(), vec![key.to_owned()])]);
+        let options = ListContainersOptions {
+            all: true,
+            filters: Some(filters),
+            ..ListContainersOptions::default()
+        };
+        let containers = self
+            .client
+            .list_containers(Some(options))
+            .await
+            .map_err(from_bollard)?;
+        Ok(containers
+            .into_iter()
+            .filter_map(|summary| {
+                let id = summary.id?;
+                let mut labels: Labels = summary.labels.unwrap_or_default().into_iter().collect();
+                labels.sort();
+                Some((ContainerId(id), labels))
+            })
+            .collect())
+    }
+
+    /// Streams a directory of a (never started) container out as a tar archive and unpacks it.
+    pub(crate) async fn copy_out(
+        &self,
+        id: &ContainerId,
+        path: &str,
+        destination: &camino::Utf8Path,
+    ) -> Result<(), RuntimeError> {
+        use bollard::query_parameters::DownloadFromContainerOptions;
+        let options = DownloadFromContainerOptions {
+            path: format!("{}/.", path.trim_end_matches('/')),
+        };
+        let stream = self
+            .client
+            .download_from_container(&id.0, Some(options))
+            .map_err(|error| std::io::Error::other(from_bollard(error)));
+        let reader = tokio_util::io::StreamReader::new(stream);
+        let destination = destination.to_owned();
+        // The tar crate reads synchronously: unpack on a blocking thread, fed as bytes arrive.
+        tokio::task::spawn_blocking(move || -> Result<(), RuntimeError> {
+            let reader = tokio_util::io::SyncIoBridge::new(reader);
+            fs_err::create_dir_all(&destination)?;
+            let mut archive = tar::Archive::new(reader);
+            archive.set_preserve_permissions(true);
+            archive.set_overwrite(true);
+            archive.unpack(&destination).map_err(|error| {
+                RuntimeError::Other(format!("cannot unpack into {destination}: {error}"))
+            })
+        })
+        .await
+        .map_err(|error| RuntimeError::Other(error.to_string()))?
+    }
+}
+
+fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
+    let labels: HashMap<String, String> = spec.labels.iter().cloned().collect();
+    let environment = spec
+        .environment
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect();
+    let network_mode = match &spec.network {
+        NetworkMode::Default => None,
+        NetworkMode::Named(name) => Some(name.clone()),
+        NetworkMode::Join(id) => Some(format!("container:{}", id.0)),
+    };
+    let mounts = spec
+        .mounts
+        .iter()
+        .map(|mount| {
+            let (typ, source) = match &mount.source {
+                MountSource::Host(path) => (MountType::BIND, path.to_string()),
+                MountSource::Volume(name) => (MountType::VOLUME, name.clone()),
+            };
+            EngineMount {
+                target: Some(mount.target.clone()),
+                source: Some(source),
+                typ: Some(typ),
+                read_only: Some(mount.read_only),
+                volume_options: matches!(mount.source, MountSource::Volume(_)).then(|| {
+                    // A shared volume starts empty: never seed it from the image's content.
+                    MountVolumeOptions {
+                        no_copy: Some(true),
+                        ..MountVolumeOptions::default()
+                    }
+                }),
+                ..EngineMount::default()
+            }
+        })
+        .collect::<Vec<_>>();
+    let mut host_config = HostConfig {
+        network_mode,
+        privileged: Some(spec.privileged),
+        mounts: (!mounts.is_empty()).then_some(mounts),
+        ..HostConfig::default()
+    };
+    if let Some(limits) = spec.resources {
+        host_config.cpu_shares = Some(limits.cpu_shares);
+        host_config.cpu_period = Some(limits.cpu_period);
+        host_config.cpu_quota = Some(limits.cpu_quota);
+        host_config.memory = Some(limits.memory_bytes);
+        host_config.memory_reservation = Some(limits.memory_reservation_bytes);
+    }
+    ContainerCreateBody {
+        image: Some(spec.image.clone()),
+        entrypoint: spec.entrypoint.clone(),
+        cmd: spec.command.clone(),
+        env: Some(environment),
+        working_dir: spec.working_directory.clone(),
+        tty: Some(spec.tty),
+        attach_stdout: Some(true),
+        attach_stderr: Some(true),
+        attach_stdin: Some(false),
+        open_stdin: Some(false),
+        labels: Some(labels),
+        host_config: Some(host_config),
+        ..ContainerCreateBody::default()
+    }
+}

@@ -1,0 +1,123 @@
+//! eider's Docker Engine backend: [`eider_runtime::Runtime`] over the Engine API (bollard), on the
+//! unix socket or whatever `DOCKER_HOST` names.
+
+mod connect;
+mod container;
+mod error;
+mod image;
+mod volume;
+
+use std::time::Duration;
+
+use bollard::Docker;
+use eider_runtime::{
+    ContainerId, ContainerSpec, Exit, Labels, OutputStream, Platform, PullProgress, RuntimeError,
+};
+
+pub use connect::ConnectError;
+
+/// A connection to one Docker Engine.
+#[derive(Debug, Clone)]
+pub struct DockerRuntime {
+    client: Docker,
+    endpoint: String,
+}
+
+impl DockerRuntime {
+    /// Where the engine is reached, as `DOCKER_HOST` would name it.
+    #[must_use]
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+}
+
+impl eider_runtime::Runtime for DockerRuntime {
+    async fn platform(&self) -> Result<Platform, RuntimeError> {
+        let info = self.client.info().await.map_err(error::from_bollard)?;
+        Ok(Platform {
+            os: info.os_type.unwrap_or_else(|| "linux".to_owned()),
+            architecture: oci_architecture(info.architecture.as_deref().unwrap_or_default()),
+        })
+    }
+
+    async fn image_exists(&self, image: &str) -> Result<bool, RuntimeError> {
+        self.image_present(image).await
+    }
+
+    async fn pull_image(
+        &self,
+        image: &str,
+        progress: &(dyn Fn(PullProgress) + Send + Sync),
+    ) -> Result<(), RuntimeError> {
+        self.pull(image, progress).await
+    }
+
+    async fn create_volume(&self, name: &str, labels: &Labels) -> Result<(), RuntimeError> {
+        self.create_named_volume(name, labels).await
+    }
+
+    async fn remove_volume(&self, name: &str) -> Result<(), RuntimeError> {
+        self.remove_named_volume(name).await
+    }
+
+    async fn create_container(&self, spec: &ContainerSpec) -> Result<ContainerId, RuntimeError> {
+        self.create(spec).await
+    }
+
+    async fn attach(&self, id: &ContainerId, tty: bool) -> Result<OutputStream, RuntimeError> {
+        self.attach_output(id, tty).await
+    }
+
+    async fn start(&self, id: &ContainerId) -> Result<(), RuntimeError> {
+        self.start_container(id).await
+    }
+
+    async fn wait(&self, id: &ContainerId) -> Result<Exit, RuntimeError> {
+        self.wait_container(id).await
+    }
+
+    async fn stop(&self, id: &ContainerId, grace: Duration) -> Result<(), RuntimeError> {
+        self.stop_container(id, grace).await
+    }
+
+    async fn kill(&self, id: &ContainerId) -> Result<(), RuntimeError> {
+        self.kill_container(id).await
+    }
+
+    async fn remove_container(&self, id: &ContainerId) -> Result<(), RuntimeError> {
+        self.remove(id).await
+    }
+
+    async fn list_containers(&self, key: &str) -> Result<Vec<(ContainerId, Labels)>, RuntimeError> {
+        self.list_labelled(key).await
+    }
+
+    async fn list_volumes(&self, key: &str) -> Result<Vec<(String, Labels)>, RuntimeError> {
+        self.list_labelled_volumes(key).await
+    }
+
+    async fn export_volume(
+        &self,
+        volume: &str,
+        image: &str,
+        labels: &Labels,
+        destination: &camino::Utf8Path,
+    ) -> Result<(), RuntimeError> {
+        self.export(volume, image, labels, destination).await
+    }
+}
+
+/// The engine reports the kernel's machine name (`x86_64`); DrakeSpec and OCI say `amd64`.
+fn oci_architecture(machine: &str) -> String {
+    match machine {
+        "x86_64" | "amd64" => "amd64",
+        "aarch64" | "arm64" => "arm64",
+        "armv7l" | "armhf" | "arm" => "arm",
+        "i386" | "i686" | "386" => "386",
+        "ppc64le" => "ppc64le",
+        "s390x" => "s390x",
+        "riscv64" => "riscv64",
+        other => other,
+    }
+    .to_owned()
+}

@@ -1,0 +1,314 @@
+#!/usr/bin/env bash
+# Prepares the container engine that the integration tests drive: installs the Debian packages,
+# starts dockerd and a local OCI registry when none answers, and builds the test images. Nothing
+# is pulled from the internet: the images are made from busybox-static, and the registry only
+# listens on 127.0.0.1. Safe to run again and again; fast when everything is in place.
+#
+#   bash scripts/test-env.sh
+#
+# Honors DOCKER_HOST: when it is set, that engine must answer (no daemon is started elsewhere).
+# Exits non-zero, with the reason, when a step fails.
+set -euo pipefail
+
+# Names that the Rust integration tests rely on: keep them in step with the tests.
+readonly BUSYBOX_IMAGE="eider-test/busybox:latest"
+readonly ENTRYPOINT_IMAGE="eider-test/entrypoint:latest"
+readonly REGISTRY_ADDR="127.0.0.1:5000"
+readonly REGISTRY_IMAGE="$REGISTRY_ADDR/eider-test/busybox:latest"
+
+readonly PACKAGES=(docker.io busybox-static docker-registry hyperfine curl)
+readonly STATE_DIR=/var/lib/eider-test
+readonly LOG_DIR=/var/log/eider-test
+readonly REGISTRY_CONFIG="$STATE_DIR/registry.yml"
+readonly DIGEST_LABEL="eider.test-image.digest"
+readonly ENGINE_WAIT_SECONDS=60
+readonly REGISTRY_WAIT_SECONDS=30
+# Set by start_engine.
+ENGINE_VERSION=""
+
+step() {
+    printf '==> %s\n' "$*" >&2
+}
+
+fail() {
+    printf 'error: %s\n' "$1" >&2
+    if [[ $# -gt 1 ]]; then
+        printf 'hint: %s\n' "$2" >&2
+    fi
+    exit 1
+}
+
+require_root() {
+    [[ $EUID -eq 0 ]] || fail "$1 needs root" "run this script as root (sudo bash $0)"
+}
+
+# The last lines of a daemon's log, to show why it did not come up.
+show_log_tail() {
+    printf -- '--- last lines of %s ---\n' "$1" >&2
+    tail -n 30 "$1" >&2 || true
+}
+
+# Two runs at once (two CI jobs on one machine) would race to start the same daemons.
+take_lock() {
+    exec 9>>"${TMPDIR:-/tmp}/eider-test-env.lock"
+    flock -w 300 9 || fail "another scripts/test-env.sh still holds ${TMPDIR:-/tmp}/eider-test-env.lock"
+}
+
+install_packages() {
+    local missing=() package
+    for package in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null | grep -qx installed ||
+            missing+=("$package")
+    done
+    if [[ ${#missing[@]} -eq 0 ]]; then
+        step "packages: all present"
+        return
+    fi
+    require_root "installing ${missing[*]}"
+    step "packages: installing ${missing[*]}"
+    # Their maintainer scripts would start the packaged services with the packaged settings: a
+    # dockerd with a bridge and iptables rules, a registry on every interface that asks for
+    # passwords. This script starts both itself, so forbid service starts during the install
+    # (the standard policy-rc.d switch), unless the machine already has a policy of its own.
+    local policy=/usr/sbin/policy-rc.d own_policy=false
+    if [[ ! -e $policy ]]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod 0755 "$policy"
+        own_policy=true
+    fi
+    local status=0
+    {
+        DEBIAN_FRONTEND=noninteractive apt-get -qq update &&
+            DEBIAN_FRONTEND=noninteractive apt-get -qq -y install "${missing[@]}" >/dev/null
+    } || status=$?
+    if $own_policy; then
+        rm -f "$policy"
+    fi
+    [[ $status -eq 0 ]] || fail "apt-get could not install ${missing[*]}"
+}
+
+# Prints the engine's version when an engine answers on the socket the docker CLI would use.
+engine_version() {
+    timeout 10 docker version --format '{{.Server.Version}}' 2>/dev/null
+}
+
+start_engine() {
+    if ENGINE_VERSION=$(engine_version); then
+        step "engine: Docker Engine $ENGINE_VERSION answers at ${DOCKER_HOST:-unix:///var/run/docker.sock}"
+        return
+    fi
+    if [[ -n ${DOCKER_HOST:-} ]]; then
+        fail "no Docker Engine answers at DOCKER_HOST=$DOCKER_HOST" \
+            "start that engine, or unset DOCKER_HOST to use (or start) the local one"
+    fi
+    require_root "starting dockerd"
+    mkdir -p "$LOG_DIR"
+    local log="$LOG_DIR/dockerd.log" pid
+    # A dockerd that is still starting (its pid file names a live process) must not get a twin:
+    # the second one would fail on the same pid file and data directory. Wait for it instead.
+    if [[ -s /var/run/docker.pid ]] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+        pid=$(cat /var/run/docker.pid)
+        step "engine: dockerd (pid $pid) is running but not answering yet; waiting"
+    else
+        step "engine: starting dockerd (log: $log)"
+        # No bridge, NAT or iptables rules: containers only ever get loopback networking, and the
+        # host's firewall is left alone. setsid detaches it, so it outlives this script; fd 9 (the
+        # lock) is closed so that the daemon does not hold it forever.
+        setsid dockerd --bridge=none --iptables=false --ip-masq=false \
+            </dev/null >>"$log" 2>&1 9>&- &
+        pid=$!
+    fi
+    local deadline=$((SECONDS + ENGINE_WAIT_SECONDS))
+    until ENGINE_VERSION=$(engine_version); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            show_log_tail "$log"
+            fail "dockerd exited before it answered"
+        fi
+        if ((SECONDS >= deadline)); then
+            show_log_tail "$log"
+            fail "dockerd did not answer within ${ENGINE_WAIT_SECONDS}s"
+        fi
+        sleep 0.2
+    done
+    step "engine: Docker Engine $ENGINE_VERSION answers at unix:///var/run/docker.sock"
+}
+
+# The HTTP status of the registry's base endpoint, or 000 when nothing answers. --noproxy: a
+# proxy from the environment must not see (or answer for) loopback traffic.
+registry_status() {
+    curl --noproxy '*' -s -o /dev/null -m 2 -w '%{http_code}' "http://$REGISTRY_ADDR/v2/" || true
+}
+
+write_registry_config() {
+    local config
+    config=$(
+        cat <<EOF
+# Written by scripts/test-env.sh: a registry for the integration tests, on loopback only.
+version: 0.1
+log:
+  level: warn
+  fields:
+    service: registry
+storage:
+  filesystem:
+    rootdirectory: $STATE_DIR/registry
+  delete:
+    enabled: true
+http:
+  addr: $REGISTRY_ADDR
+EOF
+    )
+    # Rewritten only when it differs, so that a rerun leaves the file (and its mtime) alone.
+    if [[ ! -f $REGISTRY_CONFIG ]] || [[ $(<"$REGISTRY_CONFIG") != "$config" ]]; then
+        printf '%s\n' "$config" >"$REGISTRY_CONFIG"
+    fi
+}
+
+start_registry() {
+    local status
+    status=$(registry_status)
+    case $status in
+        200)
+            step "registry: answers at http://$REGISTRY_ADDR"
+            return
+            ;;
+        000) ;;
+        *)
+            fail "something at $REGISTRY_ADDR answers HTTP $status, not an open OCI registry" \
+                "stop it (Debian's docker-registry service asks for passwords) and run again"
+            ;;
+    esac
+    require_root "starting the registry"
+    mkdir -p "$STATE_DIR/registry" "$LOG_DIR"
+    write_registry_config
+    local log="$LOG_DIR/registry.log" pid
+    step "registry: starting docker-registry on $REGISTRY_ADDR (log: $log)"
+    setsid docker-registry serve "$REGISTRY_CONFIG" </dev/null >>"$log" 2>&1 9>&- &
+    pid=$!
+    local deadline=$((SECONDS + REGISTRY_WAIT_SECONDS))
+    until [[ $(registry_status) == 200 ]]; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            show_log_tail "$log"
+            fail "docker-registry exited before it answered"
+        fi
+        if ((SECONDS >= deadline)); then
+            show_log_tail "$log"
+            fail "docker-registry did not answer within ${REGISTRY_WAIT_SECONDS}s"
+        fi
+        sleep 0.2
+    done
+}
+
+# Builds the test images' root filesystem under $1/rootfs and a deterministic tar of it at
+# $1/rootfs.tar: same busybox binary, same tar bytes, so its digest tells whether an image is
+# stale.
+build_rootfs() {
+    local root="$1/rootfs" busybox
+    busybox=$(command -v busybox) || fail "busybox is not installed" "apt-get install busybox-static"
+    mkdir -p "$root"/{bin,etc,root,tmp,image-workdir}
+    cp "$busybox" "$root/bin/busybox"
+    # One symlink per applet. perl (Essential on Debian) makes all of them in one process; a shell
+    # loop of `ln` would spend half a second on the ~270 forks.
+    busybox --list | perl -e '
+        chdir $ARGV[0] or die "$ARGV[0]: $!\n";
+        while (my $applet = <STDIN>) {
+            chomp $applet;
+            next if $applet eq "busybox";
+            symlink("busybox", $applet) or die "$applet: $!\n";
+        }' "$root/bin"
+    printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' \
+        'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >"$root/etc/passwd"
+    printf '%s\n' 'root:x:0:' 'nobody:x:65534:' >"$root/etc/group"
+    # Explicit modes: the tar must not depend on the caller's umask.
+    chmod 0755 "$root" "$root"/{bin,etc,image-workdir} "$root/bin/busybox"
+    chmod 0644 "$root"/etc/{passwd,group}
+    chmod 0700 "$root/root"
+    chmod 1777 "$root/tmp"
+    tar --create --file="$1/rootfs.tar" --directory="$root" --format=gnu --sort=name \
+        --mtime=@0 --owner=0 --group=0 --numeric-owner .
+}
+
+# The label an image of this script carries: a digest of its root filesystem and of its
+# configuration, so that a change to either rebuilds it.
+image_digest() {
+    local rootfs_digest="$1"
+    shift
+    printf '%s\n' "$rootfs_digest" "$@" | sha256sum | cut -d' ' -f1
+}
+
+# ensure_image NAME TAR ROOTFS_DIGEST CHANGE...: imports TAR as NAME with the Dockerfile-style
+# CHANGEs, unless NAME already carries the same digest label.
+ensure_image() {
+    local name="$1" tar="$2" rootfs_digest="$3"
+    shift 3
+    local digest current old_id
+    digest=$(image_digest "$rootfs_digest" "$@")
+    current=$(docker image inspect --format "{{index .Config.Labels \"$DIGEST_LABEL\"}}" \
+        "$name" 2>/dev/null || true)
+    if [[ $current == "$digest" ]]; then
+        step "image $name: up to date"
+        return
+    fi
+    old_id=$(docker image inspect --format '{{.Id}}' "$name" 2>/dev/null || true)
+    step "image $name: building"
+    local change args=()
+    for change in "$@" "LABEL $DIGEST_LABEL=$digest"; do
+        args+=(--change "$change")
+    done
+    docker import "${args[@]}" --message "eider test image" "$tar" "$name" >/dev/null
+    # The image it replaces would linger untagged; remove it if nothing else uses it.
+    if [[ -n $old_id ]]; then
+        docker image rm "$old_id" >/dev/null 2>&1 || true
+    fi
+}
+
+build_images() {
+    local work
+    work=$(mktemp -d)
+    # shellcheck disable=SC2064 # expand now: $work is local and gone when the trap runs
+    trap "rm -rf '$work'" EXIT
+    build_rootfs "$work"
+    local rootfs_digest
+    rootfs_digest=$(sha256sum "$work/rootfs.tar" | cut -d' ' -f1)
+    # PATH as Docker would default it; set in the image so that it does not depend on the engine.
+    local path_env="ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    ensure_image "$BUSYBOX_IMAGE" "$work/rootfs.tar" "$rootfs_digest" \
+        "$path_env" 'CMD ["/bin/sh"]'
+    ensure_image "$ENTRYPOINT_IMAGE" "$work/rootfs.tar" "$rootfs_digest" \
+        "$path_env" 'ENTRYPOINT ["/bin/echo", "from-entrypoint"]' 'CMD ["from-cmd"]' \
+        'WORKDIR /image-workdir'
+}
+
+# Puts $BUSYBOX_IMAGE in the registry as $REGISTRY_IMAGE, unless the registry already serves
+# that very image (its manifest digest is one the engine recorded for the local image).
+push_registry_image() {
+    docker tag "$BUSYBOX_IMAGE" "$REGISTRY_IMAGE"
+    local remote repository="${REGISTRY_IMAGE%:*}"
+    remote=$(curl --noproxy '*' -fsS -m 5 --head \
+        -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+        "http://$REGISTRY_ADDR/v2/${repository#*/}/manifests/${REGISTRY_IMAGE##*:}" 2>/dev/null |
+        tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p' || true)
+    local known
+    known=$(docker image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' \
+        "$REGISTRY_IMAGE")
+    if [[ -n $remote ]] && grep -qxF "$repository@$remote" <<<"$known"; then
+        step "registry image $REGISTRY_IMAGE: up to date"
+        return
+    fi
+    step "registry image $REGISTRY_IMAGE: pushing"
+    docker push "$REGISTRY_IMAGE" >/dev/null
+}
+
+main() {
+    take_lock
+    install_packages
+    start_engine
+    start_registry
+    build_images
+    push_registry_image
+    step "test environment ready: Docker Engine $ENGINE_VERSION at" \
+        "${DOCKER_HOST:-unix:///var/run/docker.sock}; images $BUSYBOX_IMAGE, $ENTRYPOINT_IMAGE," \
+        "$REGISTRY_IMAGE"
+}
+
+main "$@"
