@@ -108,23 +108,17 @@ pub struct RunOptions {
     pub secrets: Option<Utf8PathBuf>,
 
     /// Set a variable in every container: KEY=VALUE, or KEY to take it from eider's environment
-    /// (the Drakefile's `environment` wins)
+    /// (the Drakefile's `environment` wins). Values are taken whole, newlines included
     #[arg(
         short = 'e',
         long = "env",
         env = "EIDER_ENV",
-        value_name = "KEY[=VALUE]",
-        value_delimiter = '\n'
+        value_name = "KEY[=VALUE]"
     )]
     pub env: Vec<String>,
 
     /// Read variables from a file of KEY=VALUE lines (Docker's format)
-    #[arg(
-        long,
-        env = "EIDER_ENV_FILE",
-        value_name = "FILE",
-        value_delimiter = '\n'
-    )]
+    #[arg(long, env = "EIDER_ENV_FILE", value_name = "FILE")]
     pub env_file: Vec<Utf8PathBuf>,
 
     /// Honor `privileged: true`

@@ -11,7 +11,6 @@ mod exit_code;
 mod failure;
 mod render;
 mod reporter;
-mod state;
 
 use std::process::ExitCode;
 

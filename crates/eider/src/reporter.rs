@@ -142,8 +142,8 @@ impl Reporter {
         }
         if !self.prefixes.contains_key(source) {
             let prefixes = (
-                prefix(source, self.colors.stdout),
-                prefix(source, self.colors.stderr),
+                prefix(source, self.colors.stdout, &self.masker),
+                prefix(source, self.colors.stderr, &self.masker),
             );
             self.prefixes.insert(source.clone(), prefixes);
         }
@@ -247,8 +247,10 @@ impl Reporter {
 
 /// `[job/container] `, colored by a stable hash of the name, so a container keeps its color
 /// from run to run.
-fn prefix(source: &OutputSource, color: bool) -> Vec<u8> {
+fn prefix(source: &OutputSource, color: bool, masker: &Masker) -> Vec<u8> {
+    // Names are the user's; a secret equal to one must still not be printed.
     let label = format!("[{}/{}]", source.job, source.container);
+    let label = masker.mask_text(&label);
     if !color {
         return format!("{label} ").into_bytes();
     }

@@ -1,7 +1,6 @@
 //! Finding and removing what eider created: after an interrupted run (by its id), and after a
 //! crashed eider (`eider clean`: everything whose creating process is gone).
 
-use camino::Utf8Path;
 use eider_runtime::{ContainerId, Labels, Runtime};
 
 use crate::labels;
@@ -13,8 +12,6 @@ pub struct CleanReport {
     pub containers: Vec<String>,
     /// Volumes removed.
     pub volumes: Vec<String>,
-    /// Source copies removed.
-    pub directories: Vec<String>,
     /// Resources of runs still in progress, left alone.
     pub in_use: usize,
     /// What could not be removed, and why.
@@ -49,8 +46,8 @@ pub async fn sweep_run<R: Runtime>(runtime: &R, run_id: &str) -> Vec<String> {
 }
 
 /// Removes everything eider created whose eider process is no longer running (or everything,
-/// with `all`): containers, volumes and source copies under `state_directory`.
-pub async fn clean<R: Runtime>(runtime: &R, state_directory: &Utf8Path, all: bool) -> CleanReport {
+/// with `all`): containers, then volumes (shared storage, copies of the source).
+pub async fn clean<R: Runtime>(runtime: &R, all: bool) -> CleanReport {
     let mut report = CleanReport::default();
     let abandoned = |labels: &Labels| all || !owner_is_alive(labels::value(labels, labels::PID));
     match runtime.list_containers(labels::RUN_ID).await {
@@ -85,27 +82,7 @@ pub async fn clean<R: Runtime>(runtime: &R, state_directory: &Utf8Path, all: boo
         }
         Err(error) => report.errors.push(format!("cannot list volumes: {error}")),
     }
-    clean_directories(&state_directory.join("runs"), all, &mut report);
     report
-}
-
-fn clean_directories(runs: &Utf8Path, all: bool, report: &mut CleanReport) {
-    let Ok(entries) = fs_err::read_dir(runs) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let pid = fs_err::read_to_string(path.join("pid")).ok();
-        if !all && owner_is_alive(pid.as_deref().map(str::trim)) {
-            report.in_use += 1;
-            continue;
-        }
-        let shown = path.display().to_string();
-        match fs_err::remove_dir_all(&path) {
-            Ok(()) => report.directories.push(shown),
-            Err(error) => report.errors.push(error.to_string()),
-        }
-    }
 }
 
 /// Whether the process that created something still runs and is an eider. A recycled pid of

@@ -6,7 +6,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use drakefile::{Job, PullPolicy};
-use eider_runtime::{ContainerId, NetworkMode, Runtime, RuntimeError};
+use eider_runtime::{ContainerId, ContainerSpec, NetworkMode, Runtime, RuntimeError};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -20,11 +21,48 @@ use crate::sources::JobSource;
 /// reading it (the engine closes the stream on exit; this only guards against a stuck engine).
 const OUTPUT_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long eider waits to hear that a container has exited, once the engine has said it does
+/// not run (its wait request then answers at once).
+const EXIT_NOTICE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// What a job has launched so far: everything here is torn down at the end.
 #[derive(Default)]
 struct Launched {
     containers: Vec<(String, ContainerId)>,
     outputs: Vec<JoinHandle<Result<(), RuntimeError>>>,
+    /// The started sidecars, in launch order, and whether each has exited.
+    exits: Vec<ExitWatch>,
+}
+
+/// Whether a started container has exited, as far as eider has heard.
+struct ExitWatch {
+    id: ContainerId,
+    exited: watch::Receiver<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Launched {
+    /// The latest sidecar started that has not exited: the one whose network namespace the next
+    /// container joins.
+    fn running_member(&self) -> Option<ContainerId> {
+        self.exits
+            .iter()
+            .rev()
+            .find(|watch| !*watch.exited.borrow())
+            .map(|watch| watch.id.clone())
+    }
+
+    /// Whether `id` has exited, waiting a little for the news.
+    async fn has_exited(&mut self, id: &ContainerId) -> bool {
+        let Some(watch) = self.exits.iter_mut().find(|watch| &watch.id == id) else {
+            return false;
+        };
+        matches!(
+            tokio::time::timeout(EXIT_NOTICE_TIMEOUT, watch.exited.wait_for(|exited| *exited))
+                .await,
+            Ok(Ok(_))
+        )
+    }
 }
 
 /// Why the launch stopped before the primary exited.
@@ -111,9 +149,7 @@ impl<R: Runtime> Run<R> {
             Err(Stop::Outcome(outcome)) => outcome,
         };
         self.tear_down(launched, &outcome).await;
-        if let Err(error) = source.remove().await {
-            self.warn(job, error).await;
-        }
+        self.remove_job_source(job, source).await;
         outcome
     }
 
@@ -194,6 +230,12 @@ impl<R: Runtime> Run<R> {
     /// Creates, attaches and starts the containers in order. Each step runs to completion (a
     /// request abandoned half-way could create a container eider never hears of); cancellation
     /// and the deadline are checked between steps.
+    ///
+    /// One network namespace per job, so that all its containers reach each other on
+    /// 127.0.0.1 (R13): each container joins the namespace of the latest one launched that
+    /// still runs. The namespace lives as long as one of its containers does, but the engine
+    /// refuses to start a container that would join one that has exited, and sidecars may
+    /// exit early (a one-shot task, a crash): the job must not fail for it (R15).
     async fn launch(
         &self,
         job: &Job,
@@ -201,64 +243,59 @@ impl<R: Runtime> Run<R> {
         launched: &mut Launched,
         deadline: Instant,
     ) -> Result<(), Stop> {
-        let mut first: Option<ContainerId> = None;
+        // A container that starts a namespace gets the network the plan gave the first one.
+        let own_network = planned
+            .first()
+            .map_or(NetworkMode::Default, |first| first.spec.network.clone());
         for container in planned {
-            if self.cancellation.graceful.is_cancelled() {
-                return Err(Stop::Outcome(JobOutcome::Interrupted));
-            }
-            if Instant::now() >= deadline {
-                return Err(Stop::Outcome(self.timed_out()));
-            }
-            let mut spec = container.spec;
-            if let Some(first) = &first {
-                // One network namespace per job: every container joins the first one's, so all
-                // reach each other on 127.0.0.1 (R13).
-                spec.network = NetworkMode::Join(first.clone());
-            }
-            let tty = spec.tty;
-            let id = match self.runtime.create_container(&spec).await {
-                Ok(id) => id,
-                Err(error) => {
-                    self.needs_sweep.store(true, Ordering::Relaxed);
-                    return Err(Stop::Outcome(engine_error(
-                        job,
-                        Some(&container.name),
-                        "cannot create the container",
-                        &error,
-                    )));
+            loop {
+                if self.cancellation.graceful.is_cancelled() {
+                    return Err(Stop::Outcome(JobOutcome::Interrupted));
                 }
-            };
-            launched
-                .containers
-                .push((container.name.clone(), id.clone()));
-            first.get_or_insert_with(|| id.clone());
-            // Attach before start: every byte the main process writes is read, including a
-            // last line without a newline.
-            let stream = self.runtime.attach(&id, tty).await.map_err(|error| {
-                Stop::Outcome(engine_error(
-                    job,
-                    Some(&container.name),
-                    "cannot attach to the container",
-                    &error,
-                ))
-            })?;
-            let source = Arc::new(OutputSource {
-                job: job.name.clone(),
-                container: container.name.clone(),
-            });
-            launched.outputs.push(tokio::spawn(crate::output::forward(
-                stream,
-                source,
-                Arc::clone(&self.masker),
-                self.events.clone(),
-            )));
-            if let Err(error) = self.runtime.start(&id).await {
-                return Err(Stop::Outcome(engine_error(
-                    job,
-                    Some(&container.name),
-                    "cannot start the container",
-                    &error,
-                )));
+                if Instant::now() >= deadline {
+                    return Err(Stop::Outcome(self.timed_out()));
+                }
+                let joined = launched.running_member();
+                let mut spec = container.spec.clone();
+                spec.network = joined
+                    .clone()
+                    .map_or_else(|| own_network.clone(), NetworkMode::Join);
+                let id = self
+                    .create_and_attach(job, &container, &spec, launched)
+                    .await?;
+                match self.runtime.start(&id).await {
+                    Ok(()) => {
+                        if !container.primary {
+                            launched.exits.push(self.watch_exit(&id));
+                        }
+                        break;
+                    }
+                    Err(error) => {
+                        if let Some(joined) = joined
+                            && launched.has_exited(&joined).await
+                        {
+                            // It exited between the check and the start, taking its namespace
+                            // with it: launch this container again, into another one.
+                            self.discard_last(job, &container.name, launched).await?;
+                            continue;
+                        }
+                        let mut outcome = engine_error(
+                            job,
+                            Some(&container.name),
+                            "cannot start the container",
+                            &error,
+                        );
+                        if spec.privileged
+                            && let JobOutcome::Error { hint, .. } = &mut outcome
+                        {
+                            *hint = Some(
+                                "the engine was asked for a privileged container and could not                                  start it: this machine may not allow privileged containers                                  (a restricted VM, a rootless engine)"
+                                    .to_owned(),
+                            );
+                        }
+                        return Err(Stop::Outcome(outcome));
+                    }
+                }
             }
             self.events
                 .send(Event::ContainerStarted {
@@ -269,6 +306,94 @@ impl<R: Runtime> Run<R> {
                 .await;
         }
         Ok(())
+    }
+
+    /// Creates a container and attaches to its output (before it starts: every byte the main
+    /// process writes is read, including a last line without a newline).
+    async fn create_and_attach(
+        &self,
+        job: &Job,
+        container: &PlannedContainer,
+        spec: &ContainerSpec,
+        launched: &mut Launched,
+    ) -> Result<ContainerId, Stop> {
+        let id = match self.runtime.create_container(spec).await {
+            Ok(id) => id,
+            Err(error) => {
+                self.needs_sweep.store(true, Ordering::Relaxed);
+                return Err(Stop::Outcome(engine_error(
+                    job,
+                    Some(&container.name),
+                    "cannot create the container",
+                    &error,
+                )));
+            }
+        };
+        launched
+            .containers
+            .push((container.name.clone(), id.clone()));
+        let stream = self.runtime.attach(&id, spec.tty).await.map_err(|error| {
+            Stop::Outcome(engine_error(
+                job,
+                Some(&container.name),
+                "cannot attach to the container",
+                &error,
+            ))
+        })?;
+        let source = Arc::new(OutputSource {
+            job: job.name.clone(),
+            container: container.name.clone(),
+        });
+        launched.outputs.push(tokio::spawn(crate::output::forward(
+            stream,
+            source,
+            Arc::clone(&self.masker),
+            self.events.clone(),
+        )));
+        Ok(id)
+    }
+
+    /// Removes the last container created, which never started, so that it can be created
+    /// again under the same name.
+    async fn discard_last(
+        &self,
+        job: &Job,
+        name: &str,
+        launched: &mut Launched,
+    ) -> Result<(), Stop> {
+        if let Some((_, id)) = launched.containers.pop()
+            && let Err(error) = self.runtime.remove_container(&id).await
+        {
+            self.needs_sweep.store(true, Ordering::Relaxed);
+            return Err(Stop::Outcome(engine_error(
+                job,
+                Some(name),
+                "cannot remove a container that could not start",
+                &error,
+            )));
+        }
+        if let Some(output) = launched.outputs.pop() {
+            drain(output).await;
+        }
+        Ok(())
+    }
+
+    /// Watches a started container until it exits.
+    fn watch_exit(&self, id: &ContainerId) -> ExitWatch {
+        let (sender, exited) = watch::channel(false);
+        let runtime = Arc::clone(&self.runtime);
+        let watched = id.clone();
+        let task = tokio::spawn(async move {
+            // An engine error says nothing about the container: it then counts as running.
+            if runtime.wait(&watched).await.is_ok() {
+                let _ignored = sender.send(true);
+            }
+        });
+        ExitWatch {
+            id: id.clone(),
+            exited,
+            task,
+        }
     }
 
     /// The job ends when the primary's main process exits (R14), the deadline passes, or the
@@ -304,7 +429,11 @@ impl<R: Runtime> Run<R> {
         let Launched {
             containers,
             outputs,
+            exits,
         } = launched;
+        for watch in exits {
+            watch.task.abort();
+        }
         let primary_exited = matches!(outcome, JobOutcome::Succeeded | JobOutcome::Failed { .. });
         let mut outputs = outputs;
         if primary_exited {

@@ -16,7 +16,7 @@ pub mod plan;
 mod policy;
 mod run;
 mod run_id;
-pub mod source_copy;
+mod source_archive;
 mod sources;
 
 pub use clean::{CleanReport, clean, sweep_run};

@@ -27,8 +27,6 @@ pub enum SeedSourceMode {
 pub struct RunOptions {
     /// The project's source: the Drakefile's directory.
     pub source_root: Utf8PathBuf,
-    /// Where runs keep their private copies of the source.
-    pub state_directory: Utf8PathBuf,
     /// Per-job timeout.
     pub timeout: Duration,
     /// Time between SIGTERM and SIGKILL when a run is interrupted.

@@ -1,7 +1,6 @@
 //! From a Drakefile job to the containers to create: commands, environment, mounts, limits and
 //! labels, exactly as the DrakeSpec maps them. Pure: no I/O.
 
-use camino::Utf8PathBuf;
 use drakefile::{Container, Job, PullPolicy, Resources};
 use eider_runtime::{ContainerSpec, Mount, MountSource, NetworkMode, ResourceLimits};
 
@@ -16,8 +15,8 @@ const DOCKER_SOCKET_TARGET: &str = "/var/run/docker.sock";
 /// How a job's containers see the source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceBinding {
-    /// The directory on this machine.
-    pub path: Utf8PathBuf,
+    /// The live tree on this machine, or a volume holding a copy.
+    pub source: MountSource,
     /// Whether containers see it read-only.
     pub read_only: bool,
 }
@@ -135,7 +134,7 @@ fn mounts(container: &Container, context: PlanContext<'_>) -> Vec<Mount> {
         context.source,
     ) {
         mounts.push(Mount {
-            source: MountSource::Host(source.path.clone()),
+            source: source.source.clone(),
             target: target.to_owned(),
             read_only: source.read_only,
         });

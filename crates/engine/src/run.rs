@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use camino::{Utf8Path, Utf8PathBuf};
 use drakefile::{Job, SpecVersion};
 use eider_runtime::{Platform, Runtime, RuntimeError};
 use tokio::sync::{Mutex, OnceCell};
@@ -62,8 +61,8 @@ impl RunSummary {
 pub(crate) struct Shared {
     /// The shared-storage volume and an image that can mount it (for `--keep-shared`).
     pub volume: Option<(String, String)>,
-    /// The seed draft's per-run copy of the source.
-    pub source_copy: Option<Utf8PathBuf>,
+    /// The volume holding the seed draft's per-run copy of the source.
+    pub source_copy: Option<String>,
 }
 
 /// One run of jobs on a runtime.
@@ -150,13 +149,8 @@ impl<R: Runtime> Run<R> {
             .await
     }
 
-    /// This run's private directory for copies of the source.
-    pub(crate) fn run_directory(&self) -> Utf8PathBuf {
-        self.options.state_directory.join("runs").join(&self.id)
-    }
-
-    /// Removes what the run shares: exports and removes the shared volume, deletes the source
-    /// copy and the run's directory, and sweeps anything labelled with this run that an
+    /// Removes what the run shares: exports and removes the shared volume, removes the source
+    /// copy, and sweeps anything labelled with this run that an
     /// interrupted step may have left.
     async fn finish(&self) -> Vec<String> {
         let mut errors = Vec::new();
@@ -186,9 +180,10 @@ impl<R: Runtime> Run<R> {
                 errors.push(format!("cannot remove volume {volume}: {error}"));
             }
         }
-        let directory = self.run_directory();
-        if let Err(error) = remove_directory(&directory).await {
-            errors.push(error);
+        if let Some(volume) = &shared.source_copy
+            && let Err(error) = self.runtime.remove_volume(volume).await
+        {
+            errors.push(format!("cannot remove volume {volume}: {error}"));
         }
         if self.cancellation.graceful.is_cancelled()
             || self.needs_sweep.load(std::sync::atomic::Ordering::Relaxed)
@@ -197,16 +192,4 @@ impl<R: Runtime> Run<R> {
         }
         errors
     }
-}
-
-/// Removes a directory tree on a blocking thread; absent is fine.
-pub(crate) async fn remove_directory(directory: &Utf8Path) -> Result<(), String> {
-    let directory = directory.to_owned();
-    tokio::task::spawn_blocking(move || match fs_err::remove_dir_all(&directory) {
-        Ok(()) => Ok(()),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(error) => Err(format!("cannot remove {directory}: {error}")),
-    })
-    .await
-    .unwrap_or_else(|error| Err(error.to_string()))
 }

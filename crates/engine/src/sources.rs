@@ -5,46 +5,36 @@
 //! - Seed draft (no mode field): one writable copy per run, shared by the run's jobs, so the
 //!   user's tree is never modified and two runs never see each other; `--source-mode rw` binds
 //!   the live tree instead.
+//!
+//! Copies live in engine volumes, filled from a tar stream of the tree: containers usually run
+//! as root and write root-owned files into their copy, which only the engine can then remove
+//! (an eider that is not root could not), and a volume works with a remote engine too.
 
-use camino::Utf8PathBuf;
 use drakefile::{Job, SourceMountMode};
-use eider_runtime::Runtime;
+use eider_runtime::{MountSource, Runtime};
 
 use crate::event::JobOutcome;
 use crate::labels;
 use crate::options::SeedSourceMode;
 use crate::plan::{self, SourceBinding};
-use crate::run::{Run, remove_directory};
-use crate::source_copy::copy_tree;
+use crate::run::Run;
+use crate::source_archive::archive_tree;
 
-/// The source of one job and what to delete after it.
+/// What a copy of the source is labelled as.
+const SOURCE_COPY_PURPOSE: &str = "source-copy";
+
+/// The source of one job and the copy to delete after it.
 #[derive(Debug, Default)]
 pub(crate) struct JobSource {
     binding: Option<SourceBinding>,
-    /// A copy made for this job alone.
-    private_copy: Option<Utf8PathBuf>,
+    /// A volume holding a copy made for this job alone.
+    private_copy: Option<String>,
 }
 
 impl JobSource {
     /// How the containers see the source, when some container mounts it.
     pub fn binding(&self) -> Option<&SourceBinding> {
         self.binding.as_ref()
-    }
-
-    /// Deletes the job's private copy, if any.
-    pub async fn remove(self) -> Result<(), String> {
-        match self.private_copy {
-            Some(directory) => {
-                let parent = directory.parent().map(ToOwned::to_owned);
-                remove_directory(&directory).await?;
-                match parent {
-                    // The job's directory under the run's; removing it keeps the tree clean.
-                    Some(parent) => remove_directory(&parent).await,
-                    None => Ok(()),
-                }
-            }
-            None => Ok(()),
-        }
     }
 }
 
@@ -54,102 +44,125 @@ impl<R: Runtime> Run<R> {
         if !plan::wants_source(job) {
             return Ok(JobSource::default());
         }
-        let root = self.options.source_root.clone();
         let live = |read_only| JobSource {
             binding: Some(SourceBinding {
-                path: root.clone(),
+                source: MountSource::Host(self.options.source_root.clone()),
                 read_only,
             }),
             private_copy: None,
         };
+        let copy = |volume: String, private: bool| JobSource {
+            binding: Some(SourceBinding {
+                source: MountSource::Volume(volume.clone()),
+                read_only: false,
+            }),
+            private_copy: private.then_some(volume),
+        };
         if self.spec_version.is_seed() {
             return match self.options.seed_source_mode {
                 SeedSourceMode::ReadWrite => Ok(live(false)),
-                SeedSourceMode::Copy => {
-                    let copy = self.run_source_copy(job).await?;
-                    Ok(JobSource {
-                        binding: Some(SourceBinding {
-                            path: copy,
-                            read_only: false,
-                        }),
-                        private_copy: None,
-                    })
-                }
+                SeedSourceMode::Copy => Ok(copy(self.run_source_copy(job).await?, false)),
             };
         }
         match job.source_mount_mode {
             SourceMountMode::ReadOnly => Ok(live(true)),
             SourceMountMode::ReadWrite => Ok(live(false)),
             SourceMountMode::Copy => {
-                let destination = self
-                    .run_directory()
-                    .join("jobs")
-                    .join(&job.name)
-                    .join("source");
-                self.copy_source(job, destination.clone()).await?;
-                Ok(JobSource {
-                    binding: Some(SourceBinding {
-                        path: destination.clone(),
-                        read_only: false,
-                    }),
-                    private_copy: Some(destination),
-                })
+                let volume = plan::engine_name(&self.id, &job.name, "source");
+                self.copy_source(job, &volume).await?;
+                Ok(copy(volume, true))
             }
+        }
+    }
+
+    /// Deletes the job's private copy, if any.
+    pub(crate) async fn remove_job_source(&self, job: &Job, source: JobSource) {
+        if let Some(volume) = source.private_copy
+            && let Err(error) = self.runtime.remove_volume(&volume).await
+        {
+            self.needs_sweep
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            self.warn(
+                job,
+                format!("cannot remove the job's copy of the source ({volume}): {error}"),
+            )
+            .await;
         }
     }
 
     /// The seed draft's per-run copy, made by the first job that needs it.
-    async fn run_source_copy(&self, job: &Job) -> Result<Utf8PathBuf, JobOutcome> {
+    async fn run_source_copy(&self, job: &Job) -> Result<String, JobOutcome> {
         let mut shared = self.shared.lock().await;
         if let Some(copy) = &shared.source_copy {
             return Ok(copy.clone());
         }
-        let destination = self.run_directory().join("source");
-        self.copy_source(job, destination.clone()).await?;
-        shared.source_copy = Some(destination.clone());
-        Ok(destination)
+        let volume = format!("eider-{}-source", self.id);
+        self.copy_source(job, &volume).await?;
+        shared.source_copy = Some(volume.clone());
+        Ok(volume)
     }
 
-    async fn copy_source(&self, job: &Job, destination: Utf8PathBuf) -> Result<(), JobOutcome> {
-        let root = self.options.source_root.clone();
-        let run_directory = self.run_directory();
-        let target = destination.clone();
-        let copied = tokio::task::spawn_blocking(move || {
-            if let Some(parent) = target.parent() {
-                fs_err::create_dir_all(parent).map_err(|error| error.to_string())?;
-            }
-            // The owner's pid lets `eider clean` tell a live run's copies from a crashed one's.
-            fs_err::write(run_directory.join("pid"), std::process::id().to_string())
-                .map_err(|error| error.to_string())?;
-            copy_tree(&root, &target).map_err(|error| error.to_string())
-        })
-        .await
-        .map_err(|error| error.to_string())
-        .and_then(|result| result);
-        match copied {
-            Ok(stats) => {
-                if !stats.skipped.is_empty() {
-                    let skipped: Vec<String> =
-                        stats.skipped.iter().map(ToString::to_string).collect();
-                    self.warn(
-                        job,
-                        format!(
-                            "special files are not copied into the job's source: {}",
-                            skipped.join(", ")
-                        ),
-                    )
-                    .await;
-                }
-                Ok(())
-            }
-            Err(message) => Err(JobOutcome::Error {
-                message: format!(
-                    "job `{}`: cannot copy the source into {destination}: {message}",
-                    job.name
-                ),
-                hint: None,
-            }),
+    /// Creates `volume` and fills it with an exact copy of the source tree.
+    async fn copy_source(&self, job: &Job, volume: &str) -> Result<(), JobOutcome> {
+        // Filling the copy may be abandoned half-way (timeout, Ctrl-C): the end of the run then
+        // finds the volume by its labels.
+        self.needs_sweep
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut volume_labels = labels::for_run(&self.id);
+        volume_labels.push((labels::JOB.to_owned(), job.name.clone()));
+        volume_labels.push((labels::PURPOSE.to_owned(), SOURCE_COPY_PURPOSE.to_owned()));
+        let failed = |what: &str, error: &dyn std::fmt::Display| JobOutcome::Error {
+            message: format!("job `{}`: {what}: {error}", job.name),
+            hint: None,
+        };
+        if let Err(error) = self.runtime.create_volume(volume, &volume_labels).await {
+            return Err(failed(
+                "cannot create a volume for the copy of the source",
+                &error,
+            ));
         }
+        // The copy is filled through a container of the job's own image: it is present already.
+        let image = job
+            .containers
+            .first()
+            .map(|container| container.image.clone())
+            .unwrap_or_default();
+        let (archive, archiving) = archive_tree(self.options.source_root.clone());
+        let uploaded = self
+            .runtime
+            .upload_to_volume(volume, &image, &volume_labels, archive)
+            .await;
+        let archived = archiving.await;
+        if !matches!((&archived, &uploaded), (Ok(Ok(_)), Ok(()))) {
+            // Half a copy is no copy: the volume goes now (the run's sweep is the fallback).
+            if self.runtime.remove_volume(volume).await.is_err() {
+                self.needs_sweep
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        let stats = match (archived, uploaded) {
+            (Ok(Ok(stats)), Ok(())) => stats,
+            (Ok(Err(error)), _) => {
+                return Err(failed(
+                    &format!("cannot read the source {}", self.options.source_root),
+                    &error,
+                ));
+            }
+            (Err(error), _) => return Err(failed("cannot copy the source", &error)),
+            (Ok(Ok(_)), Err(error)) => return Err(failed("cannot copy the source", &error)),
+        };
+        if !stats.skipped.is_empty() {
+            let skipped: Vec<String> = stats.skipped.iter().map(ToString::to_string).collect();
+            self.warn(
+                job,
+                format!(
+                    "special files are not copied into the job's source: {}",
+                    skipped.join(", ")
+                ),
+            )
+            .await;
+        }
+        Ok(())
     }
 
     /// The run's shared-storage volume, created by the first job that mounts it (R34).

@@ -1,6 +1,7 @@
 //! eider's Docker Engine backend: [`eider_runtime::Runtime`] over the Engine API (bollard), on the
 //! unix socket or whatever `DOCKER_HOST` names.
 
+mod archive;
 mod connect;
 mod container;
 mod error;
@@ -11,7 +12,8 @@ use std::time::Duration;
 
 use bollard::Docker;
 use eider_runtime::{
-    ContainerId, ContainerSpec, Exit, Labels, OutputStream, Platform, PullProgress, RuntimeError,
+    ArchiveStream, ContainerId, ContainerSpec, Exit, Labels, OutputStream, Platform, PullProgress,
+    RuntimeError,
 };
 
 pub use connect::ConnectError;
@@ -94,6 +96,16 @@ impl eider_runtime::Runtime for DockerRuntime {
 
     async fn list_volumes(&self, key: &str) -> Result<Vec<(String, Labels)>, RuntimeError> {
         self.list_labelled_volumes(key).await
+    }
+
+    async fn upload_to_volume(
+        &self,
+        volume: &str,
+        image: &str,
+        labels: &Labels,
+        archive: ArchiveStream,
+    ) -> Result<(), RuntimeError> {
+        self.upload(volume, image, labels, archive).await
     }
 
     async fn export_volume(

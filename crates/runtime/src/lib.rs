@@ -15,7 +15,12 @@ pub use container::{
     ContainerId, ContainerSpec, Labels, Mount, MountSource, NetworkMode, Platform, ResourceLimits,
 };
 pub use error::RuntimeError;
-pub use output::{Exit, OutputChunk, OutputStream, PullProgress, StreamKind};
+
+/// The directory that stands for a volume's root in archives uploaded into it. Extracting
+/// under a named directory (and not at the volume's root) lets relative symbolic links such as
+/// `up -> ..` through, which engines refuse when they point above the extraction root.
+pub const VOLUME_ARCHIVE_ROOT: &str = "eider-volume";
+pub use output::{ArchiveStream, Exit, OutputChunk, OutputStream, PullProgress, StreamKind};
 
 /// A container backend. Every method talks to the backend; none of them blocks a thread.
 ///
@@ -94,6 +99,18 @@ pub trait Runtime: Send + Sync + 'static {
         &self,
         key: &str,
     ) -> impl Future<Output = Result<Vec<(String, Labels)>, RuntimeError>> + Send;
+
+    /// Extracts a tar archive into a volume (owners, modes and times as archived), using a
+    /// container of `image` that is created for the copy, never started, and removed after.
+    /// Every entry of the archive lies under [`VOLUME_ARCHIVE_ROOT`], which stands for the
+    /// volume's root.
+    fn upload_to_volume(
+        &self,
+        volume: &str,
+        image: &str,
+        labels: &Labels,
+        archive: ArchiveStream,
+    ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
 
     /// Copies the whole content of a volume into the local directory `destination`, using a
     /// container of `image` that is created for the copy, never started, and removed after.

@@ -49,3 +49,6 @@ pub struct PullProgress {
     /// Bytes done and bytes in all, when known.
     pub bytes: Option<(u64, u64)>,
 }
+
+/// A tar archive, streamed.
+pub type ArchiveStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;

@@ -5,7 +5,6 @@ use eider_runtime_docker::DockerRuntime;
 use crate::cli::CleanOptions;
 use crate::failure::Failure;
 use crate::render::Output;
-use crate::state;
 
 /// Removes leftovers of eider processes that are gone (all of them with `--all`).
 pub fn run(options: &CleanOptions, output: Output) -> Result<(), Failure> {
@@ -19,17 +18,15 @@ pub fn run(options: &CleanOptions, output: Output) -> Result<(), Failure> {
         let docker = DockerRuntime::connect()
             .await
             .map_err(|error| Failure::runtime(error.to_string()))?;
-        Ok::<_, Failure>(eider_engine::clean(&docker, &state::directory(), options.all).await)
+        Ok::<_, Failure>(eider_engine::clean(&docker, options.all).await)
     })?;
     let mut lines = Vec::new();
     lines.push(format!(
-        "removed {} container{}, {} volume{}, {} source cop{}",
+        "removed {} container{} and {} volume{}",
         report.containers.len(),
         plural(report.containers.len(), "", "s"),
         report.volumes.len(),
         plural(report.volumes.len(), "", "s"),
-        report.directories.len(),
-        plural(report.directories.len(), "y", "ies"),
     ));
     if report.in_use > 0 {
         lines.push(format!(

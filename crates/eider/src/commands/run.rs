@@ -20,7 +20,7 @@ use crate::exit_code;
 use crate::failure::Failure;
 use crate::render::Output;
 use crate::reporter::{Colors, Reporter, seconds};
-use crate::{config, environment, state};
+use crate::{config, environment};
 
 /// Runs the jobs; returns the exit code.
 pub fn run(
@@ -135,7 +135,6 @@ fn engine_options(
 ) -> EngineOptions {
     EngineOptions {
         source_root,
-        state_directory: state::directory(),
         timeout: options
             .timeout
             .or(settings.timeout)

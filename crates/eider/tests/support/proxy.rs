@@ -1,0 +1,307 @@
+//! A recording proxy between eider and the engine: a Unix socket that relays every connection to
+//! the engine and keeps what clients send, so that a test can read the requests eider made (a
+//! container's create request shows exactly what the engine was asked), or check that it made
+//! none. Point eider at it with `DOCKER_HOST` ([`RecordingProxy::docker_host`]).
+
+use std::io::{Read, Write};
+use std::net::Shutdown;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// What a client sent on one connection.
+type Record = Arc<Mutex<Vec<u8>>>;
+
+/// A Unix socket that relays every connection to the engine and records what clients send, so
+/// a test can read the requests eider made. Its threads end with the test process.
+pub struct RecordingProxy {
+    directory: TempDir,
+    socket: PathBuf,
+    /// Client-to-engine bytes, one buffer per connection.
+    connections: Arc<Mutex<Vec<Record>>>,
+}
+
+/// One HTTP request a client sent.
+#[derive(Debug)]
+pub struct Request {
+    /// `GET`, `POST`...
+    pub method: String,
+    /// The path and query.
+    pub target: String,
+    /// The body, de-chunked.
+    pub body: Vec<u8>,
+}
+
+/// A container creation request: the name eider gave and the body.
+#[derive(Debug)]
+pub struct CreateRequest {
+    /// The container name in the query.
+    pub name: String,
+    /// The body as text.
+    pub raw: String,
+    /// The body.
+    pub body: Value,
+}
+
+impl CreateRequest {
+    /// `HostConfig.Privileged`.
+    pub fn privileged(&self) -> Option<bool> {
+        self.body["HostConfig"]["Privileged"].as_bool()
+    }
+
+    /// `HostConfig.Mounts` as `(type, source, target, read-only)`.
+    pub fn mounts(&self) -> Vec<(String, String, String, bool)> {
+        self.body["HostConfig"]["Mounts"]
+            .as_array()
+            .map(|mounts| {
+                mounts
+                    .iter()
+                    .map(|mount| {
+                        let text = |key: &str| mount[key].as_str().unwrap_or_default().to_owned();
+                        (
+                            text("Type"),
+                            text("Source"),
+                            text("Target"),
+                            mount["ReadOnly"].as_bool().unwrap_or(false),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// The engine's socket: `DOCKER_HOST` when it is a Unix socket, else the conventional path.
+fn engine_socket() -> PathBuf {
+    std::env::var("DOCKER_HOST")
+        .ok()
+        .and_then(|host| host.strip_prefix("unix://").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("/var/run/docker.sock"))
+}
+
+impl RecordingProxy {
+    /// A proxy listening on a new socket in a temporary directory.
+    pub fn start() -> Self {
+        let directory = tempfile::tempdir().expect("proxy directory");
+        let socket = directory.path().join("engine.sock");
+        let listener = UnixListener::bind(&socket).expect("bind the proxy socket");
+        let connections: Arc<Mutex<Vec<Record>>> = Arc::default();
+        let recorded = Arc::clone(&connections);
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { break };
+                let record = Arc::new(Mutex::new(Vec::new()));
+                recorded
+                    .lock()
+                    .expect("proxy records")
+                    .push(Arc::clone(&record));
+                relay(client, record);
+            }
+        });
+        Self {
+            directory,
+            socket,
+            connections,
+        }
+    }
+
+    /// The value of `DOCKER_HOST` that points at the proxy.
+    pub fn docker_host(&self) -> String {
+        format!("unix://{}", self.socket.display())
+    }
+
+    /// The proxy's socket on this machine.
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    /// Lets any user connect, for eider run as another user.
+    pub fn open_to_everyone(&self) {
+        for (path, mode) in [
+            (self.directory.path(), 0o755),
+            (self.socket.as_path(), 0o666),
+        ] {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+                .expect("open the proxy socket");
+        }
+    }
+
+    /// How many connections clients opened.
+    pub fn connection_count(&self) -> usize {
+        self.connections.lock().expect("proxy records").len()
+    }
+
+    /// Every request recorded so far, connection by connection.
+    pub fn requests(&self) -> Vec<Request> {
+        let connections = self.connections.lock().expect("proxy records");
+        connections
+            .iter()
+            .flat_map(|record| parse_requests(&record.lock().expect("connection record")))
+            .collect()
+    }
+
+    /// The container creation requests, in the order each connection sent them.
+    pub fn creates(&self) -> Vec<CreateRequest> {
+        self.requests()
+            .into_iter()
+            .filter(|request| {
+                request.method == "POST" && request.target.contains("/containers/create")
+            })
+            .map(|request| {
+                let name = request
+                    .target
+                    .split_once("name=")
+                    .map(|(_, name)| name.split('&').next().unwrap_or(name).to_owned())
+                    .unwrap_or_default();
+                let raw = String::from_utf8_lossy(&request.body).into_owned();
+                let body = serde_json::from_slice(&request.body).unwrap_or_else(|error| {
+                    panic!("create request body is not JSON ({error}): {raw}")
+                });
+                CreateRequest { name, raw, body }
+            })
+            .collect()
+    }
+
+    /// The create request of container `container` of job `job`.
+    #[track_caller]
+    pub fn create_of(&self, job: &str, container: &str) -> CreateRequest {
+        let suffix = format!("-{job}-{container}");
+        let mut found: Vec<CreateRequest> = self
+            .creates()
+            .into_iter()
+            .filter(|create| create.name.ends_with(&suffix))
+            .collect();
+        assert_eq!(
+            found.len(),
+            1,
+            "create requests of {job}/{container}: {found:?}"
+        );
+        found.remove(0)
+    }
+
+    /// Asserts that eider asked the engine to create nothing: no container, volume or image.
+    #[track_caller]
+    pub fn assert_nothing_created(&self) {
+        let creating: Vec<String> = self
+            .requests()
+            .into_iter()
+            .filter(|request| request.method == "POST" && request.target.contains("/create"))
+            .map(|request| request.target)
+            .collect();
+        assert!(creating.is_empty(), "eider asked the engine: {creating:?}");
+    }
+}
+
+/// Copies bytes both ways between `client` and a new connection to the engine, recording what
+/// the client sends.
+fn relay(client: UnixStream, record: Record) {
+    let engine = UnixStream::connect(engine_socket()).expect("connect to the engine");
+    let mut client_reader = client.try_clone().expect("clone the client stream");
+    let mut engine_writer = engine.try_clone().expect("clone the engine stream");
+    std::thread::spawn(move || {
+        let mut buffer = [0_u8; 16 * 1024];
+        loop {
+            match client_reader.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(count) => {
+                    record
+                        .lock()
+                        .expect("connection record")
+                        .extend_from_slice(&buffer[..count]);
+                    if engine_writer.write_all(&buffer[..count]).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ignored = engine_writer.shutdown(Shutdown::Write);
+    });
+    let mut engine_reader = engine;
+    let mut client_writer = client;
+    std::thread::spawn(move || {
+        let _ignored = std::io::copy(&mut engine_reader, &mut client_writer);
+        let _ignored = client_writer.shutdown(Shutdown::Write);
+    });
+}
+
+/// Splits what a client sent on one connection into HTTP/1.1 requests; stops at a connection
+/// upgrade (after which the bytes are a raw stream) or at an incomplete request.
+pub fn parse_requests(mut bytes: &[u8]) -> Vec<Request> {
+    let mut requests = Vec::new();
+    while let Some(end) = find(bytes, b"\r\n\r\n") {
+        let head = String::from_utf8_lossy(&bytes[..end]).into_owned();
+        bytes = &bytes[end + 4..];
+        let mut lines = head.split("\r\n");
+        let mut request_line = lines.next().unwrap_or_default().split(' ');
+        let method = request_line.next().unwrap_or_default().to_owned();
+        let target = request_line.next().unwrap_or_default().to_owned();
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|line| line.split_once(':'))
+            .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+            .collect();
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(header, _)| header == name)
+                .map(|(_, value)| value.as_str())
+        };
+        let body = if let Some(length) = header("content-length") {
+            let length: usize = length.parse().expect("a numeric Content-Length");
+            if bytes.len() < length {
+                break;
+            }
+            let (body, rest) = bytes.split_at(length);
+            bytes = rest;
+            body.to_vec()
+        } else if header("transfer-encoding").is_some_and(|value| value.contains("chunked")) {
+            let Some((body, rest)) = dechunk(bytes) else {
+                break;
+            };
+            bytes = rest;
+            body
+        } else {
+            Vec::new()
+        };
+        let upgrade = header("upgrade").is_some();
+        requests.push(Request {
+            method,
+            target,
+            body,
+        });
+        if upgrade {
+            break;
+        }
+    }
+    requests
+}
+
+/// Decodes a chunked body; returns it and the bytes after it.
+fn dechunk(mut bytes: &[u8]) -> Option<(Vec<u8>, &[u8])> {
+    let mut body = Vec::new();
+    loop {
+        let line_end = find(bytes, b"\r\n")?;
+        let size_text = String::from_utf8_lossy(&bytes[..line_end]);
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        bytes = &bytes[line_end + 2..];
+        if size == 0 {
+            // No trailers: the empty line that ends the body.
+            let trailer_end = find(bytes, b"\r\n")?;
+            return Some((body, &bytes[trailer_end + 2..]));
+        }
+        if bytes.len() < size + 2 {
+            return None;
+        }
+        body.extend_from_slice(&bytes[..size]);
+        bytes = &bytes[size + 2..];
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+}
