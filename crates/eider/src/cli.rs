@@ -79,7 +79,7 @@ pub enum Command {
     Schema(SchemaOptions),
     /// Run jobs on the Docker Engine, in order, each only if the previous one succeeded
     Run(Box<RunOptions>),
-    /// Remove containers, volumes and source copies left behind by an eider that crashed
+    /// Remove containers and volumes left behind by an eider that crashed
     Clean(CleanOptions),
 }
 

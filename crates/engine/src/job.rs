@@ -289,7 +289,9 @@ impl<R: Runtime> Run<R> {
                             && let JobOutcome::Error { hint, .. } = &mut outcome
                         {
                             *hint = Some(
-                                "the engine was asked for a privileged container and could not                                  start it: this machine may not allow privileged containers                                  (a restricted VM, a rootless engine)"
+                                "the engine was asked for a privileged container and could not start it: this \
+                                 machine may not allow privileged containers (a restricted VM, a \
+                                 rootless engine)"
                                     .to_owned(),
                             );
                         }
