@@ -1,10 +1,17 @@
-//! `eider-bench`: how fast eider reads a large Drakefile.
+//! `eider-bench`: how fast eider reads a large Drakefile, and how `eider run` compares with the
+//! docker CLI.
 //!
-//! Generates a 2,000-job Drakefile (10 containers per job, 50 pipelines) in two styles, anchored
-//! and expanded, and times three stages on each: iterating the raw YAML events (the floor),
-//! building the located tree, and the full parse with validation and normalization. Prints the
-//! medians as a table on stdout; progress goes to stderr.
+//! The parser benchmark generates a 2,000-job Drakefile (10 containers per job, 50 pipelines) in
+//! two styles, anchored and expanded, and times three stages on each: iterating the raw YAML
+//! events (the floor), building the located tree, and the full parse with validation and
+//! normalization.
+//!
+//! The `eider run` benchmarks (with `--eider PATH`) run small jobs on the Docker Engine and the
+//! same containers with the docker CLI, alternating, and compare the medians with targets.
+//!
+//! Tables go to stdout; progress goes to stderr.
 
+mod engine;
 mod generate;
 mod measure;
 mod stages;
@@ -15,6 +22,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
+use crate::engine::{Benchmark, EngineError};
 use crate::generate::{Shape, Style};
 use crate::measure::median_time;
 use crate::stages::CheckError;
@@ -23,18 +31,54 @@ use crate::table::Row;
 /// Diagnostics shown when a generated Drakefile is invalid; the rest are counted.
 const SHOWN_DIAGNOSTICS: usize = 10;
 
-/// Times parsing, validation and normalization of large generated Drakefiles.
+/// Times the Drakefile parser, and `eider run` against the docker CLI.
 #[derive(Debug, clap::Parser)]
 #[command(name = "eider-bench", version)]
 struct Options {
-    /// Times each stage this many times and reports the median.
+    /// Times each parser stage this many times, and each `eider run` benchmark this many rounds
+    /// (one run of eider and one of docker each), and reports the medians.
     #[arg(
         long,
-        default_value_t = 15,
+        default_value_t = 21,
         value_parser = clap::value_parser!(u16).range(1..),
         env = "EIDER_BENCH_RUNS"
     )]
     runs: u16,
+
+    /// Runs only this benchmark (repeat for several): `parse`, `no-op`, `sidecar` or
+    /// `throughput` [default: all; the last three need --eider]
+    #[arg(
+        long = "benchmark",
+        value_name = "NAME",
+        value_parser = parse_benchmark,
+        env = "EIDER_BENCH_BENCHMARKS",
+        value_delimiter = ','
+    )]
+    benchmarks: Vec<Selected>,
+
+    /// The eider binary whose `eider run` is measured (build it with `cargo build --release -p
+    /// eider`); without it, only the parser is measured.
+    #[arg(long, value_name = "PATH", env = "EIDER_BENCH_EIDER")]
+    eider: Option<PathBuf>,
+
+    /// Lines printed by the throughput job.
+    #[arg(
+        long,
+        default_value_t = 2_000_000,
+        value_parser = clap::value_parser!(u64).range(1..),
+        env = "EIDER_BENCH_LINES"
+    )]
+    lines: u64,
+
+    /// The network of each job's first container, for eider (`--network`) and docker alike:
+    /// `none`, `default` (what eider uses without `--network`), or a network's name.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "none",
+        env = "EIDER_BENCH_NETWORK"
+    )]
+    network: String,
 
     /// Measures only this style (repeat for both, the default).
     #[arg(long = "style", value_name = "STYLE", value_parser = parse_style)]
@@ -52,6 +96,28 @@ fn parse_style(value: &str) -> Result<Style, String> {
         .ok_or_else(|| format!("expected `anchored` or `expanded`, found `{value}`"))
 }
 
+/// A benchmark chosen with `--benchmark`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Selected {
+    /// The Drakefile parser.
+    Parse,
+    /// One of the `eider run` benchmarks.
+    Run(Benchmark),
+}
+
+fn parse_benchmark(value: &str) -> Result<Selected, String> {
+    if value == "parse" {
+        return Ok(Selected::Parse);
+    }
+    Benchmark::ALL
+        .into_iter()
+        .find(|benchmark| benchmark.name() == value)
+        .map(Selected::Run)
+        .ok_or_else(|| {
+            format!("expected `parse`, `no-op`, `sidecar` or `throughput`, found `{value}`")
+        })
+}
+
 /// Why the benchmark could not produce its table.
 #[derive(Debug, thiserror::Error)]
 enum BenchError {
@@ -59,6 +125,12 @@ enum BenchError {
     Check(#[from] CheckError),
     #[error("cannot write the generated Drakefile")]
     Dump(#[source] std::io::Error),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("the `eider run` benchmarks need the eider binary")]
+    NoEider,
+    #[error("{0} benchmark(s) failed (see above)")]
+    Failed(usize),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +145,88 @@ fn main() -> ExitCode {
 }
 
 fn run(options: &Options) -> Result<(), BenchError> {
+    let everything = options.benchmarks.is_empty();
+    let run_benchmarks: Vec<Benchmark> = if everything {
+        Benchmark::ALL.to_vec()
+    } else {
+        Benchmark::ALL
+            .into_iter()
+            .filter(|benchmark| options.benchmarks.contains(&Selected::Run(*benchmark)))
+            .collect()
+    };
+    let engine_settings = match (&options.eider, run_benchmarks.is_empty()) {
+        (_, true) => None,
+        (Some(eider), false) => Some(engine::Settings {
+            eider: eider.clone(),
+            runs: usize::from(options.runs),
+            lines: options.lines,
+            network: options.network.clone(),
+            benchmarks: run_benchmarks,
+        }),
+        (None, false) if everything => {
+            eprintln!("note: no --eider PATH: the `eider run` benchmarks are skipped");
+            None
+        }
+        (None, false) => return Err(BenchError::NoEider),
+    };
+    // Checked first: a missing engine should not wait for the parser benchmark to finish.
+    let environment = engine_settings
+        .as_ref()
+        .map(engine::preflight)
+        .transpose()?;
+    if everything || options.benchmarks.contains(&Selected::Parse) {
+        run_parser(options)?;
+    }
+    if let (Some(settings), Some(environment)) = (engine_settings, environment) {
+        if everything || options.benchmarks.contains(&Selected::Parse) {
+            println!();
+        }
+        run_engine(&settings, &environment)?;
+    }
+    Ok(())
+}
+
+/// Runs the `eider run` benchmarks and prints their table, the verdicts and how busy the
+/// machine was.
+fn run_engine(
+    settings: &engine::Settings,
+    environment: &engine::Environment,
+) -> Result<(), BenchError> {
+    let load_before = engine::load_average();
+    let outcome = engine::run(settings)?;
+    let load_after = engine::load_average();
+    println!(
+        "eider run vs the docker CLI (engine {}, CLI {}, network {}); medians of {} alternating \
+         rounds after {} warm-up",
+        environment.engine,
+        environment.client,
+        settings.network,
+        settings.runs,
+        engine::WARMUP_ROUNDS
+    );
+    let cells: Vec<Vec<String>> = outcome.rows.iter().map(engine::Row::cells).collect();
+    println!("{}", table::grid(&engine::HEADERS, &cells));
+    let met = outcome.rows.iter().filter(|row| row.met).count();
+    println!("targets met: {met} of {}", outcome.rows.len());
+    let cpus = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .try_into()
+        .unwrap_or(u32::MAX);
+    if let (Some(before), Some(after)) = (load_before, load_after) {
+        let busy = if before.max(after) > f64::from(cpus) {
+            ": other work competed with the benchmark, expect noisy numbers"
+        } else {
+            ""
+        };
+        println!("load average {before:.2} before, {after:.2} after, on {cpus} CPUs{busy}");
+    }
+    if outcome.failures > 0 {
+        return Err(BenchError::Failed(outcome.failures));
+    }
+    Ok(())
+}
+
+fn run_parser(options: &Options) -> Result<(), BenchError> {
     let styles = if options.styles.is_empty() {
         Style::ALL.to_vec()
     } else {
@@ -127,6 +281,14 @@ fn render_error(error: &BenchError) {
     while let Some(cause) = source {
         eprintln!("Caused by: {cause}");
         source = cause.source();
+    }
+    if let BenchError::Engine(error) = error
+        && let Some(hint) = error.hint()
+    {
+        eprintln!("hint: {hint}");
+    }
+    if matches!(error, BenchError::NoEider) {
+        eprintln!("hint: pass --eider target/release/eider, or run `bash bench/run`");
     }
     if let BenchError::Check(CheckError::Invalid { report, .. }) = error {
         let records = report.records();

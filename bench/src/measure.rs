@@ -19,13 +19,34 @@ pub fn median_time<T>(runs: usize, mut operation: impl FnMut() -> T) -> Duration
             elapsed
         })
         .collect();
+    median(&mut samples)
+}
+
+/// The median of `samples` (sorted in place); the mean of the two middle ones when their number
+/// is even.
+pub fn median(samples: &mut [Duration]) -> Duration {
+    assert!(!samples.is_empty(), "a median needs at least one sample");
     samples.sort_unstable();
-    let middle = runs / 2;
-    if runs % 2 == 1 {
+    let middle = samples.len() / 2;
+    if samples.len() % 2 == 1 {
         samples[middle]
     } else {
         (samples[middle - 1] + samples[middle]) / 2
     }
+}
+
+/// The value below which a `fraction` (0 to 1) of `samples` lie, nearest rank; sorts in place.
+pub fn quantile(samples: &mut [Duration], fraction: f64) -> Duration {
+    assert!(!samples.is_empty(), "a quantile needs at least one sample");
+    samples.sort_unstable();
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss,
+        reason = "a rank between 0 and the number of samples, far below 2^52"
+    )]
+    let rank = ((samples.len() - 1) as f64 * fraction.clamp(0.0, 1.0)).round() as usize;
+    samples[rank]
 }
 
 /// A duration in milliseconds, for the table.
@@ -37,13 +58,25 @@ pub fn milliseconds(duration: Duration) -> f64 {
 mod tests {
     use std::time::Duration;
 
-    use super::median_time;
+    use super::{median, median_time, quantile};
 
     #[test]
     fn calls_the_operation_once_per_run() {
         let mut calls = 0;
         median_time(7, || calls += 1);
         assert_eq!(calls, 7);
+    }
+
+    #[test]
+    fn quantiles_pick_the_nearest_rank() {
+        let mut samples: Vec<Duration> = [5_u64, 1, 4, 2, 3]
+            .into_iter()
+            .map(Duration::from_millis)
+            .collect();
+        assert_eq!(quantile(&mut samples, 0.0), Duration::from_millis(1));
+        assert_eq!(quantile(&mut samples, 0.25), Duration::from_millis(2));
+        assert_eq!(quantile(&mut samples, 1.0), Duration::from_millis(5));
+        assert_eq!(median(&mut samples), Duration::from_millis(3));
     }
 
     #[test]

@@ -33,10 +33,10 @@ const HEADERS: [&str; 6] = [
 
 /// The table, one line per row, columns right-aligned under their headers.
 pub fn render(rows: &[Row]) -> String {
-    let cells: Vec<[String; 6]> = rows
+    let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|row| {
-            [
+            vec![
                 row.style.to_owned(),
                 format!("{:.2}", megabytes(row.bytes)),
                 format!("{:.1}", milliseconds(row.baseline)),
@@ -49,18 +49,25 @@ pub fn render(rows: &[Row]) -> String {
             ]
         })
         .collect();
-    let widths: Vec<usize> = (0..HEADERS.len())
+    grid(&HEADERS, &cells)
+}
+
+/// A plain-text grid: the first column (names) left-aligned, the others (numbers) right-aligned
+/// under their headers, two spaces between columns.
+pub fn grid(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..headers.len())
         .map(|column| {
-            cells
-                .iter()
-                .map(|line| line[column].len())
-                .chain([HEADERS[column].len()])
+            rows.iter()
+                .filter_map(|line| line.get(column))
+                .map(|cell| cell.chars().count())
+                .chain([headers[column].chars().count()])
                 .max()
                 .unwrap_or(0)
         })
         .collect();
-    let mut lines = vec![format_line(&HEADERS.map(str::to_owned), &widths)];
-    lines.extend(cells.iter().map(|line| format_line(line, &widths)));
+    let header_cells: Vec<String> = headers.iter().map(|&header| header.to_owned()).collect();
+    let mut lines = vec![format_line(&header_cells, &widths)];
+    lines.extend(rows.iter().map(|line| format_line(line, &widths)));
     lines.join("\n")
 }
 
@@ -69,13 +76,13 @@ fn megabytes(bytes: usize) -> f64 {
     bytes as f64 / 1_000_000.0
 }
 
-fn format_line(cells: &[String; 6], widths: &[usize]) -> String {
+fn format_line(cells: &[String], widths: &[usize]) -> String {
     cells
         .iter()
         .zip(widths)
         .enumerate()
         .map(|(column, (cell, width))| {
-            // The style name reads best left-aligned, numbers right-aligned.
+            // Names read best left-aligned, numbers right-aligned.
             if column == 0 {
                 format!("{cell:<width$}")
             } else {
@@ -84,6 +91,8 @@ fn format_line(cells: &[String; 6], widths: &[usize]) -> String {
         })
         .collect::<Vec<_>>()
         .join("  ")
+        .trim_end()
+        .to_owned()
 }
 
 /// The line that states the target and whether this run met it.

@@ -1103,7 +1103,7 @@ jobs:
 // 7. Platforms.
 
 #[test]
-fn a_job_for_another_platform_fails_before_anything_is_created() {
+fn a_job_for_another_platform_fails_before_anything_is_started() {
     let windows = project(
         r#"specUri: github.com/lovethedrake/drakespec
 specVersion: v0.5.0
@@ -1150,7 +1150,9 @@ jobs:
         assert_stderr_line(&run, error);
         assert_stderr_line(&run, hint);
         assert_eq!(run.stdout, "");
-        proxy.assert_nothing_created();
+        // The engine's platform is asked while the first container is created; nothing of the
+        // job starts, and what was created is removed.
+        proxy.assert_nothing_started();
         assert_no_leftovers(&run);
     }
 }

@@ -107,16 +107,6 @@ impl<R: Runtime> Run<R> {
         if let Err(refusal) = policy::check_permissions(job, &self.options) {
             return refused(refusal);
         }
-        match self.platform().await {
-            Ok(platform) => {
-                if let Err(refusal) = policy::check_platform(job, self.spec_version, platform) {
-                    return refused(refusal);
-                }
-            }
-            Err(error) => {
-                return engine_error(job, None, "cannot ask the engine its platform", &error);
-            }
-        }
         let deadline = started + self.options.timeout;
         let prepared = tokio::select! {
             biased;
@@ -263,6 +253,11 @@ impl<R: Runtime> Run<R> {
                 let id = self
                     .create_and_attach(job, &container, &spec, launched)
                     .await?;
+                if launched.containers.len() == 1 {
+                    // Asked of the engine while the first container was being created; checked
+                    // before anything of the job starts.
+                    self.check_platform(job).await?;
+                }
                 match self.runtime.start(&id).await {
                     Ok(()) => {
                         if !container.primary {
@@ -308,6 +303,20 @@ impl<R: Runtime> Run<R> {
                 .await;
         }
         Ok(())
+    }
+
+    /// Refuses a job whose `osFamily` or `cpuArch` the engine cannot run (R39, R40).
+    async fn check_platform(&self, job: &Job) -> Result<(), Stop> {
+        match self.platform().await {
+            Ok(platform) => policy::check_platform(job, self.spec_version, platform)
+                .map_err(|refusal| Stop::Outcome(refused(refusal))),
+            Err(error) => Err(Stop::Outcome(engine_error(
+                job,
+                None,
+                "cannot ask the engine its platform",
+                &error,
+            ))),
+        }
     }
 
     /// Creates a container and attaches to its output (before it starts: every byte the main
@@ -454,7 +463,16 @@ impl<R: Runtime> Run<R> {
                 () = self.cancellation.immediate.cancelled() => self.kill_all(&containers).await,
             }
         } else {
-            self.kill_all(&containers).await;
+            // An exited primary needs no signal (the engine would only answer that it does not
+            // run): kill what may still run.
+            let running = if primary_exited {
+                containers
+                    .split_last()
+                    .map_or(&[][..], |(_, sidecars)| sidecars)
+            } else {
+                &containers[..]
+            };
+            self.kill_all(running).await;
         }
         for output in outputs {
             drain(output).await;

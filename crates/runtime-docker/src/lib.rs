@@ -23,6 +23,9 @@ pub use connect::ConnectError;
 pub struct DockerRuntime {
     client: Docker,
     endpoint: String,
+    /// Asked once, in the background from the moment of connecting: the engine takes a while to
+    /// answer it, and nothing needs it before the first container starts.
+    platform: std::sync::Arc<connect::PlatformQuery>,
 }
 
 impl DockerRuntime {
@@ -35,11 +38,7 @@ impl DockerRuntime {
 
 impl eider_runtime::Runtime for DockerRuntime {
     async fn platform(&self) -> Result<Platform, RuntimeError> {
-        let info = self.client.info().await.map_err(error::from_bollard)?;
-        Ok(Platform {
-            os: info.os_type.unwrap_or_else(|| "linux".to_owned()),
-            architecture: oci_architecture(info.architecture.as_deref().unwrap_or_default()),
-        })
+        self.platform.get().await
     }
 
     async fn image_exists(&self, image: &str) -> Result<bool, RuntimeError> {
@@ -119,7 +118,7 @@ impl eider_runtime::Runtime for DockerRuntime {
     }
 }
 
-/// The engine reports the kernel's machine name (`x86_64`); DrakeSpec and OCI say `amd64`.
+/// The engine may report the kernel's machine name (`x86_64`); DrakeSpec and OCI say `amd64`.
 fn oci_architecture(machine: &str) -> String {
     match machine {
         "x86_64" | "amd64" => "amd64",

@@ -183,6 +183,18 @@ impl RecordingProxy {
         found.remove(0)
     }
 
+    /// Asserts that eider asked the engine to start no container.
+    #[track_caller]
+    pub fn assert_nothing_started(&self) {
+        let starting: Vec<String> = self
+            .requests()
+            .into_iter()
+            .filter(|request| request.method == "POST" && request.target.ends_with("/start"))
+            .map(|request| request.target)
+            .collect();
+        assert!(starting.is_empty(), "eider asked the engine: {starting:?}");
+    }
+
     /// Asserts that eider asked the engine to create nothing: no container, volume or image.
     #[track_caller]
     pub fn assert_nothing_created(&self) {
