@@ -1282,3 +1282,52 @@ jobs:
     assert!(!run.stderr.contains("cannot remove"), "{}", run.stderr);
     assert_no_leftovers(&run);
 }
+
+/// A job whose primary reaches its sidecar over localhost.
+const NETWORK_DRAKEFILE: &str = r#"specUri: github.com/lovethedrake/drakespec
+specVersion: v0.6.0
+jobs:
+  talk:
+    sidecarContainers:
+    - name: server
+      image: IMAGE
+      command: ["sh", "-c", "echo pong | nc -l -p 8093"]
+    primaryContainer:
+      name: client
+      image: IMAGE
+      command: ["sh", "-c"]
+      args: ["for i in 1 2 3 4 5 6 7 8 9 10; do nc 127.0.0.1 8093 && exit 0; sleep 0.2; done; exit 1"]
+"#;
+
+#[test]
+fn the_first_container_gets_the_named_network_and_the_others_join_its_namespace() {
+    let project = project(NETWORK_DRAKEFILE);
+    for (arguments, first_network) in [
+        (&["talk"][..], serde_json::Value::Null),
+        (&["--network", "none", "talk"][..], "none".into()),
+    ] {
+        let proxy = RecordingProxy::start();
+        let run = run_through(&project, &proxy, arguments);
+        run.assert_code(0);
+        assert_eq!(run.lines_of("talk", "client"), ["pong"]);
+        let server = proxy.create_of("talk", "server");
+        assert_eq!(server.body["HostConfig"]["NetworkMode"], first_network);
+        let first_started = proxy
+            .requests()
+            .into_iter()
+            .find(|request| request.method == "POST" && request.target.ends_with("/start"))
+            .expect("a start request")
+            .target;
+        let client = proxy.create_of("talk", "client");
+        let joined = client.body["HostConfig"]["NetworkMode"]
+            .as_str()
+            .expect("the primary joins a namespace")
+            .to_owned();
+        let first_id = joined.strip_prefix("container:").expect("container:<id>");
+        assert!(
+            first_started.contains(&format!("/containers/{first_id}/start")),
+            "{joined} is not the first container started ({first_started})"
+        );
+        assert_no_leftovers(&run);
+    }
+}

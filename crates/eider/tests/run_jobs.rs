@@ -1315,3 +1315,36 @@ fn clean_removes_what_a_dead_eider_left_and_nothing_foreign() {
         "the unlabelled container was removed"
     );
 }
+
+#[test]
+fn an_engine_that_does_not_answer_is_an_error_naming_it_with_a_hint() {
+    let project = project_with_job("unreachable", &[], "true");
+    let directory = tempfile::tempdir().expect("temporary directory");
+    for host in [
+        format!("unix://{}", directory.path().join("absent.sock").display()),
+        // Port 1 on loopback: nothing listens there.
+        "tcp://127.0.0.1:1".to_owned(),
+    ] {
+        let output = project
+            .eider()
+            .env("DOCKER_HOST", &host)
+            .args(["run", "unreachable"])
+            .output()
+            .expect("run eider");
+        let run = support::Run::from(output);
+        run.assert_code(1);
+        assert!(
+            run.stderr.starts_with(&format!(
+                "error: cannot reach the Docker Engine at {host}\n"
+            )),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("hint: start the Docker Engine"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(run.stdout, "");
+    }
+}

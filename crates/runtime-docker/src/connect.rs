@@ -59,9 +59,16 @@ impl DockerRuntime {
             .filter(|host| !host.is_empty())
             .unwrap_or_else(|| "unix:///var/run/docker.sock".to_owned());
         let client = Docker::connect_with_host(&endpoint)
-            .map_err(|source| ConnectError::Unsupported {
-                endpoint: endpoint.clone(),
-                source,
+            .map_err(|source| match source {
+                // A socket that is not there is an engine that does not run.
+                bollard::errors::Error::SocketNotFoundError(_) => ConnectError::Unreachable {
+                    endpoint: endpoint.clone(),
+                    source,
+                },
+                source => ConnectError::Unsupported {
+                    endpoint: endpoint.clone(),
+                    source,
+                },
             })?
             .with_timeout(REQUEST_TIMEOUT);
         match tokio::time::timeout(CONNECT_TIMEOUT, client.ping()).await {
