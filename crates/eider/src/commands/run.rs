@@ -229,27 +229,38 @@ fn watch_signals(
                 _ = terminate.recv() => exit_code::TERMINATED,
             };
             match count {
+                // Cancel first, then tell, from a task of its own: the notice may wait behind a
+                // burst of output, and the next signal must still be heard at once.
                 0 => {
                     signal.store(code, Ordering::SeqCst);
-                    events.try_send(Event::Warning {
-                        job: None,
-                        message: "interrupted: stopping containers (interrupt again to kill them)"
-                            .to_owned(),
-                    });
                     cancellation.graceful.cancel();
+                    notify(
+                        &events,
+                        "interrupted: stopping containers (interrupt again to kill them)",
+                    );
                 }
                 1 => {
-                    events.try_send(Event::Warning {
-                        job: None,
-                        message: "killing containers, then cleaning up".to_owned(),
-                    });
                     cancellation.immediate.cancel();
+                    notify(&events, "killing containers, then cleaning up");
                 }
                 _ => std::process::exit(i32::from(signal.load(Ordering::SeqCst))),
             }
         }
     });
     Ok(())
+}
+
+/// Sends a warning without waiting for it to be rendered.
+fn notify(events: &EventSender, message: &'static str) {
+    let events = events.clone();
+    tokio::spawn(async move {
+        events
+            .send(Event::Warning {
+                job: None,
+                message: message.to_owned(),
+            })
+            .await;
+    });
 }
 
 /// The closing table: each job, its result and duration.
