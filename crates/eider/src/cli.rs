@@ -77,18 +77,83 @@ pub enum Command {
     Init(InitOptions),
     /// Print the JSON Schema of a Drakefile, for editors
     Schema(SchemaOptions),
-    /// Run jobs on the Docker Engine, in order, each only if the previous one succeeded
+    /// Run jobs (in order, each only if the previous one succeeded) or a pipeline (as a DAG) on
+    /// the Docker Engine
     Run(Box<RunOptions>),
+    /// Print a pipeline's DAG as Graphviz DOT, Mermaid or SVG
+    Graph(GraphOptions),
     /// Remove containers and volumes left behind by an eider that crashed
     Clean(CleanOptions),
 }
 
 /// `eider run`.
 #[derive(Debug, Args)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "each bool is an independent command-line flag"
+)]
 pub struct RunOptions {
     /// The jobs to run, in order
-    #[arg(value_name = "JOB", required = true)]
+    #[arg(
+        value_name = "JOB",
+        required_unless_present_any = ["pipeline", "event"],
+        conflicts_with_all = ["pipeline", "event"]
+    )]
     pub jobs: Vec<String>,
+
+    /// Run this pipeline: its jobs as a DAG, each once its dependencies succeeded
+    #[arg(
+        short = 'p',
+        long,
+        env = "EIDER_PIPELINE",
+        value_name = "NAME",
+        conflicts_with = "event"
+    )]
+    pub pipeline: Option<String>,
+
+    /// Run every pipeline whose triggers match this event (see --branch, --tag)
+    #[arg(long, env = "EIDER_EVENT", value_enum, value_name = "EVENT")]
+    pub event: Option<EventKind>,
+
+    /// The branch of the event (a push, or a pull request's target) [default: the current git
+    /// branch]
+    #[arg(
+        long,
+        env = "EIDER_BRANCH",
+        value_name = "NAME",
+        requires = "event",
+        conflicts_with = "tag"
+    )]
+    pub branch: Option<String>,
+
+    /// The tag of a push event [default: the tag at HEAD when no branch is checked out]
+    #[arg(long, env = "EIDER_TAG", value_name = "NAME", requires = "event")]
+    pub tag: Option<String>,
+
+    /// How many jobs of a pipeline run at once [default: the number of CPU cores]
+    #[arg(
+        short = 'c',
+        long,
+        visible_short_alias = 'j',
+        visible_alias = "jobs",
+        env = "EIDER_CONCURRENCY",
+        value_name = "N",
+        value_parser = clap::value_parser!(u16).range(1..)
+    )]
+    pub concurrency: Option<u16>,
+
+    /// After a failure, still run every job whose dependencies succeeded (default: cancel every
+    /// pending job, as the DrakeSpec says)
+    #[arg(long, env = "EIDER_KEEP_GOING")]
+    pub keep_going: bool,
+
+    /// Print the execution plan (stages of jobs that may run together) and run nothing
+    #[arg(long, env = "EIDER_DRY_RUN")]
+    pub dry_run: bool,
+
+    /// Write a report when the run ends: junit=FILE or json=FILE (repeatable)
+    #[arg(long, env = "EIDER_REPORT", value_name = "KIND=FILE", value_parser = crate::report::parse_target)]
+    pub report: Vec<crate::report::ReportTarget>,
 
     /// How long a job may run before it is killed and fails [default: 1h, or the config file's]
     #[arg(long, env = "EIDER_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
@@ -143,6 +208,38 @@ pub struct RunOptions {
     pub config: Option<Utf8PathBuf>,
 }
 
+/// An event that selects pipelines by their triggers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EventKind {
+    /// A push of a branch or a tag.
+    Push,
+    /// A pull request, matched on its target branch.
+    PullRequest,
+}
+
+/// `eider graph`.
+#[derive(Debug, Args)]
+pub struct GraphOptions {
+    /// The pipeline [default: every pipeline]
+    #[arg(value_name = "PIPELINE")]
+    pub pipeline: Option<String>,
+
+    /// The output format
+    #[arg(long, env = "EIDER_GRAPH_FORMAT", value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+}
+
+/// Formats of `eider graph`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz DOT.
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// An SVG picture, drawn without Graphviz.
+    Svg,
+}
+
 /// How seed-draft files get their source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SourceMode {
@@ -193,6 +290,31 @@ pub struct ListOptions {
     /// Print the whole normalized model as JSON
     #[arg(long, env = "EIDER_JSON")]
     pub json: bool,
+
+    /// With -p: only the pipelines whose triggers match this event, in Drakefile order
+    #[arg(
+        long,
+        env = "EIDER_EVENT",
+        value_enum,
+        value_name = "EVENT",
+        requires = "pipelines",
+        conflicts_with = "json"
+    )]
+    pub event: Option<EventKind>,
+
+    /// The branch of the event [default: the current git branch]
+    #[arg(
+        long,
+        env = "EIDER_BRANCH",
+        value_name = "NAME",
+        requires = "event",
+        conflicts_with = "tag"
+    )]
+    pub branch: Option<String>,
+
+    /// The tag of a push event
+    #[arg(long, env = "EIDER_TAG", value_name = "NAME", requires = "event")]
+    pub tag: Option<String>,
 }
 
 /// `eider init`.

@@ -9,7 +9,9 @@ mod discover;
 mod environment;
 mod exit_code;
 mod failure;
+mod graph;
 mod render;
+mod report;
 mod reporter;
 
 use std::process::ExitCode;
@@ -44,5 +46,6 @@ fn run(cli: &Cli, output: Output) -> Result<(), failure::Failure> {
             commands::run::run(options, &discover::locate(file)?, cli.global.color, output)
         }
         Command::Clean(options) => commands::clean::run(options, output),
+        Command::Graph(options) => commands::graph::run(options, &discover::locate(file)?, output),
     }
 }

@@ -15,6 +15,7 @@ use eider_engine::{Event, EventReceiver, JobOutcome, OutputSource, OutputStreamK
 use owo_colors::OwoColorize;
 
 use crate::cli::ColorChoice;
+use crate::report::{CapturedOutput, MAX_CAPTURED_OUTPUT};
 
 /// Colors for container prefixes: no red (errors) and no plain white (status lines).
 const PALETTE: [u8; 6] = [36, 35, 33, 34, 32, 96];
@@ -53,6 +54,8 @@ pub struct Reporter {
     prefixes: HashMap<OutputSource, (Vec<u8>, Vec<u8>)>,
     /// Set when stdout is closed (`eider run x | head`): output is then dropped, the run goes on.
     stdout_closed: bool,
+    /// Each job's output, kept for reports when they are asked for.
+    captured: Option<CapturedOutput>,
 }
 
 impl Reporter {
@@ -65,7 +68,20 @@ impl Reporter {
             stderr: io::BufWriter::with_capacity(16 * 1024, io::stderr()),
             prefixes: HashMap::new(),
             stdout_closed: false,
+            captured: None,
         }
+    }
+
+    /// Keeps each job's output (up to [`MAX_CAPTURED_OUTPUT`] bytes) for reports.
+    #[must_use]
+    pub fn capturing(mut self) -> Self {
+        self.captured = Some(CapturedOutput::new());
+        self
+    }
+
+    /// What was kept for reports (empty unless [`Reporter::capturing`]).
+    pub fn take_captured(&mut self) -> CapturedOutput {
+        self.captured.take().unwrap_or_default()
     }
 
     /// Renders events until the engine drops its sender. Writes are flushed whenever no
@@ -97,6 +113,7 @@ impl Reporter {
                 lines,
             } => self.output(&source, stream, &lines),
             Event::RunStarted { .. } | Event::ContainerStarted { .. } => {}
+            Event::JobQueued { job } => self.status("Queued", &job),
             Event::JobStarted { job } => self.status("Running", &job),
             Event::PullStarted {
                 job,
@@ -137,6 +154,9 @@ impl Reporter {
     }
 
     fn output(&mut self, source: &OutputSource, stream: OutputStreamKind, lines: &[u8]) {
+        if let Some(captured) = &mut self.captured {
+            capture(captured, source, lines);
+        }
         if stream == OutputStreamKind::Stdout && self.stdout_closed {
             return;
         }
@@ -192,7 +212,10 @@ impl Reporter {
                 ),
             ),
             JobOutcome::Interrupted => self.failure_status("Interrupted", job),
-            JobOutcome::Skipped => {}
+            JobOutcome::Skipped => {
+                self.failure_status("Skipped", &format!("{job}: a job it depends on failed"));
+            }
+            JobOutcome::Cancelled => self.failure_status("Cancelled", job),
             JobOutcome::Error { message, hint } => {
                 self.failure_status("Failed", &format!("{job} in {took}"));
                 self.labelled("error", 31, message);
@@ -242,6 +265,26 @@ impl Reporter {
         let text = self.masker.mask_text(text);
         let _ignored = self.stderr.write_all(text.as_bytes());
         let _ignored = self.stderr.flush();
+    }
+}
+
+/// Appends `lines` to the job's captured output, each with its container, up to the cap.
+fn capture(captured: &mut CapturedOutput, source: &OutputSource, lines: &[u8]) {
+    const CUT: &[u8] = b"[output cut: the report keeps the first 1 MiB of each job]\n";
+    let kept = captured.entry(source.job.clone()).or_default();
+    if kept.len() >= MAX_CAPTURED_OUTPUT {
+        return;
+    }
+    let prefix = format!("[{}] ", source.container);
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', lines) {
+        kept.extend_from_slice(prefix.as_bytes());
+        kept.extend_from_slice(&lines[start..=end]);
+        start = end + 1;
+        if kept.len() >= MAX_CAPTURED_OUTPUT {
+            kept.extend_from_slice(CUT);
+            return;
+        }
     }
 }
 

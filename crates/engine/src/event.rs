@@ -34,6 +34,11 @@ pub enum Event {
         /// The run id.
         run_id: String,
     },
+    /// A job of a pipeline waits for its dependencies and a free slot.
+    JobQueued {
+        /// The job.
+        job: String,
+    },
     /// A job began.
     JobStarted {
         /// The job.
@@ -119,8 +124,11 @@ pub enum JobOutcome {
     },
     /// Interrupted (Ctrl-C, SIGTERM) while it ran.
     Interrupted,
-    /// Not started because an earlier job did not succeed or the run was interrupted.
+    /// Not started because a job it depends on (or, run one by one, an earlier job) did not
+    /// succeed.
     Skipped,
+    /// Not started: cancelled when another job of the pipeline failed, or by an interrupt.
+    Cancelled,
     /// It could not run: a refused permission, a missing image, an engine error.
     Error {
         /// What went wrong, naming the job, container and image where they apply.

@@ -12,12 +12,15 @@ pub mod lines;
 pub mod mask;
 mod options;
 mod output;
+mod pipeline;
 pub mod plan;
 mod policy;
 mod run;
 mod run_id;
+pub mod schedule;
 mod source_archive;
 mod sources;
+pub mod triggers;
 
 pub use clean::{CleanReport, clean, sweep_run};
 pub use event::{

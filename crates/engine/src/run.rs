@@ -152,7 +152,7 @@ impl<R: Runtime> Run<R> {
     /// Removes what the run shares: exports and removes the shared volume, removes the source
     /// copy, and sweeps anything labelled with this run that an
     /// interrupted step may have left.
-    async fn finish(&self) -> Vec<String> {
+    pub(crate) async fn finish(&self) -> Vec<String> {
         let mut errors = Vec::new();
         let shared = std::mem::take(&mut *self.shared.lock().await);
         if let Some((volume, image)) = &shared.volume {

@@ -21,7 +21,38 @@ pub fn run(options: &ListOptions, located: &Located, output: Output) -> Result<(
     } else {
         model.jobs.iter().map(|job| job.name.as_str()).collect()
     };
-    names.sort_unstable();
+    if let Some(kind) = options.event {
+        // Which pipelines the event would run, and why others' triggers were skipped.
+        let root = located
+            .path
+            .parent()
+            .filter(|parent| !parent.as_str().is_empty())
+            .unwrap_or(camino::Utf8Path::new("."));
+        let event = super::run::event_from(
+            kind,
+            options.branch.as_deref(),
+            options.tag.as_deref(),
+            root,
+        )?;
+        let outcome = eider_engine::triggers::select(model, &event)
+            .map_err(|error| Failure::input(error.to_string()))?;
+        for note in &outcome.notes {
+            output.note(&format!(
+                "pipeline `{}`, trigger {}: {}",
+                note.pipeline,
+                note.trigger + 1,
+                note.message
+            ));
+        }
+        names = outcome
+            .selected
+            .iter()
+            .filter_map(|selection| model.pipeline(&selection.pipeline))
+            .map(|pipeline| pipeline.name.as_str())
+            .collect();
+    } else {
+        names.sort_unstable();
+    }
     let mut text = String::new();
     for name in names {
         text.push_str(name);

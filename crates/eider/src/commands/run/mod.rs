@@ -1,0 +1,280 @@
+//! `eider run`: jobs named on the command line (in order, each only if the previous one
+//! succeeded), one pipeline (`-p`, as a DAG), or every pipeline an event selects by its triggers
+//! (`--event`), on the Docker Engine.
+
+mod selection;
+mod signals;
+mod summary;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Instant;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use eider_engine::mask::Masker;
+use eider_engine::schedule::FailurePolicy;
+use eider_engine::{Cancellation, Event, Run, RunOptions as EngineOptions, SeedSourceMode};
+use eider_runtime_docker::DockerRuntime;
+
+use crate::cli::{ColorChoice, RunOptions, SourceMode};
+use crate::commands::{load, print_stdout};
+use crate::discover::Located;
+use crate::exit_code;
+use crate::failure::Failure;
+use crate::render::Output;
+use crate::report::{self, RunRecord};
+use crate::reporter::{Colors, Reporter};
+use crate::{config, environment};
+
+use selection::Selection;
+pub use selection::event_from;
+
+/// Runs what the command line asks for.
+pub fn run(
+    options: &RunOptions,
+    located: &Located,
+    color: ColorChoice,
+    output: Output,
+) -> Result<(), Failure> {
+    let parsed = load(located, output)?;
+    let drakefile = parsed.drakefile;
+    let source_root = source_root(&located.path)?;
+    let (selection, notes) = selection::select(&drakefile, options, &source_root)?;
+    if options.dry_run {
+        return print_stdout(&selection.plan_text());
+    }
+    let loaded_config = config::load(options.config.as_deref(), &source_root)?;
+    let settings = loaded_config.config.run;
+    let external = environment::collect(options, &source_root)?;
+    let masker = Arc::new(Masker::new(
+        external
+            .secrets
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str())),
+    ));
+    let mut warnings = notes;
+    warnings.extend(loaded_config.warnings);
+    warnings.extend(external.warnings);
+    warnings.extend(more_warnings(&masker, options, &drakefile));
+    let engine_options = engine_options(options, settings, source_root, external.variables);
+    let concurrency = options.concurrency.map_or_else(
+        || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        usize::from,
+    );
+    let policy = if options.keep_going {
+        FailurePolicy::KeepGoing
+    } else {
+        FailurePolicy::FailFast
+    };
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            Failure::runtime("cannot start the async runtime").with_cause(error.to_string())
+        })?;
+    let (events, receiver) = eider_engine::channel();
+    let mut reporter = Reporter::new(Colors::new(color), Arc::clone(&masker));
+    if !options.report.is_empty() {
+        reporter = reporter.capturing();
+    }
+    let rendering = std::thread::Builder::new()
+        .name("reporter".to_owned())
+        .spawn(move || reporter.run(receiver))
+        .map_err(|error| {
+            Failure::runtime("cannot start the output thread").with_cause(error.to_string())
+        })?;
+    let signal = Arc::new(AtomicU8::new(0));
+    let result = runtime.block_on(async {
+        for warning in warnings {
+            events
+                .send(Event::Warning {
+                    job: None,
+                    message: warning,
+                })
+                .await;
+        }
+        let cancellation = Cancellation::default();
+        signals::watch_signals(cancellation.clone(), Arc::clone(&signal), events.clone())?;
+        let docker = Arc::new(connect().await?);
+        let context = RunContext {
+            docker: &docker,
+            drakefile: &drakefile,
+            engine_options: &engine_options,
+            masker: &masker,
+            events: &events,
+            cancellation: &cancellation,
+        };
+        let records = execute(&context, &selection, concurrency, policy).await;
+        Ok::<Vec<RunRecord>, Failure>(records)
+    });
+    // Dropping the runtime ends the signal watcher, and with `events` gone no sender remains:
+    // the reporter then drains what is left and returns.
+    drop(runtime);
+    drop(events);
+    let mut reporter = rendering
+        .join()
+        .map_err(|_| Failure::runtime("the output thread failed"))?;
+    let records = result?;
+    for record in &records {
+        reporter.write_stderr(&summary::summary_text(record, &drakefile));
+    }
+    report::write_all(&options.report, &records, &reporter.take_captured())?;
+    let succeeded = records
+        .iter()
+        .all(|record| record.summary.succeeded() && record.summary.cleanup_errors.is_empty());
+    let exit_code = match signal.load(Ordering::SeqCst) {
+        0 if succeeded => exit_code::SUCCESS,
+        0 => exit_code::FAILURE,
+        code => code,
+    };
+    if exit_code == exit_code::SUCCESS {
+        Ok(())
+    } else {
+        Err(Failure::Reported { exit_code })
+    }
+}
+
+/// Warnings about the options: unmasked short secrets, a source mode that does not apply.
+fn more_warnings(
+    masker: &Masker,
+    options: &RunOptions,
+    drakefile: &drakefile::Drakefile,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if !masker.unmasked_names().is_empty() {
+        warnings.push(format!(
+            "secrets shorter than {} characters are not masked in output: {}",
+            eider_engine::mask::MIN_SECRET_LENGTH,
+            masker.unmasked_names().join(", ")
+        ));
+    }
+    if options.source_mode.is_some() && !drakefile.spec_version.is_seed() {
+        warnings.push(format!(
+            "--source-mode applies to seed-draft files only; this file ({}) sets \
+             sourceMountMode per job",
+            drakefile.spec_version
+        ));
+    }
+    warnings
+}
+
+/// Connects to the engine, with a hint when it does not answer.
+async fn connect() -> Result<DockerRuntime, Failure> {
+    DockerRuntime::connect().await.map_err(|error| {
+        Failure::runtime(error.to_string())
+            .with_cause(
+                std::error::Error::source(&error).map_or_else(String::new, ToString::to_string),
+            )
+            .with_hint(
+                "start the Docker Engine (`dockerd`, or `bash scripts/test-env.sh` in eider's \
+                 repository), or point DOCKER_HOST at one",
+            )
+    })
+}
+
+/// What every run of one invocation shares.
+struct RunContext<'a> {
+    docker: &'a Arc<DockerRuntime>,
+    drakefile: &'a drakefile::Drakefile,
+    engine_options: &'a EngineOptions,
+    masker: &'a Arc<Masker>,
+    events: &'a eider_engine::EventSender,
+    cancellation: &'a Cancellation,
+}
+
+/// Runs the selection; pipelines selected together run at the same time, each in a run of its
+/// own: its own id, storage and copies (R35).
+async fn execute(
+    context: &RunContext<'_>,
+    selection: &Selection<'_>,
+    concurrency: usize,
+    policy: FailurePolicy,
+) -> Vec<RunRecord> {
+    let new_run = || {
+        Run::new(
+            Arc::clone(context.docker),
+            context.drakefile.spec_version,
+            context.engine_options.clone(),
+            Arc::clone(context.masker),
+            context.events.clone(),
+            context.cancellation.clone(),
+        )
+    };
+    match selection {
+        Selection::Jobs(jobs) => {
+            let started = Instant::now();
+            let summary = new_run().run_jobs(jobs).await;
+            vec![RunRecord {
+                pipeline: None,
+                summary,
+                wall_time: started.elapsed(),
+            }]
+        }
+        Selection::Pipelines(pipelines) => {
+            let runs = pipelines.iter().map(|pipeline| {
+                let run = new_run();
+                async move {
+                    let started = Instant::now();
+                    let summary = run
+                        .run_pipeline(context.drakefile, pipeline, concurrency, policy)
+                        .await;
+                    RunRecord {
+                        pipeline: Some(pipeline.name.clone()),
+                        summary,
+                        wall_time: started.elapsed(),
+                    }
+                }
+            });
+            futures_util::future::join_all(runs).await
+        }
+    }
+}
+
+/// The engine's options: the command line first, then the config file, then the defaults.
+fn engine_options(
+    options: &RunOptions,
+    settings: config::RunConfig,
+    source_root: Utf8PathBuf,
+    environment: eider_engine::environment::Variables,
+) -> EngineOptions {
+    EngineOptions {
+        source_root,
+        timeout: options
+            .timeout
+            .or(settings.timeout)
+            .unwrap_or(eider_engine::DEFAULT_TIMEOUT),
+        grace_period: options
+            .grace_period
+            .or(settings.grace_period)
+            .unwrap_or(eider_engine::DEFAULT_GRACE_PERIOD),
+        network: options.network.clone().or(settings.network),
+        allow_privileged: options.allow_privileged || settings.allow_privileged,
+        allow_docker_socket: options.allow_docker_socket || settings.allow_docker_socket,
+        docker_socket: docker_socket(),
+        seed_source_mode: match options.source_mode {
+            Some(SourceMode::Rw) => SeedSourceMode::ReadWrite,
+            Some(SourceMode::Copy) | None => SeedSourceMode::Copy,
+        },
+        keep_shared: options.keep_shared.clone(),
+        environment,
+    }
+}
+
+/// The project's source: the Drakefile's directory, absolute (the engine binds it).
+fn source_root(drakefile: &Utf8Path) -> Result<Utf8PathBuf, Failure> {
+    let absolute = drakefile.canonicalize_utf8().map_err(|error| {
+        Failure::input(format!("cannot resolve {drakefile}")).with_cause(error.to_string())
+    })?;
+    Ok(absolute
+        .parent()
+        .map_or_else(|| Utf8PathBuf::from("/"), ToOwned::to_owned))
+}
+
+/// The engine's socket on this machine, for `mountDockerSocket`.
+fn docker_socket() -> Utf8PathBuf {
+    std::env::var("DOCKER_HOST")
+        .ok()
+        .and_then(|host| host.strip_prefix("unix://").map(Utf8PathBuf::from))
+        .unwrap_or_else(|| Utf8PathBuf::from("/var/run/docker.sock"))
+}

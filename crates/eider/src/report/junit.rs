@@ -1,0 +1,69 @@
+//! The JUnit XML report: one test suite per run, one test case per job with its output in
+//! `system-out`; failures carry the container and exit code, timeouts and errors say so.
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::{CapturedOutput, RunRecord, result_word};
+use crate::failure::Failure;
+use eider_engine::JobOutcome;
+
+/// The report's text.
+pub fn render(runs: &[RunRecord], output: &CapturedOutput) -> Result<String, Failure> {
+    let mut report = Report::new("eider");
+    for run in runs {
+        let name = run.pipeline.clone().unwrap_or_else(|| "jobs".to_owned());
+        let mut suite = TestSuite::new(name.clone());
+        suite.set_time(run.wall_time);
+        for job in &run.summary.jobs {
+            let mut case = TestCase::new(job.name.clone(), status(&job.outcome));
+            case.set_classname(name.clone());
+            case.set_time(job.duration);
+            if let Some(text) = output.get(&job.name) {
+                case.set_system_out_lossy(text);
+            }
+            suite.add_test_case(case);
+        }
+        report.add_test_suite(suite);
+    }
+    report.to_string().map_err(|error| {
+        Failure::runtime("cannot write the JUnit report").with_cause(error.to_string())
+    })
+}
+
+fn status(outcome: &JobOutcome) -> TestCaseStatus {
+    let non_success = |kind, message: String| {
+        let mut status = TestCaseStatus::non_success(kind);
+        status.set_message(message).set_type(result_word(outcome));
+        status
+    };
+    match outcome {
+        JobOutcome::Succeeded => TestCaseStatus::success(),
+        JobOutcome::Failed {
+            container,
+            exit_code,
+            out_of_memory,
+        } => non_success(
+            NonSuccessKind::Failure,
+            if *out_of_memory {
+                format!("container `{container}` ran out of memory (exit code {exit_code})")
+            } else {
+                format!("container `{container}` exited with code {exit_code}")
+            },
+        ),
+        JobOutcome::TimedOut { after } => non_success(
+            NonSuccessKind::Failure,
+            format!("timed out after {}", humantime::format_duration(*after)),
+        ),
+        JobOutcome::Error { message, .. } => non_success(NonSuccessKind::Error, message.clone()),
+        JobOutcome::Interrupted => non_success(NonSuccessKind::Error, "interrupted".to_owned()),
+        JobOutcome::Skipped | JobOutcome::Cancelled => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(if matches!(outcome, JobOutcome::Skipped) {
+                "a job it depends on did not succeed"
+            } else {
+                "cancelled"
+            });
+            status
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! Pipeline selection by triggers (DrakeSpec R45–R51): an [`Event`] and the triggers of each
+//! pipeline select zero, one or many pipelines.
+//!
+//! eider supports the trigger specs listed in [`SUPPORTED`]: `github.com/lovethedrake/drakespec-github`
+//! at `v1.0.0` only. Its config is `{pullRequest: {targetBranches: SEL}, push: {branches: SEL,
+//! tags: SEL}}` with `SEL = {only: [..], ignore: [..]}`. A name passes a selector when `only` is
+//! missing or empty or one of its entries matches, and no `ignore` entry matches. An entry written
+//! `/re/` is a regular expression searched anywhere in the name (`/v[0-9]+/` matches `xv1`; anchor
+//! it with `^…$`); any other entry must equal the name. A pushed branch is matched against
+//! `push.branches`, a pushed tag against `push.tags`, a pull request's target branch against
+//! `pullRequest.targetBranches`; when that selector is absent the trigger does not match.
+//!
+//! Per pipeline, triggers are walked in order and the first one that matches selects the
+//! pipeline (R47). Decisions the spec leaves open:
+//!
+//! - Only the exact version `v1.0.0` is supported. The reference executor never looked at
+//!   `specVersion`; R50 asks to skip versions one does not know, and a later `v1.x.y` may add
+//!   config eider would misread. Unknown specs and versions, and every seed-draft trigger, are
+//!   skipped with a [`Note`] (R50's warning).
+//! - An invalid config of a supported trigger (not a mapping, a selector list that is not a list
+//!   of strings, a bad regular expression) is a [`TriggerError`] naming the pipeline and the
+//!   trigger, never a silently skipped trigger: the reference executor aborted the whole build.
+//! - Every trigger of every pipeline is checked, even after a match decided the pipeline, so
+//!   notes and errors do not depend on the event.
+//! - Fields the config does not define are ignored as the reference executor did, with a note: a
+//!   misspelled `only` would otherwise let every name pass unnoticed. A trigger without `config`
+//!   matches nothing, also with a note.
+//! - A pipeline without triggers is never selected by an event: it runs only when named (R48).
+
+mod event;
+mod git;
+mod github;
+mod name_filter;
+mod selector;
+
+pub use event::Event;
+pub use git::event_from_git;
+pub use github::GithubConfigError;
+pub use selector::{Note, Outcome, Selection, TriggerError, select};
+
+/// The `specUri` of the GitHub trigger spec.
+pub const GITHUB_SPEC_URI: &str = "github.com/lovethedrake/drakespec-github";
+
+/// The trigger specs eider supports, as (`specUri`, `specVersion`) pairs (R45).
+pub const SUPPORTED: &[(&str, &str)] = &[(GITHUB_SPEC_URI, "v1.0.0")];
