@@ -10,6 +10,7 @@ mod environment;
 mod exit_code;
 mod failure;
 mod graph;
+mod live_status;
 mod render;
 mod report;
 mod reporter;

@@ -15,6 +15,7 @@ use eider_engine::{Event, EventReceiver, JobOutcome, OutputSource, OutputStreamK
 use owo_colors::OwoColorize;
 
 use crate::cli::ColorChoice;
+use crate::live_status::LiveStatus;
 use crate::report::{CapturedOutput, MAX_CAPTURED_OUTPUT};
 
 /// Colors for container prefixes: no red (errors) and no plain white (status lines).
@@ -56,6 +57,8 @@ pub struct Reporter {
     stdout_closed: bool,
     /// Each job's output, kept for reports when they are asked for.
     captured: Option<CapturedOutput>,
+    /// The running jobs on the last line, when stderr is a terminal.
+    live: Option<LiveStatus>,
 }
 
 impl Reporter {
@@ -69,6 +72,9 @@ impl Reporter {
             prefixes: HashMap::new(),
             stdout_closed: false,
             captured: None,
+            live: (io::stderr().is_terminal()
+                && std::env::var_os("TERM").is_none_or(|term| term != "dumb"))
+            .then(LiveStatus::default),
         }
     }
 
@@ -88,11 +94,20 @@ impl Reporter {
     /// further event is waiting, so output is prompt when quiet and batched when busy.
     pub fn run(mut self, mut events: EventReceiver) -> Self {
         while let Some(event) = events.blocking_recv() {
+            if let Some(live) = &mut self.live {
+                live.clear(&mut self.stderr);
+            }
             self.handle(event);
             while let Ok(event) = events.try_recv() {
                 self.handle(event);
             }
             self.flush();
+            if let Some(live) = &mut self.live {
+                live.draw(&mut self.stderr);
+            }
+        }
+        if let Some(live) = &mut self.live {
+            live.clear(&mut self.stderr);
         }
         self.flush();
         self
@@ -114,7 +129,12 @@ impl Reporter {
             } => self.output(&source, stream, &lines),
             Event::RunStarted { .. } | Event::ContainerStarted { .. } => {}
             Event::JobQueued { job } => self.status("Queued", &job),
-            Event::JobStarted { job } => self.status("Running", &job),
+            Event::JobStarted { job } => {
+                if let Some(live) = &mut self.live {
+                    live.started(&job);
+                }
+                self.status("Running", &job);
+            }
             Event::PullStarted {
                 job,
                 container,
@@ -149,7 +169,12 @@ impl Reporter {
                 job,
                 outcome,
                 duration,
-            } => self.finished(&job, &outcome, duration),
+            } => {
+                if let Some(live) = &mut self.live {
+                    live.finished(&job);
+                }
+                self.finished(&job, &outcome, duration);
+            }
         }
     }
 
