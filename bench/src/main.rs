@@ -9,11 +9,16 @@
 //! The `eider run` benchmarks (with `--eider PATH`) run small jobs on the Docker Engine and the
 //! same containers with the docker CLI, alternating, and compare the medians with targets.
 //!
+//! The pipeline benchmarks (with `--eider PATH` too) run pipelines at `-c 2`: against the same
+//! containers scheduled by hand in two lanes, against the bound that the single job's time
+//! gives, and with two jobs printing at once, checking that no line is torn.
+//!
 //! Tables go to stdout; progress goes to stderr.
 
 mod engine;
 mod generate;
 mod measure;
+mod pipeline;
 mod stages;
 mod table;
 
@@ -45,8 +50,19 @@ struct Options {
     )]
     runs: u16,
 
-    /// Runs only this benchmark (repeat for several): `parse`, `no-op`, `sidecar` or
-    /// `throughput` [default: all; the last three need --eider]
+    /// Measured rounds of each pipeline benchmark, which take seconds each [default: 7, or
+    /// --runs when smaller]
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::value_parser!(u16).range(1..),
+        env = "EIDER_BENCH_PIPELINE_RUNS"
+    )]
+    pipeline_runs: Option<u16>,
+
+    /// Runs only this benchmark (repeat for several): `parse`, `no-op`, `sidecar`,
+    /// `throughput`, `pipeline-lanes`, `pipeline-dag`, `pipeline-output`, or `pipeline` for
+    /// the last three [default: all; all but `parse` need --eider]
     #[arg(
         long = "benchmark",
         value_name = "NAME",
@@ -103,19 +119,32 @@ enum Selected {
     Parse,
     /// One of the `eider run` benchmarks.
     Run(Benchmark),
+    /// One of the pipeline benchmarks.
+    Pipeline(pipeline::Benchmark),
+    /// Every pipeline benchmark.
+    Pipelines,
 }
 
+/// Every name `--benchmark` accepts, for its error message.
+const BENCHMARK_NAMES: &str = "`parse`, `no-op`, `sidecar`, `throughput`, `pipeline-lanes`, \
+                               `pipeline-dag`, `pipeline-output` or `pipeline`";
+
 fn parse_benchmark(value: &str) -> Result<Selected, String> {
-    if value == "parse" {
-        return Ok(Selected::Parse);
+    match value {
+        "parse" => return Ok(Selected::Parse),
+        "pipeline" => return Ok(Selected::Pipelines),
+        _ => {}
     }
-    Benchmark::ALL
+    let run = Benchmark::ALL
         .into_iter()
         .find(|benchmark| benchmark.name() == value)
-        .map(Selected::Run)
-        .ok_or_else(|| {
-            format!("expected `parse`, `no-op`, `sidecar` or `throughput`, found `{value}`")
-        })
+        .map(Selected::Run);
+    let pipeline = pipeline::Benchmark::ALL
+        .into_iter()
+        .find(|benchmark| benchmark.name() == value)
+        .map(Selected::Pipeline);
+    run.or(pipeline)
+        .ok_or_else(|| format!("expected {BENCHMARK_NAMES}, found `{value}`"))
 }
 
 /// Why the benchmark could not produce its table.
@@ -127,7 +156,7 @@ enum BenchError {
     Dump(#[source] std::io::Error),
     #[error(transparent)]
     Engine(#[from] EngineError),
-    #[error("the `eider run` benchmarks need the eider binary")]
+    #[error("the `eider run` and pipeline benchmarks need the eider binary")]
     NoEider,
     #[error("{0} benchmark(s) failed (see above)")]
     Failed(usize),
@@ -146,52 +175,78 @@ fn main() -> ExitCode {
 
 fn run(options: &Options) -> Result<(), BenchError> {
     let everything = options.benchmarks.is_empty();
-    let run_benchmarks: Vec<Benchmark> = if everything {
-        Benchmark::ALL.to_vec()
-    } else {
-        Benchmark::ALL
-            .into_iter()
-            .filter(|benchmark| options.benchmarks.contains(&Selected::Run(*benchmark)))
-            .collect()
+    let selected = |benchmark: Selected| everything || options.benchmarks.contains(&benchmark);
+    let run_benchmarks: Vec<Benchmark> = Benchmark::ALL
+        .into_iter()
+        .filter(|&benchmark| selected(Selected::Run(benchmark)))
+        .collect();
+    let pipeline_benchmarks: Vec<pipeline::Benchmark> = pipeline::Benchmark::ALL
+        .into_iter()
+        .filter(|&benchmark| {
+            selected(Selected::Pipeline(benchmark)) || selected(Selected::Pipelines)
+        })
+        .collect();
+    let eider = match &options.eider {
+        _ if run_benchmarks.is_empty() && pipeline_benchmarks.is_empty() => None,
+        Some(eider) => Some(eider.clone()),
+        None if everything => {
+            eprintln!("note: no --eider PATH: the `eider run` and pipeline benchmarks are skipped");
+            None
+        }
+        None => return Err(BenchError::NoEider),
     };
-    let engine_settings = match (&options.eider, run_benchmarks.is_empty()) {
-        (_, true) => None,
-        (Some(eider), false) => Some(engine::Settings {
+    // Checked first: a missing engine should not wait for the parser benchmark to finish.
+    let environment = eider.as_deref().map(engine::preflight).transpose()?;
+    let mut printed = false;
+    if selected(Selected::Parse) {
+        run_parser(options)?;
+        printed = true;
+    }
+    let (Some(eider), Some(environment)) = (eider, environment) else {
+        return Ok(());
+    };
+    let mut failures = 0;
+    if !run_benchmarks.is_empty() {
+        if printed {
+            println!();
+        }
+        let settings = engine::Settings {
             eider: eider.clone(),
             runs: usize::from(options.runs),
             lines: options.lines,
             network: options.network.clone(),
             benchmarks: run_benchmarks,
-        }),
-        (None, false) if everything => {
-            eprintln!("note: no --eider PATH: the `eider run` benchmarks are skipped");
-            None
-        }
-        (None, false) => return Err(BenchError::NoEider),
-    };
-    // Checked first: a missing engine should not wait for the parser benchmark to finish.
-    let environment = engine_settings
-        .as_ref()
-        .map(engine::preflight)
-        .transpose()?;
-    if everything || options.benchmarks.contains(&Selected::Parse) {
-        run_parser(options)?;
+        };
+        failures += run_engine(&settings, &environment)?;
+        printed = true;
     }
-    if let (Some(settings), Some(environment)) = (engine_settings, environment) {
-        if everything || options.benchmarks.contains(&Selected::Parse) {
+    if !pipeline_benchmarks.is_empty() {
+        if printed {
             println!();
         }
-        run_engine(&settings, &environment)?;
+        let runs = options
+            .pipeline_runs
+            .unwrap_or(pipeline::DEFAULT_RUNS.min(options.runs));
+        let settings = pipeline::Settings {
+            eider,
+            runs: usize::from(runs),
+            network: options.network.clone(),
+            benchmarks: pipeline_benchmarks,
+        };
+        failures += run_pipelines(&settings, &environment)?;
+    }
+    if failures > 0 {
+        return Err(BenchError::Failed(failures));
     }
     Ok(())
 }
 
 /// Runs the `eider run` benchmarks and prints their table, the verdicts and how busy the
-/// machine was.
+/// machine was; returns how many failed.
 fn run_engine(
     settings: &engine::Settings,
     environment: &engine::Environment,
-) -> Result<(), BenchError> {
+) -> Result<usize, BenchError> {
     let load_before = engine::load_average();
     let outcome = engine::run(settings)?;
     let load_after = engine::load_average();
@@ -204,15 +259,55 @@ fn run_engine(
         settings.runs,
         engine::WARMUP_ROUNDS
     );
-    let cells: Vec<Vec<String>> = outcome.rows.iter().map(engine::Row::cells).collect();
+    print_rows(&outcome.rows);
+    print_load(load_before, load_after);
+    Ok(outcome.failures)
+}
+
+/// Runs the pipeline benchmarks and prints their table, the verdicts, the notes and how busy
+/// the machine was; returns how many failed.
+fn run_pipelines(
+    settings: &pipeline::Settings,
+    environment: &engine::Environment,
+) -> Result<usize, BenchError> {
+    let load_before = engine::load_average();
+    let outcome = pipeline::run(settings)?;
+    let load_after = engine::load_average();
+    println!(
+        "eider run -p NAME -c {} vs the docker CLI by hand and vs bounds (engine {}, CLI {}, \
+         network {}); medians of {} rounds after {} warm-up ({} runs of the output check)",
+        pipeline::CONCURRENCY,
+        environment.engine,
+        environment.client,
+        settings.network,
+        settings.runs,
+        engine::WARMUP_ROUNDS,
+        settings.runs
+    );
+    print_rows(&outcome.rows);
+    for note in &outcome.notes {
+        println!("{note}");
+    }
+    print_load(load_before, load_after);
+    Ok(outcome.failures)
+}
+
+/// The table and the count of targets met (rows without a target are not counted).
+fn print_rows(rows: &[engine::Row]) {
+    let cells: Vec<Vec<String>> = rows.iter().map(engine::Row::cells).collect();
     println!("{}", table::grid(&engine::HEADERS, &cells));
-    let met = outcome.rows.iter().filter(|row| row.met).count();
-    println!("targets met: {met} of {}", outcome.rows.len());
+    let targets = rows.iter().filter(|row| row.met.is_some()).count();
+    let met = rows.iter().filter(|row| row.met == Some(true)).count();
+    println!("targets met: {met} of {targets}");
+}
+
+/// The load average before and after, and a warning when other work competed.
+fn print_load(before: Option<f64>, after: Option<f64>) {
     let cpus = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .try_into()
         .unwrap_or(u32::MAX);
-    if let (Some(before), Some(after)) = (load_before, load_after) {
+    if let (Some(before), Some(after)) = (before, after) {
         let busy = if before.max(after) > f64::from(cpus) {
             ": other work competed with the benchmark, expect noisy numbers"
         } else {
@@ -220,10 +315,6 @@ fn run_engine(
         };
         println!("load average {before:.2} before, {after:.2} after, on {cpus} CPUs{busy}");
     }
-    if outcome.failures > 0 {
-        return Err(BenchError::Failed(outcome.failures));
-    }
-    Ok(())
 }
 
 fn run_parser(options: &Options) -> Result<(), BenchError> {

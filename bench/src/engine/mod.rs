@@ -1,20 +1,20 @@
 //! The `eider run` benchmarks: eider against the docker CLI doing the same work by hand, on the
 //! same Docker Engine, run in alternation and compared by their medians.
 
-mod compare;
+pub mod compare;
 mod report;
-mod sample;
-mod scenario;
+pub mod sample;
+pub mod scenario;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub use compare::WARMUP_ROUNDS;
 pub use report::{HEADERS, Row};
-pub use scenario::Benchmark;
+pub use scenario::{Benchmark, IMAGE};
 
 use crate::engine::sample::{GNU_TIME, SampleError};
-use crate::engine::scenario::{IMAGE, Workspace};
+use crate::engine::scenario::Workspace;
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -80,10 +80,10 @@ const TEST_ENVIRONMENT_HINT: &str = "run `bash scripts/test-env.sh` (it starts d
 
 /// Checks that everything the benchmarks need is there; returns the engine's and the CLI's
 /// versions.
-pub fn preflight(settings: &Settings) -> Result<Environment, EngineError> {
-    if !settings.eider.is_file() {
+pub fn preflight(eider: &Path) -> Result<Environment, EngineError> {
+    if !eider.is_file() {
         return Err(EngineError::Missing {
-            what: format!("no eider binary at {}", settings.eider.display()),
+            what: format!("no eider binary at {}", eider.display()),
             hint: "build it with `cargo build --release -p eider`",
         });
     }

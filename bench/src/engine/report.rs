@@ -27,7 +27,7 @@ pub const HEADERS: [&str; 6] = [
     "met?",
 ];
 
-/// One line of the table.
+/// One line of the table (of the `eider run` benchmarks and of the pipeline benchmarks).
 #[derive(Debug, Clone)]
 pub struct Row {
     /// What is measured.
@@ -40,8 +40,8 @@ pub struct Row {
     pub ratio: String,
     /// The target, as text.
     pub target: String,
-    /// Whether this run met it.
-    pub met: bool,
+    /// Whether this run met it; `None` for a row shown for comparison only, without a target.
+    pub met: Option<bool>,
 }
 
 impl Row {
@@ -53,7 +53,12 @@ impl Row {
             self.baseline.clone(),
             self.ratio.clone(),
             self.target.clone(),
-            if self.met { "met" } else { "MISSED" }.to_owned(),
+            match self.met {
+                Some(true) => "met",
+                Some(false) => "MISSED",
+                None => "-",
+            }
+            .to_owned(),
         ]
     }
 }
@@ -88,7 +93,7 @@ pub fn failed(benchmark: Benchmark) -> Row {
         baseline: "-".to_owned(),
         ratio: "-".to_owned(),
         target: "-".to_owned(),
-        met: false,
+        met: Some(false),
     }
 }
 
@@ -100,7 +105,7 @@ fn time_row(name: &str, eider: Spread, baseline: Spread, max_ratio: f64) -> Row 
         baseline: format!("{:.1} ms", milliseconds(baseline.median)),
         ratio: format!("{ratio:.2}x"),
         target: format!("<= {max_ratio:.2}x"),
-        met: ratio <= max_ratio,
+        met: Some(ratio <= max_ratio),
     }
 }
 
@@ -145,7 +150,7 @@ fn throughput_rows(samples: &Samples, lines: u64) -> Vec<Row> {
             ),
             ratio: format!("{rate_ratio:.2}x"),
             target: format!(">= {THROUGHPUT_MIN_RATIO:.2}x"),
-            met: rate_ratio >= THROUGHPUT_MIN_RATIO,
+            met: Some(rate_ratio >= THROUGHPUT_MIN_RATIO),
         },
         Row {
             benchmark: format!("{name}: every line delivered"),
@@ -153,7 +158,7 @@ fn throughput_rows(samples: &Samples, lines: u64) -> Vec<Row> {
             baseline: format!("{baseline_complete}/{runs} runs"),
             ratio: "-".to_owned(),
             target: "all runs".to_owned(),
-            met: eider_complete == runs,
+            met: Some(eider_complete == runs),
         },
         Row {
             benchmark: format!("{name}: client CPU (user+sys)"),
@@ -161,7 +166,7 @@ fn throughput_rows(samples: &Samples, lines: u64) -> Vec<Row> {
             baseline: format!("{:.2} s", baseline_cpu.as_secs_f64()),
             ratio: format!("{cpu_ratio:.2}x"),
             target: format!("<= {CPU_MAX_RATIO:.2}x"),
-            met: cpu_ratio <= CPU_MAX_RATIO,
+            met: Some(cpu_ratio <= CPU_MAX_RATIO),
         },
         Row {
             benchmark: format!("{name}: client peak RSS (max)"),
@@ -169,7 +174,7 @@ fn throughput_rows(samples: &Samples, lines: u64) -> Vec<Row> {
             baseline: format!("{:.1} MB", megabytes(baseline_peak)),
             ratio: format!("{:.2}x", ratio_of_counts(eider_peak, baseline_peak)),
             target: format!("< {:.0} MB", megabytes(PEAK_RSS_MAX_BYTES)),
-            met: eider_peak < PEAK_RSS_MAX_BYTES,
+            met: Some(eider_peak < PEAK_RSS_MAX_BYTES),
         },
     ]
 }
@@ -246,7 +251,7 @@ mod tests {
         }
     }
 
-    fn verdicts(rows: &[Row]) -> Vec<(String, bool)> {
+    fn verdicts(rows: &[Row]) -> Vec<(String, Option<bool>)> {
         rows.iter()
             .map(|row| (row.benchmark.clone(), row.met))
             .collect()
@@ -267,7 +272,7 @@ mod tests {
         };
         let table = rows(Benchmark::NoOp, &samples, 0);
         assert_eq!(table[0].ratio, "1.10x");
-        assert!(!table[0].met);
+        assert_eq!(table[0].met, Some(false));
     }
 
     #[test]
@@ -280,10 +285,10 @@ mod tests {
         assert_eq!(
             verdicts(&table),
             [
-                ("10 lines: rate".to_owned(), true),
-                ("10 lines: every line delivered".to_owned(), false),
-                ("10 lines: client CPU (user+sys)".to_owned(), true),
-                ("10 lines: client peak RSS (max)".to_owned(), true),
+                ("10 lines: rate".to_owned(), Some(true)),
+                ("10 lines: every line delivered".to_owned(), Some(false)),
+                ("10 lines: client CPU (user+sys)".to_owned(), Some(true)),
+                ("10 lines: client peak RSS (max)".to_owned(), Some(true)),
             ]
         );
         assert_eq!(table[1].eider, "1/2 runs");

@@ -16,7 +16,7 @@ pub const GNU_TIME: &str = "/usr/bin/time";
 const TIME_FORMAT: &str = "%e %U %S %M";
 
 /// How much of a failed command's stderr is shown.
-const SHOWN_STDERR_BYTES: usize = 2_000;
+pub const SHOWN_STDERR_BYTES: usize = 2_000;
 
 /// What one run measured.
 #[derive(Debug, Clone, Copy)]
@@ -91,6 +91,18 @@ impl Probe {
         self.argv.join(" ")
     }
 
+    /// Sets the probe's variables on `command` and removes those it keeps out.
+    pub fn apply_environment(&self, command: &mut Command) {
+        if let Some(prefix) = self.removed_prefix {
+            for (name, _) in std::env::vars_os() {
+                if name.to_string_lossy().starts_with(prefix) {
+                    command.env_remove(name);
+                }
+            }
+        }
+        command.envs(self.environment.iter().map(|(name, value)| (name, value)));
+    }
+
     /// Runs the command once under GNU time, which writes its report to `report_path`.
     pub fn measure(&self, report_path: &Path) -> Result<Sample, SampleError> {
         let command_line = self.display();
@@ -105,14 +117,7 @@ impl Probe {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        if let Some(prefix) = self.removed_prefix {
-            for (name, _) in std::env::vars_os() {
-                if name.to_string_lossy().starts_with(prefix) {
-                    command.env_remove(name);
-                }
-            }
-        }
-        command.envs(self.environment.iter().map(|(name, value)| (name, value)));
+        self.apply_environment(&mut command);
         let io_error = |source| SampleError::Io {
             command: command_line.clone(),
             source,

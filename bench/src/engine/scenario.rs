@@ -57,12 +57,46 @@ pub struct Workspace {
 impl Workspace {
     /// Creates the directory and its files; the throughput job prints `lines` lines.
     pub fn create(lines: u64) -> std::io::Result<Self> {
-        let directory = std::env::temp_dir().join(format!("eider-bench-{}", std::process::id()));
+        Self::with_drakefile("jobs", &drakefile(lines))
+    }
+
+    /// Creates a directory named after `tag` holding the Drakefile `text`.
+    pub fn with_drakefile(tag: &str, text: &str) -> std::io::Result<Self> {
+        let directory =
+            std::env::temp_dir().join(format!("eider-bench-{tag}-{}", std::process::id()));
         fs_err::create_dir_all(directory.join("state"))?;
         let workspace = Self { directory };
-        fs_err::write(workspace.drakefile(), drakefile(lines))?;
+        fs_err::write(workspace.drakefile(), text)?;
         fs_err::write(workspace.config(), "")?;
         Ok(workspace)
+    }
+
+    /// A file of the workspace, for reports.
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.directory.join(name)
+    }
+
+    /// `eider run` on the workspace's Drakefile with its empty config, each job's first
+    /// container on `network`, then `arguments` (the jobs or the pipeline, and other flags).
+    pub fn eider_run(&self, eider: &Path, network: &str, arguments: &[String]) -> Probe {
+        let mut argv = vec![
+            path_text(eider),
+            "--file".to_owned(),
+            path_text(&self.drakefile()),
+            "--color".to_owned(),
+            "never".to_owned(),
+            "run".to_owned(),
+            "--config".to_owned(),
+            path_text(&self.config()),
+            "--network".to_owned(),
+            network.to_owned(),
+        ];
+        argv.extend(arguments.iter().cloned());
+        Probe {
+            argv,
+            environment: vec![("EIDER_STATE_DIR".to_owned(), path_text(&self.state()))],
+            removed_prefix: Some("EIDER_"),
+        }
     }
 
     fn drakefile(&self) -> PathBuf {
@@ -92,23 +126,7 @@ impl Workspace {
         lines: u64,
         network: &str,
     ) -> Comparison {
-        let eider = Probe {
-            argv: vec![
-                path_text(eider),
-                "--file".to_owned(),
-                path_text(&self.drakefile()),
-                "--color".to_owned(),
-                "never".to_owned(),
-                "run".to_owned(),
-                "--config".to_owned(),
-                path_text(&self.config()),
-                "--network".to_owned(),
-                network.to_owned(),
-                benchmark.name().to_owned(),
-            ],
-            environment: vec![("EIDER_STATE_DIR".to_owned(), path_text(&self.state()))],
-            removed_prefix: Some("EIDER_"),
-        };
+        let eider = self.eider_run(eider, network, &[benchmark.name().to_owned()]);
         let docker_run = |command: &[&str]| {
             let mut argv: Vec<String> = ["docker", "run", "--rm", "--network", network, IMAGE]
                 .map(str::to_owned)
@@ -190,7 +208,8 @@ jobs:
     )
 }
 
-fn path_text(path: &Path) -> String {
+/// A path as one argument of a command line.
+pub fn path_text(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }
 

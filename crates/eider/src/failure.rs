@@ -60,6 +60,18 @@ impl Failure {
         self
     }
 
+    /// Adds every cause in the source chain of `error`, outermost first (not `error` itself,
+    /// which is usually the message).
+    #[must_use]
+    pub fn with_sources_of(mut self, error: &(dyn std::error::Error + 'static)) -> Self {
+        let mut source = error.source();
+        while let Some(cause) = source {
+            self = self.with_cause(cause.to_string());
+            source = cause.source();
+        }
+        self
+    }
+
     /// Adds a hint.
     #[must_use]
     pub fn with_hint(mut self, text: impl Into<String>) -> Self {

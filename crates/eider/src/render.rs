@@ -96,6 +96,9 @@ impl Output {
             } => {
                 let mut text = format!("{}: {message}\n", self.label("error", true));
                 for cause in causes {
+                    // A cause of several lines (a regular expression's caret display) stays
+                    // under its label, so none of its lines reads like a new `error:`.
+                    let cause = cause.replace('\n', "\n             ");
                     text = format!("{text}  Caused by: {cause}\n");
                 }
                 if let Some(hint) = hint {

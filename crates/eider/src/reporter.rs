@@ -72,7 +72,10 @@ impl Reporter {
             prefixes: HashMap::new(),
             stdout_closed: false,
             captured: None,
-            live: (io::stderr().is_terminal()
+            // Drawn with escape codes: only where colors are, so NO_COLOR and `--color never`
+            // give plain lines only.
+            live: (colors.stderr
+                && io::stderr().is_terminal()
                 && std::env::var_os("TERM").is_none_or(|term| term != "dumb"))
             .then(LiveStatus::default),
         }
@@ -296,7 +299,9 @@ impl Reporter {
 /// Appends `lines` to the job's captured output, each with its container, up to the cap.
 fn capture(captured: &mut CapturedOutput, source: &OutputSource, lines: &[u8]) {
     const CUT: &[u8] = b"[output cut: the report keeps the first 1 MiB of each job]\n";
-    let kept = captured.entry(source.job.clone()).or_default();
+    let kept = captured
+        .entry((source.run_id.clone(), source.job.clone()))
+        .or_default();
     if kept.len() >= MAX_CAPTURED_OUTPUT {
         return;
     }

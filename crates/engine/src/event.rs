@@ -11,6 +11,8 @@ use tokio::sync::mpsc;
 /// Which container wrote some output.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct OutputSource {
+    /// The run: pipelines selected together run at the same time and may share a job.
+    pub run_id: String,
     /// The job.
     pub job: String,
     /// The container.

@@ -352,6 +352,7 @@ impl<R: Runtime> Run<R> {
             ))
         })?;
         let source = Arc::new(OutputSource {
+            run_id: self.id.clone(),
             job: job.name.clone(),
             container: container.name.clone(),
         });

@@ -35,14 +35,9 @@ pub fn run(options: &ListOptions, located: &Located, output: Output) -> Result<(
             root,
         )?;
         let outcome = eider_engine::triggers::select(model, &event)
-            .map_err(|error| Failure::input(error.to_string()))?;
+            .map_err(|error| Failure::input(error.to_string()).with_sources_of(&error))?;
         for note in &outcome.notes {
-            output.note(&format!(
-                "pipeline `{}`, trigger {}: {}",
-                note.pipeline,
-                note.trigger + 1,
-                note.message
-            ));
+            output.note(&note.to_string());
         }
         names = outcome
             .selected

@@ -18,7 +18,7 @@ pub fn render(runs: &[RunRecord], output: &CapturedOutput) -> Result<String, Fai
             let mut case = TestCase::new(job.name.clone(), status(&job.outcome));
             case.set_classname(name.clone());
             case.set_time(job.duration);
-            if let Some(text) = output.get(&job.name) {
+            if let Some(text) = output.get(&(run.summary.run_id.clone(), job.name.clone())) {
                 case.set_system_out_lossy(text);
             }
             suite.add_test_case(case);

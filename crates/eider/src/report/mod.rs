@@ -45,8 +45,9 @@ pub struct RunRecord {
     pub wall_time: Duration,
 }
 
-/// What every job printed, by job name, cut at [`MAX_CAPTURED_OUTPUT`].
-pub type CapturedOutput = BTreeMap<String, Vec<u8>>;
+/// What every job printed, by run id and job name (pipelines selected together may share a
+/// job), cut at [`MAX_CAPTURED_OUTPUT`].
+pub type CapturedOutput = BTreeMap<(String, String), Vec<u8>>;
 
 /// Writes every report asked for.
 pub fn write_all(

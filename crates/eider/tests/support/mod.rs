@@ -196,3 +196,209 @@ pub fn docker(arguments: &[&str]) -> Vec<String> {
         .map(ToOwned::to_owned)
         .collect()
 }
+
+/// Every run id that eider printed in its summaries, in order: one per pipeline run.
+pub fn run_ids(run: &Run) -> Vec<String> {
+    let marker = "(run ";
+    run.stderr
+        .match_indices(marker)
+        .map(|(start, _)| {
+            let start = start + marker.len();
+            run.stderr
+                .get(start..start + 10)
+                .unwrap_or_else(|| panic!("a truncated run id in stderr:\n{}", run.stderr))
+                .to_owned()
+        })
+        .collect()
+}
+
+/// Asserts that nothing created by any of the runs whose summaries eider printed remains in the
+/// engine; returns their ids.
+#[track_caller]
+pub fn assert_no_leftovers_of_every_run(run: &Run) -> Vec<String> {
+    let ids = run_ids(run);
+    assert!(!ids.is_empty(), "no run id in stderr:\n{}", run.stderr);
+    for id in &ids {
+        let found = leftovers_of(id);
+        assert!(found.is_empty(), "run {id} left {found:?} behind");
+    }
+    ids
+}
+
+/// A name no other test, in this process or another, uses: `prefix-PID-N`. Valid as a job or
+/// pipeline name and as a label value.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// `["sh", "-c", SCRIPT]` as a YAML flow sequence, double-quoted with escapes so that line
+/// breaks stay line breaks.
+pub fn sh(script: &str) -> String {
+    let mut quoted = String::with_capacity(script.len() + 2);
+    for character in script.chars() {
+        match character {
+            '\\' => quoted.push_str("\\\\"),
+            '"' => quoted.push_str("\\\""),
+            '\n' => quoted.push_str("\\n"),
+            '\t' => quoted.push_str("\\t"),
+            other => quoted.push(other),
+        }
+    }
+    format!("[\"sh\", \"-c\", \"{quoted}\"]")
+}
+
+/// Seconds since 1970 on this machine's clock, for `docker events --since/--until`.
+pub fn unix_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs()
+}
+
+/// The container events the engine recorded for job `job` from `since` (unix seconds) until
+/// now, as `ACTION NAME` lines: empty when no container of that job was ever created.
+pub fn container_events_since(since: u64, job: &str) -> Vec<String> {
+    docker(&[
+        "events",
+        "--since",
+        &since.saturating_sub(1).to_string(),
+        "--until",
+        &(unix_seconds() + 1).to_string(),
+        "--filter",
+        "type=container",
+        "--filter",
+        &format!("label=eider.job={job}"),
+        "--format",
+        "{{.Action}} {{.Actor.Attributes.name}}",
+    ])
+}
+
+/// Waits until `count` containers of job `job` run, polling the engine; returns their run ids.
+/// Panics after `patience`.
+pub fn wait_until_running(job: &str, count: usize, patience: std::time::Duration) -> Vec<String> {
+    let filter = format!("label=eider.job={job}");
+    let deadline = std::time::Instant::now() + patience;
+    loop {
+        let running = docker(&[
+            "ps",
+            "--filter",
+            &filter,
+            "--filter",
+            "status=running",
+            "--format",
+            "{{.Label \"eider.run-id\"}}",
+        ]);
+        if running.len() >= count {
+            return running;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{count} containers of job {job} never ran (found {running:?})"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// Waits for a child eider whose stdout and stderr are piped; kills it and panics when it has
+/// not exited within `patience`, so that a hang fails the test instead of stalling it.
+pub fn wait_with_patience(mut child: std::process::Child, patience: std::time::Duration) -> Run {
+    use std::io::Read;
+    // Read both pipes on threads of their own, so a chatty child never blocks on a full pipe.
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let out = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ignored = stdout.read_to_end(&mut text);
+        text
+    });
+    let err = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ignored = stderr.read_to_end(&mut text);
+        text
+    });
+    let deadline = std::time::Instant::now() + patience;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("poll eider") {
+            break status;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ignored = child.kill();
+            let _ignored = child.wait();
+            panic!("eider did not exit within {patience:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Run::from(Output {
+        status,
+        stdout: out.join().expect("read stdout"),
+        stderr: err.join().expect("read stderr"),
+    })
+}
+
+impl Project {
+    /// Starts `eider ARGS...` without waiting, stdout and stderr piped.
+    pub fn spawn(&self, arguments: &[&str]) -> std::process::Child {
+        self.eider()
+            .args(arguments)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start eider")
+    }
+
+    /// Runs `eider ARGS...` (any command) to completion.
+    pub fn command(&self, arguments: &[&str]) -> Run {
+        Run::from(self.eider().args(arguments).output().expect("run eider"))
+    }
+}
+
+/// eider's own lines on stderr (status, notes, errors, summary; not container output), with
+/// words separated by one space, durations shown as `<time>` and run ids as `<run>`.
+pub fn status_lines(run: &Run) -> Vec<String> {
+    run.stderr
+        .lines()
+        .filter(|line| !line.starts_with('['))
+        .map(normalize_status)
+        .collect()
+}
+
+/// One line of eider's stderr as [`status_lines`] shows it.
+pub fn normalize_status(line: &str) -> String {
+    let mut words: Vec<String> = Vec::new();
+    for word in line.split_whitespace() {
+        let redacted = if words.last().is_some_and(|previous| previous == "(run") {
+            "<run>)".to_owned()
+        } else {
+            let core = word.trim_end_matches([':', ')', ',']);
+            if is_duration(core) {
+                format!("<time>{}", &word[core.len()..])
+            } else {
+                word.to_owned()
+            }
+        };
+        words.push(redacted);
+    }
+    words.join(" ")
+}
+
+/// `0.81s`, `12.34s`: how eider prints durations.
+fn is_duration(word: &str) -> bool {
+    let Some(number) = word.strip_suffix('s') else {
+        return false;
+    };
+    let Some((whole, fraction)) = number.split_once('.') else {
+        return false;
+    };
+    !whole.is_empty()
+        && fraction.len() == 2
+        && whole
+            .bytes()
+            .chain(fraction.bytes())
+            .all(|byte| byte.is_ascii_digit())
+}

@@ -77,19 +77,8 @@ pub fn select<'a>(
     if let Some(kind) = options.event {
         let event = event(kind, options, source_root)?;
         let outcome = triggers::select(drakefile, &event)
-            .map_err(|error| Failure::input(error.to_string()))?;
-        let mut notes: Vec<String> = outcome
-            .notes
-            .iter()
-            .map(|note| {
-                format!(
-                    "pipeline `{}`, trigger {}: {}",
-                    note.pipeline,
-                    note.trigger + 1,
-                    note.message
-                )
-            })
-            .collect();
+            .map_err(|error| Failure::input(error.to_string()).with_sources_of(&error))?;
+        let mut notes: Vec<String> = outcome.notes.iter().map(ToString::to_string).collect();
         if outcome.selected.is_empty() {
             notes.push(format!("no pipeline's triggers match {}", describe(&event)));
         }
