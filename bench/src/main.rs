@@ -221,6 +221,12 @@ fn run(options: &Options) -> Result<(), BenchError> {
         printed = true;
     }
     if !pipeline_benchmarks.is_empty() {
+        if let Some(directory) = &options.dump {
+            let path = directory.join("pipelines.Drakefile.yaml");
+            fs_err::create_dir_all(directory).map_err(BenchError::Dump)?;
+            fs_err::write(&path, pipeline::drakefile()).map_err(BenchError::Dump)?;
+            eprintln!("pipelines: wrote {}", path.display());
+        }
         if printed {
             println!();
         }
@@ -260,7 +266,7 @@ fn run_engine(
         engine::WARMUP_ROUNDS
     );
     print_rows(&outcome.rows);
-    print_load(load_before, load_after);
+    print_load(load_before, load_after, false);
     Ok(outcome.failures)
 }
 
@@ -273,22 +279,27 @@ fn run_pipelines(
     let load_before = engine::load_average();
     let outcome = pipeline::run(settings)?;
     let load_after = engine::load_average();
+    let output_check = if settings.benchmarks.contains(&pipeline::Benchmark::Output) {
+        format!(" ({} runs of the output check)", settings.runs)
+    } else {
+        String::new()
+    };
     println!(
         "eider run -p NAME -c {} vs the docker CLI by hand and vs bounds (engine {}, CLI {}, \
-         network {}); medians of {} rounds after {} warm-up ({} runs of the output check)",
+         network {}); medians of {} rounds after {} warm-up{output_check}",
         pipeline::CONCURRENCY,
         environment.engine,
         environment.client,
         settings.network,
         settings.runs,
         engine::WARMUP_ROUNDS,
-        settings.runs
     );
     print_rows(&outcome.rows);
     for note in &outcome.notes {
         println!("{note}");
     }
-    print_load(load_before, load_after);
+    // Two jobs at once keep the engine's processes runnable: the load after counts them too.
+    print_load(load_before, load_after, true);
     Ok(outcome.failures)
 }
 
@@ -301,19 +312,26 @@ fn print_rows(rows: &[engine::Row]) {
     println!("targets met: {met} of {targets}");
 }
 
-/// The load average before and after, and a warning when other work competed.
-fn print_load(before: Option<f64>, after: Option<f64>) {
+/// The load average before and after, and a warning when other work competed. With
+/// `own_load`, the benchmark itself loads the machine, so only the load before counts.
+fn print_load(before: Option<f64>, after: Option<f64>, own_load: bool) {
     let cpus = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .try_into()
         .unwrap_or(u32::MAX);
     if let (Some(before), Some(after)) = (before, after) {
-        let busy = if before.max(after) > f64::from(cpus) {
+        let judged = if own_load { before } else { before.max(after) };
+        let busy = if judged > f64::from(cpus) {
             ": other work competed with the benchmark, expect noisy numbers"
         } else {
             ""
         };
-        println!("load average {before:.2} before, {after:.2} after, on {cpus} CPUs{busy}");
+        let own = if own_load {
+            " (after: with the benchmark's own containers)"
+        } else {
+            ""
+        };
+        println!("load average {before:.2} before, {after:.2} after{own}, on {cpus} CPUs{busy}");
     }
 }
 

@@ -4,7 +4,8 @@
 //!   same containers run with the docker CLI by hand in two lanes, in the best order and in
 //!   pipeline order.
 //! - `pipeline-dag`: 100 no-op jobs in a fixed DAG against the bound that the single no-op
-//!   job's time gives, and the time eider takes to start a job that could start.
+//!   job's time gives (and, for comparison, against as many `docker run` in two lanes by hand),
+//!   and the time eider takes to start a job that could start.
 //! - `pipeline-output`: two jobs printing 100,000 lines each at once; no line may be torn.
 //!
 //! These runs take seconds each, so they get fewer rounds than the single-job benchmarks.
@@ -133,25 +134,41 @@ impl Context<'_> {
         self.eider(&arguments)
     }
 
-    /// A hand schedule of the two-lane pipeline.
-    fn by_hand(&self, script: &str) -> Probe {
-        let jobs = LANE_JOBS.to_string();
-        let argv = [
-            "sh",
-            "-c",
-            script,
-            "sh",
-            IMAGE,
-            &self.settings.network,
-            spec::SLEEP_SECONDS,
-            &jobs,
-        ];
+    /// A hand schedule: `script` with the image, the network, `count` and the command.
+    fn by_hand(&self, script: &str, count: usize, command: &[&str]) -> Probe {
+        let mut argv: Vec<String> = ["sh", "-c", script, "sh", IMAGE, &self.settings.network]
+            .iter()
+            .map(|&word| word.to_owned())
+            .collect();
+        argv.push(count.to_string());
+        argv.extend(command.iter().map(|&word| word.to_owned()));
         Probe {
-            argv: argv.iter().map(|&word| word.to_owned()).collect(),
+            argv,
             environment: Vec::new(),
             removed_prefix: None,
         }
     }
+}
+
+/// A hand schedule's command line, on one line, for the progress messages.
+fn shown(probe: &Probe) -> String {
+    probe
+        .argv
+        .iter()
+        .map(|word| {
+            if word.contains([' ', '\n', '$']) {
+                format!("'{}'", word.replace('\n', "; "))
+            } else {
+                word.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The Drakefile of the pipeline benchmarks, to inspect or profile them (`eider run -p dag`).
+pub fn drakefile() -> String {
+    spec::drakefile(&Graph::lanes(), &Graph::no_op_dag())
 }
 
 /// Runs the benchmarks; returns the table's rows and notes. Progress and failures go to stderr;
@@ -245,19 +262,16 @@ fn lanes_benchmark(context: &Context<'_>) -> Result<LanesSamples, RoundError> {
     let name = Benchmark::Lanes.name();
     let runs = context.settings.runs;
     let eider = context.eider_pipeline(spec::LANES_PIPELINE, None);
-    let by_hand = context.by_hand(spec::LANES_BY_HAND);
-    let naive = context.by_hand(spec::NAIVE_BY_HAND);
+    let sleep = ["sleep", spec::SLEEP_SECONDS];
+    let by_hand = context.by_hand(spec::TWO_LANES_BY_HAND, LANE_JOBS, &sleep);
+    let naive = context.by_hand(spec::PIPELINE_ORDER_BY_HAND, LANE_JOBS, &sleep);
     eprintln!(
         "{name}: {WARMUP_ROUNDS} warm-up and {runs} measured rounds of eider and two hand \
          schedules, in rotating order"
     );
     eprintln!("{name}: eider:   {}", eider.display());
-    eprintln!(
-        "{name}: by hand: sh -c '{}' sh {IMAGE} {} {} {LANE_JOBS}",
-        spec::LANES_BY_HAND.replace('\n', "; "),
-        context.settings.network,
-        spec::SLEEP_SECONDS
-    );
+    eprintln!("{name}: by hand: {}", shown(&by_hand));
+    eprintln!("{name}: pipeline order by hand: {}", shown(&naive));
     let mut samples = LanesSamples::default();
     let sides = [&eider, &by_hand, &naive];
     let rounds = WARMUP_ROUNDS + runs;
@@ -294,12 +308,16 @@ fn dag_benchmark(context: &Context<'_>) -> Result<DagSamples, RoundError> {
     let pipeline = context.eider_pipeline(spec::DAG_PIPELINE, Some(&report_path));
     let report_argument = format!("json={}", path_text(&report_path));
     let single = context.eider(&["--report", &report_argument, spec::SINGLE_JOB]);
+    let lane_jobs = context.dag.len().div_ceil(CONCURRENCY);
+    let by_hand = context.by_hand(spec::TWO_LANES_BY_HAND, lane_jobs, &["true"]);
     eprintln!(
-        "{name}: {WARMUP_ROUNDS} warm-up and {runs} measured rounds of the pipeline and \
-         {SINGLE_RUNS_PER_ROUND} runs of the single no-op job, alternately first"
+        "{name}: {WARMUP_ROUNDS} warm-up and {runs} measured rounds of the pipeline, \
+         {SINGLE_RUNS_PER_ROUND} runs of the single no-op job and two lanes of `docker run` by \
+         hand, in rotating order"
     );
     eprintln!("{name}: pipeline: {}", pipeline.display());
     eprintln!("{name}: single:   {}", single.display());
+    eprintln!("{name}: by hand:  {}", shown(&by_hand));
     let mut samples = DagSamples {
         jobs: context.dag.len(),
         critical_path: context.dag.critical_path(),
@@ -319,15 +337,17 @@ fn dag_benchmark(context: &Context<'_>) -> Result<DagSamples, RoundError> {
     for round in 0..rounds {
         progress(name, round, runs, WARMUP_ROUNDS);
         let mut singles = Vec::with_capacity(SINGLE_RUNS_PER_ROUND);
-        let pipeline_first = round.is_multiple_of(2);
         let mut measured = None;
-        for turn in 0..2 {
-            if (turn == 0) == pipeline_first {
-                measured = Some(run_reported(&pipeline)?);
-            } else {
-                for _ in 0..SINGLE_RUNS_PER_ROUND {
-                    singles.push(run_reported(&single)?);
+        let mut hand_wall = Duration::ZERO;
+        for turn in 0..3 {
+            match (round + turn) % 3 {
+                0 => measured = Some(run_reported(&pipeline)?),
+                1 => {
+                    for _ in 0..SINGLE_RUNS_PER_ROUND {
+                        singles.push(run_reported(&single)?);
+                    }
                 }
+                _ => hand_wall = trace::run(&by_hand, drain)?.0.wall,
             }
         }
         if round < WARMUP_ROUNDS {
@@ -345,6 +365,7 @@ fn dag_benchmark(context: &Context<'_>) -> Result<DagSamples, RoundError> {
         samples.gaps.extend(gaps);
         samples.first_start.extend(trace::first_start(&marks));
         samples.eider.push(trace.wall);
+        samples.by_hand.push(hand_wall);
         samples.eider_run.push(report.run);
         samples
             .pipeline_jobs

@@ -104,42 +104,49 @@ fn pipeline(text: &mut String, name: &str, graph: &Graph) {
     }
 }
 
-/// The two-lane pipeline by hand, the best schedule: one lane runs the chain's containers one
-/// after the other while the other lane runs the independent ones. `$1` is the image, `$2` the
-/// network, `$3` the seconds each job sleeps, `$4` the jobs in each lane.
-pub const LANES_BY_HAND: &str = r#"lane() {
+/// Two lanes by hand: each runs `$3` containers one after the other, `docker run --rm` of the
+/// image `$1` on the network `$2` with the command that follows. For the two-lane pipeline this
+/// is the best schedule (the chain in one lane, the independent jobs in the other); for the
+/// no-op DAG, the best packing of its jobs, dependencies aside.
+pub const TWO_LANES_BY_HAND: &str = r#"image=$1 network=$2 count=$3
+shift 3
+lane() {
+    n=$1
+    shift
     i=0
-    while [ "$i" -lt "$1" ]; do
-        docker run --rm --network "$network" "$image" sleep "$seconds" || return
+    while [ "$i" -lt "$n" ]; do
+        docker run --rm --network "$network" "$image" "$@" || return
         i=$((i + 1))
     done
 }
-image=$1 network=$2 seconds=$3
-lane "$4" & chain=$!
-lane "$4" & independent=$!
+lane "$count" "$@" & first=$!
+lane "$count" "$@" & second=$!
 status=0
-wait "$chain" || status=$?
-wait "$independent" || status=$?
+wait "$first" || status=$?
+wait "$second" || status=$?
 exit "$status""#;
 
-/// The two-lane pipeline by hand in pipeline order: both lanes share out the independent jobs,
-/// then the chain runs alone. Arguments as for [`LANES_BY_HAND`].
-pub const NAIVE_BY_HAND: &str = r#"lane() {
+/// The two-lane pipeline by hand in pipeline order: both lanes share out the `$3` independent
+/// jobs, then the chain of `$3` runs alone. Arguments as for [`TWO_LANES_BY_HAND`].
+pub const PIPELINE_ORDER_BY_HAND: &str = r#"image=$1 network=$2 count=$3
+shift 3
+lane() {
+    n=$1
+    shift
     i=0
-    while [ "$i" -lt "$1" ]; do
-        docker run --rm --network "$network" "$image" sleep "$seconds" || return
+    while [ "$i" -lt "$n" ]; do
+        docker run --rm --network "$network" "$image" "$@" || return
         i=$((i + 1))
     done
 }
-image=$1 network=$2 seconds=$3
-half=$(($4 / 2))
-lane "$half" & first=$!
-lane "$(($4 - half))" & second=$!
+half=$((count / 2))
+lane "$half" "$@" & first=$!
+lane "$((count - half))" "$@" & second=$!
 status=0
 wait "$first" || status=$?
 wait "$second" || status=$?
 [ "$status" -eq 0 ] || exit "$status"
-lane "$4""#;
+lane "$count" "$@""#;
 
 #[cfg(test)]
 mod tests {

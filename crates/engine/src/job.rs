@@ -108,11 +108,12 @@ impl<R: Runtime> Run<R> {
             return refused(refusal);
         }
         let deadline = started + self.options.timeout;
+        let execution = self.executions.fetch_add(1, Ordering::Relaxed);
         let prepared = tokio::select! {
             biased;
             () = self.cancellation.graceful.cancelled() => return JobOutcome::Interrupted,
             () = tokio::time::sleep_until(deadline) => return self.timed_out(),
-            prepared = self.prepare(job) => prepared,
+            prepared = self.prepare(job, execution) => prepared,
         };
         let source = match prepared {
             Ok(source) => source,
@@ -128,6 +129,7 @@ impl<R: Runtime> Run<R> {
         };
         let context = PlanContext {
             run_id: &self.id,
+            execution,
             options: &self.options,
             source: source.binding(),
             shared_volume: shared_volume.as_deref(),
@@ -138,16 +140,16 @@ impl<R: Runtime> Run<R> {
             Ok(()) => self.wait_for_primary(job, &launched, deadline).await,
             Err(Stop::Outcome(outcome)) => outcome,
         };
-        self.tear_down(launched, &outcome).await;
-        self.remove_job_source(job, source).await;
+        self.tear_down(launched, &outcome, source.into_private_copy())
+            .await;
         outcome
     }
 
     /// Images and the source: the slow steps before any container exists, so they may be
     /// abandoned at any point (by a timeout or Ctrl-C) without leaving anything behind.
-    async fn prepare(&self, job: &Job) -> Result<JobSource, JobOutcome> {
+    async fn prepare(&self, job: &Job, execution: usize) -> Result<JobSource, JobOutcome> {
         self.ensure_images(job).await?;
-        self.job_source(job).await
+        self.job_source(job, execution).await
     }
 
     /// Pulls what is absent (or everything, under `imagePullPolicy: Always`), once per image.
@@ -437,7 +439,12 @@ impl<R: Runtime> Run<R> {
 
     /// Stops what still runs (R16: supporting containers are forcibly terminated), lets the
     /// output drain, and removes every container.
-    async fn tear_down(&self, launched: Launched, outcome: &JobOutcome) {
+    async fn tear_down(
+        &self,
+        launched: Launched,
+        outcome: &JobOutcome,
+        private_copy: Option<String>,
+    ) {
         let Launched {
             containers,
             outputs,
@@ -478,22 +485,33 @@ impl<R: Runtime> Run<R> {
         for output in outputs {
             drain(output).await;
         }
-        let removals = containers
-            .iter()
-            .map(|(_, id)| self.runtime.remove_container(id));
-        for ((name, _), result) in containers
-            .iter()
-            .zip(futures_util::future::join_all(removals).await)
-        {
-            if let Err(error) = result {
-                self.needs_sweep.store(true, Ordering::Relaxed);
-                self.events
-                    .send(Event::Warning {
-                        job: None,
-                        message: format!("cannot remove container `{name}`: {error}"),
-                    })
-                    .await;
+        // Removed in the background: the job's result is known and its output printed.
+        let runtime = Arc::clone(&self.runtime);
+        let removal = tokio::spawn(async move {
+            let removals = containers
+                .iter()
+                .map(|(_, id)| runtime.remove_container(id));
+            let mut failed = Vec::new();
+            for ((name, _), result) in containers
+                .iter()
+                .zip(futures_util::future::join_all(removals).await)
+            {
+                if let Err(error) = result {
+                    failed.push(format!("cannot remove container `{name}`: {error}"));
+                }
             }
+            // The copy goes once no container uses it any more.
+            if let Some(volume) = private_copy
+                && let Err(error) = runtime.remove_volume(&volume).await
+            {
+                failed.push(format!(
+                    "cannot remove the job's copy of the source ({volume}): {error}"
+                ));
+            }
+            failed
+        });
+        if let Ok(mut removals) = self.removals.lock() {
+            removals.push(removal);
         }
     }
 

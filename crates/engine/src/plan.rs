@@ -26,6 +26,9 @@ pub struct SourceBinding {
 pub struct PlanContext<'a> {
     /// The run id.
     pub run_id: &'a str,
+    /// Which execution of a job in the run this is: a run may execute the same job more than
+    /// once (`eider run test test`), and the containers of one may still be being removed.
+    pub execution: usize,
     /// The options of the run.
     pub options: &'a RunOptions,
     /// The source, when some container of the job mounts it.
@@ -80,9 +83,9 @@ pub fn plan_job(job: &Job, context: PlanContext<'_>) -> Vec<PlannedContainer> {
         .collect()
 }
 
-/// The engine-side name: unique per run, readable in `docker ps`.
+/// The engine-side name: unique per run and job execution, readable in `docker ps`.
 #[must_use]
-pub fn engine_name(run_id: &str, job: &str, container: &str) -> String {
+pub fn engine_name(run_id: &str, execution: usize, job: &str, container: &str) -> String {
     let clean = |text: &str| -> String {
         text.chars()
             .map(|character| {
@@ -94,7 +97,11 @@ pub fn engine_name(run_id: &str, job: &str, container: &str) -> String {
             })
             .collect()
     };
-    format!("eider-{run_id}-{}-{}", clean(job), clean(container))
+    format!(
+        "eider-{run_id}-{execution}-{}-{}",
+        clean(job),
+        clean(container)
+    )
 }
 
 fn container_spec(
@@ -109,7 +116,12 @@ fn container_spec(
         _ => NetworkMode::Default,
     };
     ContainerSpec {
-        name: engine_name(context.run_id, &job.name, &container.name),
+        name: engine_name(
+            context.run_id,
+            context.execution,
+            &job.name,
+            &container.name,
+        ),
         image: container.image.clone(),
         // R21/R22: the command replaces the ENTRYPOINT and the args are the CMD; each unset is
         // left to the image. (The engine drops the image's CMD whenever the ENTRYPOINT is

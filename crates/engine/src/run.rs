@@ -79,6 +79,12 @@ pub struct Run<R: Runtime> {
     /// Whether something went wrong that may have left a container behind (an interrupted
     /// create, an engine error): the end of the run then sweeps by label.
     pub(crate) needs_sweep: std::sync::atomic::AtomicBool,
+    /// Removals of finished jobs' containers and copies, still under way: a job is reported
+    /// finished as soon as its primary has exited and its output is printed, so that the jobs
+    /// that wait for it start at once; the end of the run waits for every removal.
+    pub(crate) removals: std::sync::Mutex<Vec<tokio::task::JoinHandle<Vec<String>>>>,
+    /// How many job executions the run has begun, to name each one's containers apart.
+    pub(crate) executions: std::sync::atomic::AtomicUsize,
 }
 
 impl<R: Runtime> Run<R> {
@@ -102,6 +108,8 @@ impl<R: Runtime> Run<R> {
             platform: OnceCell::new(),
             shared: Mutex::new(Shared::default()),
             needs_sweep: std::sync::atomic::AtomicBool::new(false),
+            removals: std::sync::Mutex::new(Vec::new()),
+            executions: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -154,6 +162,22 @@ impl<R: Runtime> Run<R> {
     /// interrupted step may have left.
     pub(crate) async fn finish(&self) -> Vec<String> {
         let mut errors = Vec::new();
+        let removals = self
+            .removals
+            .lock()
+            .map(|mut removals| std::mem::take(&mut *removals))
+            .unwrap_or_default();
+        for removal in removals {
+            let failed = match removal.await {
+                Ok(failed) => failed,
+                Err(error) => vec![format!("a removal did not finish: {error}")],
+            };
+            if !failed.is_empty() {
+                self.needs_sweep
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                errors.extend(failed);
+            }
+        }
         let shared = std::mem::take(&mut *self.shared.lock().await);
         if let Some((volume, image)) = &shared.volume {
             if let Some(destination) = &self.options.keep_shared {

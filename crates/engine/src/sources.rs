@@ -36,11 +36,20 @@ impl JobSource {
     pub fn binding(&self) -> Option<&SourceBinding> {
         self.binding.as_ref()
     }
+
+    /// The volume of a copy made for this job alone, to remove after it.
+    pub fn into_private_copy(self) -> Option<String> {
+        self.private_copy
+    }
 }
 
 impl<R: Runtime> Run<R> {
     /// The job's view of the source, making a copy when its mode asks for one.
-    pub(crate) async fn job_source(&self, job: &Job) -> Result<JobSource, JobOutcome> {
+    pub(crate) async fn job_source(
+        &self,
+        job: &Job,
+        execution: usize,
+    ) -> Result<JobSource, JobOutcome> {
         if !plan::wants_source(job) {
             return Ok(JobSource::default());
         }
@@ -68,25 +77,10 @@ impl<R: Runtime> Run<R> {
             SourceMountMode::ReadOnly => Ok(live(true)),
             SourceMountMode::ReadWrite => Ok(live(false)),
             SourceMountMode::Copy => {
-                let volume = plan::engine_name(&self.id, &job.name, "source");
+                let volume = plan::engine_name(&self.id, execution, &job.name, "source");
                 self.copy_source(job, &volume).await?;
                 Ok(copy(volume, true))
             }
-        }
-    }
-
-    /// Deletes the job's private copy, if any.
-    pub(crate) async fn remove_job_source(&self, job: &Job, source: JobSource) {
-        if let Some(volume) = source.private_copy
-            && let Err(error) = self.runtime.remove_volume(&volume).await
-        {
-            self.needs_sweep
-                .store(true, std::sync::atomic::Ordering::Relaxed);
-            self.warn(
-                job,
-                format!("cannot remove the job's copy of the source ({volume}): {error}"),
-            )
-            .await;
         }
     }
 
