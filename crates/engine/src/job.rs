@@ -161,8 +161,13 @@ impl<R: Runtime> Run<R> {
                 continue;
             }
             seen.push(image);
+            let known = self
+                .present_images
+                .lock()
+                .is_ok_and(|present| present.contains(image));
             let present = match container.pull_policy {
                 PullPolicy::Always => false,
+                PullPolicy::IfNotPresent if known => true,
                 PullPolicy::IfNotPresent => match self.runtime.image_exists(image).await {
                     Ok(present) => present,
                     Err(error) => {
@@ -176,6 +181,7 @@ impl<R: Runtime> Run<R> {
                 },
             };
             if present {
+                self.remember_image(image);
                 continue;
             }
             self.events
@@ -209,6 +215,7 @@ impl<R: Runtime> Run<R> {
                     ),
                 });
             }
+            self.remember_image(image);
             self.events
                 .send(Event::PullFinished {
                     image: image.to_owned(),
@@ -512,6 +519,12 @@ impl<R: Runtime> Run<R> {
         });
         if let Ok(mut removals) = self.removals.lock() {
             removals.push(removal);
+        }
+    }
+
+    fn remember_image(&self, image: &str) {
+        if let Ok(mut present) = self.present_images.lock() {
+            present.insert(image.to_owned());
         }
     }
 

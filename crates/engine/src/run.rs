@@ -85,6 +85,9 @@ pub struct Run<R: Runtime> {
     pub(crate) removals: std::sync::Mutex<Vec<tokio::task::JoinHandle<Vec<String>>>>,
     /// How many job executions the run has begun, to name each one's containers apart.
     pub(crate) executions: std::sync::atomic::AtomicUsize,
+    /// Images this run found or pulled, not looked up again for `IfNotPresent` (a chain of jobs
+    /// of one image asks once).
+    pub(crate) present_images: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl<R: Runtime> Run<R> {
@@ -110,6 +113,7 @@ impl<R: Runtime> Run<R> {
             needs_sweep: std::sync::atomic::AtomicBool::new(false),
             removals: std::sync::Mutex::new(Vec::new()),
             executions: std::sync::atomic::AtomicUsize::new(0),
+            present_images: std::sync::Mutex::new(std::collections::HashSet::new()),
         }
     }
 
