@@ -186,10 +186,52 @@ pub fn resource_limits(resources: &Resources) -> ResourceLimits {
         // The kernel's minimum quota is 1 ms.
         cpu_quota: (max * PERIOD_MICROSECONDS / 1000).max(1000),
         memory_bytes: i64::from(resources.max_megabytes) * MEGABYTE,
-        memory_reservation_bytes: i64::from(resources.requested_megabytes) * MEGABYTE,
+        // The engine refuses a reservation above the limit; the validator warns about such a
+        // request, and the limit is what the spec makes binding.
+        memory_reservation_bytes: i64::from(
+            resources.requested_megabytes.min(resources.max_megabytes),
+        ) * MEGABYTE,
     }
 }
 
 fn non_empty(path: Option<&str>) -> Option<&str> {
     path.filter(|path| !path.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resources_follow_the_reference_formulas() {
+        let limits = resource_limits(&Resources {
+            requested_millicores: 500,
+            max_millicores: 1000,
+            requested_megabytes: 64,
+            max_megabytes: 128,
+        });
+        assert_eq!(
+            limits,
+            ResourceLimits {
+                cpu_shares: 512,
+                cpu_period: 100_000,
+                cpu_quota: 100_000,
+                memory_bytes: 128_000_000,
+                memory_reservation_bytes: 64_000_000,
+            }
+        );
+    }
+
+    #[test]
+    fn a_request_above_its_limit_reserves_the_limit_and_tiny_values_meet_the_minima() {
+        let limits = resource_limits(&Resources {
+            requested_millicores: 1,
+            max_millicores: 1,
+            requested_megabytes: 512,
+            max_megabytes: 256,
+        });
+        assert_eq!(limits.cpu_shares, 2);
+        assert_eq!(limits.cpu_quota, 1000);
+        assert_eq!(limits.memory_reservation_bytes, limits.memory_bytes);
+    }
 }
