@@ -256,23 +256,20 @@ impl Reporter {
 
     /// `     Running build`: a right-aligned verb, cargo style.
     fn status(&mut self, verb: &str, text: &str) {
-        let text = self.masker.mask_text(text);
-        let verb = format!("{verb:>12}");
-        let line = if self.colors.stderr {
-            format!("{} {text}\n", verb.green().bold())
-        } else {
-            format!("{verb} {text}\n")
-        };
-        let _ignored = self.stderr.write_all(line.as_bytes());
+        self.verb_line(verb, text, false);
     }
 
     fn failure_status(&mut self, verb: &str, text: &str) {
+        self.verb_line(verb, text, true);
+    }
+
+    fn verb_line(&mut self, verb: &str, text: &str, failure: bool) {
         let text = self.masker.mask_text(text);
         let verb = format!("{verb:>12}");
-        let line = if self.colors.stderr {
-            format!("{} {text}\n", verb.red().bold())
-        } else {
-            format!("{verb} {text}\n")
+        let line = match (self.colors.stderr, failure) {
+            (true, false) => format!("{} {text}\n", verb.green().bold()),
+            (true, true) => format!("{} {text}\n", verb.red().bold()),
+            (false, _) => format!("{verb} {text}\n"),
         };
         let _ignored = self.stderr.write_all(line.as_bytes());
     }

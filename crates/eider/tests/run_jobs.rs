@@ -12,13 +12,12 @@ mod support;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use support::{
     BUSYBOX, ENTRYPOINT_IMAGE, Project, REGISTRY_IMAGE, Run, assert_no_leftovers, docker,
-    drakefile, leftovers_of,
+    drakefile, leftovers_of, normalize_status, sh, status_lines, unique, wait_until_running,
 };
 
 /// Turns a hang (a sidecar never killed, a wait never ending) into a failed run well within the
@@ -27,34 +26,6 @@ const GUARD_TIMEOUT: &str = "120s";
 
 /// How long a test waits for the engine to reach a state (containers running, events seen).
 const ENGINE_PATIENCE: Duration = Duration::from_secs(60);
-
-/// A name no other test, in this process or another, uses: `prefix-PID-N`. Valid as a job name,
-/// a label value and an image repository component.
-fn unique(prefix: &str) -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "{prefix}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// `["sh", "-c", SCRIPT]` as a YAML flow sequence. The script is double-quoted with escapes, so
-/// that its line breaks stay line breaks (a plain or single-quoted YAML scalar folds them into
-/// spaces).
-fn sh(script: &str) -> String {
-    let mut quoted = String::with_capacity(script.len() + 2);
-    for character in script.chars() {
-        match character {
-            '\\' => quoted.push_str("\\\\"),
-            '"' => quoted.push_str("\\\""),
-            '\n' => quoted.push_str("\\n"),
-            '\t' => quoted.push_str("\\t"),
-            other => quoted.push(other),
-        }
-    }
-    format!("[\"sh\", \"-c\", \"{quoted}\"]")
-}
 
 /// A job of busybox containers: the sidecars `(name, script)` in order, then the primary `main`
 /// running `primary`.
@@ -81,51 +52,6 @@ fn job(name: &str, sidecars: &[(&str, &str)], primary: &str) -> String {
 /// A project whose Drakefile has the one job `name` (see [`job`]).
 fn project_with_job(name: &str, sidecars: &[(&str, &str)], primary: &str) -> Project {
     Project::new(&drakefile(&job(name, sidecars, primary)))
-}
-
-/// eider's own lines on stderr (status, errors, summary; not container output), with words
-/// separated by one space, durations shown as `<time>` and the run id as `<run>`.
-fn status_lines(run: &Run) -> Vec<String> {
-    run.stderr
-        .lines()
-        .filter(|line| !line.starts_with('['))
-        .map(normalize)
-        .collect()
-}
-
-/// One line of eider's stderr as [`status_lines`] shows it.
-fn normalize(line: &str) -> String {
-    let mut words: Vec<String> = Vec::new();
-    for word in line.split_whitespace() {
-        let redacted = if words.last().is_some_and(|previous| previous == "(run") {
-            "<run>)".to_owned()
-        } else {
-            let core = word.trim_end_matches([':', ')']);
-            if is_duration(core) {
-                format!("<time>{}", &word[core.len()..])
-            } else {
-                word.to_owned()
-            }
-        };
-        words.push(redacted);
-    }
-    words.join(" ")
-}
-
-/// `0.81s`, `12.34s`: how eider prints durations.
-fn is_duration(word: &str) -> bool {
-    let Some(number) = word.strip_suffix('s') else {
-        return false;
-    };
-    let Some((whole, fraction)) = number.split_once('.') else {
-        return false;
-    };
-    !whole.is_empty()
-        && fraction.len() == 2
-        && whole
-            .bytes()
-            .chain(fraction.bytes())
-            .all(|byte| byte.is_ascii_digit())
 }
 
 /// Expected lines, owned, to compare with [`status_lines`].
@@ -155,31 +81,6 @@ fn assert_nothing_labelled_by(pid: u32) {
     let mut found = docker(&["ps", "-a", "-q", "--filter", &filter]);
     found.extend(docker(&["volume", "ls", "-q", "--filter", &filter]));
     assert!(found.is_empty(), "eider (pid {pid}) left {found:?} behind");
-}
-
-/// The run ids of the running containers of job `job`, once `count` of them run.
-fn wait_until_running(job: &str, count: usize) -> Vec<String> {
-    let filter = format!("label=eider.job={job}");
-    let deadline = Instant::now() + ENGINE_PATIENCE;
-    loop {
-        let running = docker(&[
-            "ps",
-            "--filter",
-            &filter,
-            "--filter",
-            "status=running",
-            "--format",
-            "{{.Label \"eider.run-id\"}}",
-        ]);
-        if running.len() >= count {
-            return running;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{count} containers of job {job} never ran (found {running:?})"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// Removes a docker object when dropped, so that a failing test cleans up too.
@@ -1162,7 +1063,7 @@ fn assert_signal_cleans_up(signal: &str, expected_code: i32) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start eider");
-    let run_ids = wait_until_running(&name, 2);
+    let run_ids = wait_until_running(&name, 2, ENGINE_PATIENCE);
     let status = Command::new("kill")
         .args([signal, &child.id().to_string()])
         .status()
@@ -1218,7 +1119,7 @@ fn a_second_interrupt_kills_at_once_and_still_cleans_up() {
             }
         }
     });
-    let run_ids = wait_until_running(&name, 2);
+    let run_ids = wait_until_running(&name, 2, ENGINE_PATIENCE);
     let interrupt = || {
         let status = Command::new("kill")
             .args(["-INT", &child.id().to_string()])
@@ -1253,7 +1154,7 @@ fn a_second_interrupt_kills_at_once_and_still_cleans_up() {
     reader.join().expect("stderr reader");
     seen.extend(stderr_lines.try_iter());
     assert_eq!(status.code(), Some(130), "{seen:#?}");
-    let status_lines: Vec<String> = seen.iter().map(|line| normalize(line)).collect();
+    let status_lines: Vec<String> = seen.iter().map(|line| normalize_status(line)).collect();
     assert_eq!(
         status_lines,
         lines(&[
