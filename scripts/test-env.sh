@@ -13,18 +13,34 @@ set -euo pipefail
 # Names that the Rust integration tests rely on: keep them in step with the tests.
 readonly BUSYBOX_IMAGE="eider-test/busybox:latest"
 readonly ENTRYPOINT_IMAGE="eider-test/entrypoint:latest"
-readonly REGISTRY_ADDR="127.0.0.1:5000"
-readonly REGISTRY_IMAGE="$REGISTRY_ADDR/eider-test/busybox:latest"
+readonly REGISTRY_REPOSITORY="eider-test/busybox:latest"
+# The credentials of the registry that asks for them (a test registry on loopback: not a secret).
+readonly AUTH_REGISTRY_USER="eider-test"
+readonly AUTH_REGISTRY_PASSWORD="eider-test-password"
 
-readonly PACKAGES=(docker.io busybox-static docker-registry hyperfine curl)
+# apache2-utils: htpasswd, for the registry with basic auth. skopeo and umoci: interop checks of
+# the images that `eider package` writes.
+readonly PACKAGES=(docker.io busybox-static docker-registry apache2-utils skopeo umoci hyperfine curl)
 readonly STATE_DIR=/var/lib/eider-test
 readonly LOG_DIR=/var/log/eider-test
-readonly REGISTRY_CONFIG="$STATE_DIR/registry.yml"
+# Where the registries' addresses are written (shell syntax, KEY=VALUE lines): their ports are
+# chosen free on first start and kept afterwards. The tests read this file (or the same variables
+# from their environment).
+readonly REGISTRIES_FILE="$STATE_DIR/registries.env"
 readonly DIGEST_LABEL="eider.test-image.digest"
-readonly ENGINE_WAIT_SECONDS=60
+# dockerd may be busy for minutes before it answers: an engine without a bridge leaves one
+# network sandbox behind per container started in the default network mode (moby#42461,
+# moby#46583), and removes them all, one by one, when it starts. So the wait ends after this long
+# without any new line in its log, not after a fixed time; the hard cap keeps a wedged daemon from
+# holding CI forever.
+readonly ENGINE_IDLE_SECONDS=60
+readonly ENGINE_WAIT_CAP_SECONDS=2400
 readonly REGISTRY_WAIT_SECONDS=30
-# Set by start_engine.
+# Set by start_engine and start_registries.
 ENGINE_VERSION=""
+PLAIN_REGISTRY=""
+AUTH_REGISTRY=""
+REGISTRY_IMAGE=""
 
 step() {
     printf '==> %s\n' "$*" >&2
@@ -118,85 +134,148 @@ start_engine() {
             </dev/null >>"$log" 2>&1 9>&- &
         pid=$!
     fi
-    local deadline=$((SECONDS + ENGINE_WAIT_SECONDS))
+    local started=$SECONDS last_change=$SECONDS last_report=$SECONDS size last_size=-1
     until ENGINE_VERSION=$(engine_version); do
         if ! kill -0 "$pid" 2>/dev/null; then
             show_log_tail "$log"
             fail "dockerd exited before it answered"
         fi
-        if ((SECONDS >= deadline)); then
+        size=$(stat -c %s "$log" 2>/dev/null || echo 0)
+        if ((size != last_size)); then
+            last_size=$size
+            last_change=$SECONDS
+        fi
+        if ((SECONDS - last_change >= ENGINE_IDLE_SECONDS)); then
             show_log_tail "$log"
-            fail "dockerd did not answer within ${ENGINE_WAIT_SECONDS}s"
+            fail "dockerd did not answer, and wrote nothing for ${ENGINE_IDLE_SECONDS}s"
+        fi
+        if ((SECONDS - started >= ENGINE_WAIT_CAP_SECONDS)); then
+            show_log_tail "$log"
+            fail "dockerd did not answer within ${ENGINE_WAIT_CAP_SECONDS}s"
+        fi
+        if ((SECONDS - last_report >= 30)); then
+            last_report=$SECONDS
+            step "engine: dockerd is still starting ($((SECONDS - started))s; last log line: $(tail -n 1 "$log" | cut -c 1-160))"
         fi
         sleep 0.2
     done
     step "engine: Docker Engine $ENGINE_VERSION answers at unix:///var/run/docker.sock"
 }
 
-# The HTTP status of the registry's base endpoint, or 000 when nothing answers. --noproxy: a
-# proxy from the environment must not see (or answer for) loopback traffic.
+# The HTTP status of a registry's base endpoint, or 000 when nothing answers. --noproxy: a proxy
+# from the environment must not see (or answer for) loopback traffic.
 registry_status() {
-    curl --noproxy '*' -s -o /dev/null -m 2 -w '%{http_code}' "http://$REGISTRY_ADDR/v2/" || true
+    curl --noproxy '*' -s -o /dev/null -m 2 -w '%{http_code}' "http://$1/v2/" || true
 }
 
-write_registry_config() {
-    local config
-    config=$(
-        cat <<EOF
+# A TCP port on 127.0.0.1 that nothing listens on: a random one from a range that the kernel
+# does not hand out to outgoing connections, tried until a connect is refused.
+free_port() {
+    local port attempt
+    for attempt in $(seq 1 100); do
+        port=$((20000 + RANDOM % 12000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            printf '%s\n' "$port"
+            return
+        fi
+    done
+    fail "found no free TCP port on 127.0.0.1"
+}
+
+# The value of KEY in $REGISTRIES_FILE, or nothing.
+recorded() {
+    [[ -f $REGISTRIES_FILE ]] && sed -n "s/^$1=//p" "$REGISTRIES_FILE" | tail -n 1
+}
+
+# registry_config NAME ADDRESS [HTPASSWD]: the configuration of one test registry.
+registry_config() {
+    local name="$1" address="$2" htpasswd="${3:-}"
+    cat <<CONFIG
 # Written by scripts/test-env.sh: a registry for the integration tests, on loopback only.
 version: 0.1
 log:
   level: warn
   fields:
-    service: registry
+    service: registry-$name
 storage:
   filesystem:
-    rootdirectory: $STATE_DIR/registry
+    rootdirectory: $STATE_DIR/registry-$name
   delete:
     enabled: true
 http:
-  addr: $REGISTRY_ADDR
-EOF
-    )
-    # Rewritten only when it differs, so that a rerun leaves the file (and its mtime) alone.
-    if [[ ! -f $REGISTRY_CONFIG ]] || [[ $(<"$REGISTRY_CONFIG") != "$config" ]]; then
-        printf '%s\n' "$config" >"$REGISTRY_CONFIG"
+  addr: $address
+CONFIG
+    if [[ -n $htpasswd ]]; then
+        cat <<CONFIG
+auth:
+  htpasswd:
+    realm: eider-test
+    path: $htpasswd
+CONFIG
     fi
 }
 
+# start_registry NAME EXPECTED_STATUS [HTPASSWD]: makes sure the test registry NAME answers,
+# reusing the one recorded in $REGISTRIES_FILE when it still answers with EXPECTED_STATUS (200 for
+# an open registry, 401 for one that asks for credentials); prints its address.
 start_registry() {
-    local status
-    status=$(registry_status)
-    case $status in
-        200)
-            step "registry: answers at http://$REGISTRY_ADDR"
+    local name="$1" expected="$2" htpasswd="${3:-}"
+    local key="EIDER_TEST_${name^^}_REGISTRY" address status
+    key=${key//-/_}
+    address=$(recorded "$key")
+    if [[ -n $address ]]; then
+        status=$(registry_status "$address")
+        if [[ $status == "$expected" ]]; then
+            step "registry $name: answers at http://$address"
+            printf '%s\n' "$address"
             return
-            ;;
-        000) ;;
-        *)
-            fail "something at $REGISTRY_ADDR answers HTTP $status, not an open OCI registry" \
-                "stop it (Debian's docker-registry service asks for passwords) and run again"
-            ;;
-    esac
-    require_root "starting the registry"
-    mkdir -p "$STATE_DIR/registry" "$LOG_DIR"
-    write_registry_config
-    local log="$LOG_DIR/registry.log" pid
-    step "registry: starting docker-registry on $REGISTRY_ADDR (log: $log)"
-    setsid docker-registry serve "$REGISTRY_CONFIG" </dev/null >>"$log" 2>&1 9>&- &
+        fi
+    fi
+    require_root "starting the $name registry"
+    address="127.0.0.1:$(free_port)"
+    mkdir -p "$STATE_DIR/registry-$name" "$LOG_DIR"
+    local config="$STATE_DIR/registry-$name.yml" log="$LOG_DIR/registry-$name.log" pid
+    registry_config "$name" "$address" "$htpasswd" >"$config"
+    step "registry $name: starting docker-registry on $address (log: $log)"
+    setsid docker-registry serve "$config" </dev/null >>"$log" 2>&1 9>&- &
     pid=$!
     local deadline=$((SECONDS + REGISTRY_WAIT_SECONDS))
-    until [[ $(registry_status) == 200 ]]; do
+    until [[ $(registry_status "$address") == "$expected" ]]; do
         if ! kill -0 "$pid" 2>/dev/null; then
             show_log_tail "$log"
-            fail "docker-registry exited before it answered"
+            fail "the $name docker-registry exited before it answered"
         fi
         if ((SECONDS >= deadline)); then
             show_log_tail "$log"
-            fail "docker-registry did not answer within ${REGISTRY_WAIT_SECONDS}s"
+            fail "the $name docker-registry did not answer within ${REGISTRY_WAIT_SECONDS}s"
         fi
         sleep 0.2
     done
+    printf '%s\n' "$address"
+}
+
+start_registries() {
+    mkdir -p "$STATE_DIR"
+    local htpasswd="$STATE_DIR/registry-auth.htpasswd"
+    if [[ ! -s $htpasswd ]] ||
+        ! htpasswd -vb "$htpasswd" "$AUTH_REGISTRY_USER" "$AUTH_REGISTRY_PASSWORD" >/dev/null 2>&1; then
+        htpasswd -Bbc "$htpasswd" "$AUTH_REGISTRY_USER" "$AUTH_REGISTRY_PASSWORD" 2>/dev/null
+    fi
+    PLAIN_REGISTRY=$(start_registry plain 200)
+    AUTH_REGISTRY=$(start_registry auth 401 "$htpasswd")
+    local content
+    content=$(
+        printf '%s\n' "# Written by scripts/test-env.sh: the test registries (loopback only)." \
+            "EIDER_TEST_PLAIN_REGISTRY=$PLAIN_REGISTRY" \
+            "EIDER_TEST_AUTH_REGISTRY=$AUTH_REGISTRY" \
+            "EIDER_TEST_AUTH_REGISTRY_USER=$AUTH_REGISTRY_USER" \
+            "EIDER_TEST_AUTH_REGISTRY_PASSWORD=$AUTH_REGISTRY_PASSWORD"
+    )
+    if [[ ! -f $REGISTRIES_FILE ]] || [[ $(<"$REGISTRIES_FILE") != "$content" ]]; then
+        printf '%s\n' "$content" >"$REGISTRIES_FILE.tmp"
+        mv "$REGISTRIES_FILE.tmp" "$REGISTRIES_FILE"
+    fi
+    REGISTRY_IMAGE="$PLAIN_REGISTRY/$REGISTRY_REPOSITORY"
 }
 
 # Builds the test images' root filesystem under $1/rootfs and a deterministic tar of it at
@@ -283,10 +362,10 @@ build_images() {
 # that very image (its manifest digest is one the engine recorded for the local image).
 push_registry_image() {
     docker tag "$BUSYBOX_IMAGE" "$REGISTRY_IMAGE"
-    local remote repository="${REGISTRY_IMAGE%:*}"
+    local remote repository="${REGISTRY_IMAGE%:*}" path="${REGISTRY_REPOSITORY%:*}"
     remote=$(curl --noproxy '*' -fsS -m 5 --head \
         -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-        "http://$REGISTRY_ADDR/v2/${repository#*/}/manifests/${REGISTRY_IMAGE##*:}" 2>/dev/null |
+        "http://$PLAIN_REGISTRY/v2/$path/manifests/${REGISTRY_IMAGE##*:}" 2>/dev/null |
         tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p' || true)
     local known
     known=$(docker image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' \
@@ -303,12 +382,12 @@ main() {
     take_lock
     install_packages
     start_engine
-    start_registry
+    start_registries
     build_images
     push_registry_image
     step "test environment ready: Docker Engine $ENGINE_VERSION at" \
         "${DOCKER_HOST:-unix:///var/run/docker.sock}; images $BUSYBOX_IMAGE, $ENTRYPOINT_IMAGE," \
-        "$REGISTRY_IMAGE"
+        "$REGISTRY_IMAGE; registries: $REGISTRIES_FILE"
 }
 
 main "$@"

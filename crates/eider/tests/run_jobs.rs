@@ -16,8 +16,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use support::{
-    BUSYBOX, ENTRYPOINT_IMAGE, Project, REGISTRY_IMAGE, Run, assert_no_leftovers, docker,
-    drakefile, leftovers_of, normalize_status, sh, status_lines, unique, wait_until_running,
+    BUSYBOX, ENTRYPOINT_IMAGE, Project, Run, assert_no_leftovers, docker, drakefile, leftovers_of,
+    normalize_status, registry, registry_image, sh, status_lines, unique, wait_until_running,
 };
 
 /// Turns a hang (a sidecar never killed, a wait never ending) into a failed run well within the
@@ -791,7 +791,7 @@ fn resources_become_cgroup_limits() {
 
 #[test]
 fn an_absent_image_is_pulled_with_visible_progress() {
-    let repository = format!("127.0.0.1:5000/eider-test/{}", unique("pull"));
+    let repository = format!("{}/eider-test/{}", registry(), unique("pull"));
     let image = format!("{repository}:latest");
     docker(&["tag", BUSYBOX, &image]);
     let _local = Removal(vec!["image", "rm"], image.clone());
@@ -838,13 +838,14 @@ struct RegistryManifest(Option<String>);
 
 impl RegistryManifest {
     fn of(repository: &str, digests: &[String]) -> Self {
+        let registry = registry();
         let path = repository
-            .strip_prefix("127.0.0.1:5000/")
+            .strip_prefix(&format!("{registry}/"))
             .unwrap_or(repository);
         let url = digests
             .iter()
             .find_map(|reference| reference.strip_prefix(&format!("{repository}@")))
-            .map(|digest| format!("http://127.0.0.1:5000/v2/{path}/manifests/{digest}"));
+            .map(|digest| format!("http://{registry}/v2/{path}/manifests/{digest}"));
         Self(url)
     }
 }
@@ -864,17 +865,18 @@ impl Drop for RegistryManifest {
 #[test]
 fn pull_policy_always_pulls_a_present_image_and_if_not_present_does_not() {
     let (always, default) = (unique("always"), unique("if-not-present"));
+    let image = registry_image();
     let project = Project::new(&drakefile(&format!(
         "  {always}:
     primaryContainer:
       name: main
-      image: {REGISTRY_IMAGE}
+      image: {image}
       imagePullPolicy: Always
       command: [echo, ran]
   {default}:
     primaryContainer:
       name: main
-      image: {REGISTRY_IMAGE}
+      image: {image}
       command: [echo, ran]
 "
     )));
@@ -888,8 +890,8 @@ fn pull_policy_always_pulls_a_present_image_and_if_not_present_does_not() {
     assert_eq!(
         pulls,
         lines(&[
-            &format!("Pulling {REGISTRY_IMAGE} (for ALWAYS/main)"),
-            &format!("Pulled {REGISTRY_IMAGE} in <time>"),
+            &format!("Pulling {image} (for ALWAYS/main)"),
+            &format!("Pulled {image} in <time>"),
         ])
     );
     assert_eq!(
@@ -994,7 +996,7 @@ fn assert_image_unavailable(image: &str) {
 
 #[test]
 fn a_missing_image_fails_the_job_naming_job_container_and_image() {
-    assert_image_unavailable("127.0.0.1:5000/eider-test/does-not-exist:1");
+    assert_image_unavailable(&format!("{}/eider-test/does-not-exist:1", registry()));
 }
 
 #[test]

@@ -19,8 +19,33 @@ pub const BUSYBOX: &str = "eider-test/busybox:latest";
 /// Same rootfs; ENTRYPOINT `["/bin/echo", "from-entrypoint"]`, CMD `["from-cmd"]`, WORKDIR
 /// `/image-workdir`.
 pub const ENTRYPOINT_IMAGE: &str = "eider-test/entrypoint:latest";
-/// `BUSYBOX` pushed to the local registry on 127.0.0.1:5000.
-pub const REGISTRY_IMAGE: &str = "127.0.0.1:5000/eider-test/busybox:latest";
+/// Where `scripts/test-env.sh` records the test registries' addresses (`KEY=VALUE` lines).
+const REGISTRIES_FILE: &str = "/var/lib/eider-test/registries.env";
+
+/// A setting of the test environment: the variable from the environment, else the line of
+/// `REGISTRIES_FILE` that `scripts/test-env.sh` wrote.
+pub fn test_environment(key: &str) -> String {
+    if let Ok(value) = std::env::var(key) {
+        return value;
+    }
+    let content = std::fs::read_to_string(REGISTRIES_FILE)
+        .unwrap_or_else(|error| panic!("{REGISTRIES_FILE}: {error} (run scripts/test-env.sh)"));
+    content
+        .lines()
+        .find_map(|line| line.strip_prefix(key)?.strip_prefix('='))
+        .unwrap_or_else(|| panic!("{REGISTRIES_FILE} has no {key} (run scripts/test-env.sh)"))
+        .to_owned()
+}
+
+/// The address (`127.0.0.1:PORT`) of the open test registry.
+pub fn registry() -> String {
+    test_environment("EIDER_TEST_PLAIN_REGISTRY")
+}
+
+/// `BUSYBOX` pushed to the open test registry.
+pub fn registry_image() -> String {
+    format!("{}/eider-test/busybox:latest", registry())
+}
 
 /// A temporary project: a directory with a Drakefile and private state and config directories,
 /// so runs never share state with the user's or with each other.
