@@ -4,6 +4,7 @@
 //! eider follows), all with every job taking one step.
 
 use std::collections::BinaryHeap;
+use std::time::Duration;
 
 /// One job of a pipeline and the jobs it depends on, by index (always earlier ones).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,6 +137,25 @@ impl Graph {
         self.critical_path().max(self.len().div_ceil(lanes.max(1)))
     }
 
+    /// No schedule on `lanes` lanes takes less time than this when each job takes the time
+    /// `durations` gives it (in pipeline order): the heaviest chain of dependencies, and the
+    /// total shared out evenly.
+    pub fn weighted_lower_bound(&self, durations: &[Duration], lanes: usize) -> Duration {
+        let mut remaining: Vec<Duration> = (0..self.len())
+            .map(|job| durations.get(job).copied().unwrap_or_default())
+            .collect();
+        for job in (0..self.len()).rev() {
+            for &dependency in &self.nodes[job].dependencies {
+                let own = durations.get(dependency).copied().unwrap_or_default();
+                remaining[dependency] = remaining[dependency].max(own + remaining[job]);
+            }
+        }
+        let heaviest_chain = remaining.into_iter().max().unwrap_or_default();
+        let lanes = u32::try_from(lanes.max(1)).unwrap_or(u32::MAX);
+        let shared_out = durations.iter().sum::<Duration>() / lanes;
+        heaviest_chain.max(shared_out)
+    }
+
     /// The steps of the schedule that, whenever a lane is free, starts the ready job with the
     /// longest remaining path (the earlier one in pipeline order on a tie), every job taking
     /// one step.
@@ -182,6 +202,8 @@ impl Graph {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::Graph;
 
     #[test]
@@ -193,6 +215,22 @@ mod tests {
         assert_eq!(graph.longest_path_first_steps(2), 10);
         assert_eq!(graph.nodes[0].name, "independent-01");
         assert_eq!(graph.nodes[19].dependencies, [18]);
+    }
+
+    #[test]
+    fn the_weighted_bound_is_the_heavier_of_the_chain_and_the_shared_out_total() {
+        let graph = Graph::lanes();
+        let ms = Duration::from_millis;
+        // Every job 100 ms: the chain of 10 (1 s) equals 20 jobs on two lanes (1 s).
+        assert_eq!(graph.weighted_lower_bound(&[ms(100); 20], 2), ms(1000));
+        // Independent jobs heavier: their share wins.
+        let mut durations = vec![ms(300); 10];
+        durations.extend([ms(100); 10]);
+        assert_eq!(graph.weighted_lower_bound(&durations, 2), ms(2000));
+        // One slow link makes the chain the bound.
+        let mut durations = vec![ms(10); 20];
+        durations[15] = ms(900);
+        assert_eq!(graph.weighted_lower_bound(&durations, 2), ms(990));
     }
 
     #[test]

@@ -370,6 +370,15 @@ fn dag_benchmark(context: &Context<'_>) -> Result<DagSamples, RoundError> {
         samples
             .pipeline_jobs
             .extend(report.jobs.iter().map(|(_, duration)| *duration));
+        let mut durations = vec![Duration::ZERO; context.dag.len()];
+        for (job, duration) in &report.jobs {
+            if let Some(index) = context.dag.index(job) {
+                durations[index] = *duration;
+            }
+        }
+        samples
+            .in_run_bounds
+            .push(context.dag.weighted_lower_bound(&durations, CONCURRENCY));
         for (trace, report) in singles {
             samples.single_wall.push(trace.wall);
             samples
