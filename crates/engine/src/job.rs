@@ -21,6 +21,10 @@ use crate::sources::JobSource;
 /// reading it (the engine closes the stream on exit; this only guards against a stuck engine).
 const OUTPUT_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The longest a finished job's removal waits for the jobs being launched: removals then go
+/// ahead, so that a run whose jobs keep launching still cleans up as it goes.
+const REMOVAL_DEFER_LIMIT: Duration = Duration::from_secs(2);
+
 /// How long eider waits to hear that a container has exited, once the engine has said it does
 /// not run (its wait request then answers at once).
 const EXIT_NOTICE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -242,6 +246,7 @@ impl<R: Runtime> Run<R> {
         launched: &mut Launched,
         deadline: Instant,
     ) -> Result<(), Stop> {
+        let _launching = Launching::begin(&self.launching);
         // A container that starts a namespace gets the network the plan gave the first one.
         let own_network = planned
             .first()
@@ -492,9 +497,22 @@ impl<R: Runtime> Run<R> {
         for output in outputs {
             drain(output).await;
         }
-        // Removed in the background: the job's result is known and its output printed.
+        // Removed in the background: the job's result is known and its output printed. In a
+        // pipeline, the jobs that waited for this one are being launched now; the removal
+        // waits for their containers to start, since it would compete with them for the
+        // engine (a chain of jobs then starts each link sooner).
         let runtime = Arc::clone(&self.runtime);
+        let mut launching = self.launching.subscribe();
         let removal = tokio::spawn(async move {
+            tokio::task::yield_now().await;
+            // The guard the wait returns must not live across the removals' awaits.
+            drop(
+                tokio::time::timeout(
+                    REMOVAL_DEFER_LIMIT,
+                    launching.wait_for(|launching| *launching == 0),
+                )
+                .await,
+            );
             let removals = containers
                 .iter()
                 .map(|(_, id)| runtime.remove_container(id));
@@ -546,6 +564,25 @@ impl<R: Runtime> Run<R> {
         JobOutcome::TimedOut {
             after: self.options.timeout,
         }
+    }
+}
+
+/// A job launching its containers, counted in the run while this lives.
+struct Launching<'run> {
+    count: &'run watch::Sender<usize>,
+}
+
+impl<'run> Launching<'run> {
+    fn begin(count: &'run watch::Sender<usize>) -> Self {
+        count.send_modify(|count| *count += 1);
+        Self { count }
+    }
+}
+
+impl Drop for Launching<'_> {
+    fn drop(&mut self) {
+        self.count
+            .send_modify(|count| *count = count.saturating_sub(1));
     }
 }
 
