@@ -18,9 +18,10 @@ readonly REGISTRY_REPOSITORY="eider-test/busybox:latest"
 readonly AUTH_REGISTRY_USER="eider-test"
 readonly AUTH_REGISTRY_PASSWORD="eider-test-password"
 
-# apache2-utils: htpasswd, for the registry with basic auth. skopeo and umoci: interop checks of
-# the images that `eider package` writes.
-readonly PACKAGES=(docker.io busybox-static docker-registry apache2-utils skopeo umoci hyperfine curl)
+# apache2-utils: htpasswd, for the registry with basic auth. skopeo, umoci, zstd: interop checks
+# of the images that `eider package` writes. pigz: the benchmarks' shell floor.
+readonly PACKAGES=(docker.io busybox-static docker-registry apache2-utils skopeo umoci zstd pigz
+    hyperfine curl)
 readonly STATE_DIR=/var/lib/eider-test
 readonly LOG_DIR=/var/log/eider-test
 # Where the registries' addresses are written (shell syntax, KEY=VALUE lines): their ports are

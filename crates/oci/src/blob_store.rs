@@ -1,0 +1,489 @@
+//! A directory of blobs named by digest, `<root>/blobs/sha256/<hex>`: exactly the blob layout of
+//! an OCI image layout, so a layout is a store plus `oci-layout` and `index.json`, and the cache
+//! is a store plus its index. Blobs appear under their final name only once complete (written
+//! to a temporary name beside them, then renamed), so a name always means the whole content.
+
+use std::io::{self, BufWriter, Read, Write};
+use std::process;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::digest::{Digest, HashingWriter};
+
+/// Temporary files start with this, so that they are never taken for blobs.
+const TEMPORARY_PREFIX: &str = ".eider-tmp-";
+
+/// Buffer between a blob writer and its file: large writes of compressed data pass through.
+const WRITE_BUFFER: usize = 256 * 1024;
+
+/// A blob store rooted at a directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobStore {
+    root: Utf8PathBuf,
+}
+
+/// Why a blob store operation failed. The I/O causes name their path.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobStoreError {
+    /// A file or directory of the store could not be created, read or written.
+    #[error("cannot {action} in the blob store {root}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The store.
+        root: Utf8PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The store has no blob with this digest.
+    #[error("blob {digest} is not in {root}")]
+    Missing {
+        /// The blob.
+        digest: Digest,
+        /// The store.
+        root: Utf8PathBuf,
+    },
+    /// None of the stores searched has the blob.
+    #[error("blob {digest} is in none of the blob stores given")]
+    MissingEverywhere {
+        /// The blob.
+        digest: Digest,
+    },
+    /// A blob's file does not have the size its descriptor states.
+    #[error("blob {digest} in {root} has {found} bytes, expected {expected}")]
+    Size {
+        /// The blob.
+        digest: Digest,
+        /// The store.
+        root: Utf8PathBuf,
+        /// The size stated.
+        expected: u64,
+        /// The size on disk.
+        found: u64,
+    },
+    /// Bytes written under a digest do not hash to it.
+    #[error("content written for {expected} hashes to {found}")]
+    Content {
+        /// The digest asked for.
+        expected: Digest,
+        /// The digest of what was written.
+        found: Digest,
+    },
+}
+
+impl BlobStore {
+    /// A store at `root`, which need not exist yet (see [`BlobStore::create`]).
+    pub fn new(root: impl Into<Utf8PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// A store at `root`, creating its directories when missing.
+    pub fn create(root: impl Into<Utf8PathBuf>) -> Result<Self, BlobStoreError> {
+        let store = Self::new(root);
+        fs_err::create_dir_all(store.blob_directory())
+            .map_err(|source| store.io("create the blob directory", source))?;
+        Ok(store)
+    }
+
+    /// The root directory.
+    #[must_use]
+    pub fn root(&self) -> &Utf8Path {
+        &self.root
+    }
+
+    /// `<root>/blobs/sha256`.
+    #[must_use]
+    pub fn blob_directory(&self) -> Utf8PathBuf {
+        self.root.join("blobs").join("sha256")
+    }
+
+    /// Where the blob `digest` lives (whether or not it is there).
+    #[must_use]
+    pub fn blob_path(&self, digest: &Digest) -> Utf8PathBuf {
+        self.blob_directory().join(digest.hex())
+    }
+
+    /// The size of the blob on disk, `None` when the store does not have it.
+    pub fn blob_size(&self, digest: &Digest) -> Result<Option<u64>, BlobStoreError> {
+        match fs_err::metadata(self.blob_path(digest)) {
+            Ok(metadata) if metadata.is_file() => Ok(Some(metadata.len())),
+            Ok(_) => Ok(None),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(self.io("inspect a blob", source)),
+        }
+    }
+
+    /// Whether the store has the blob with exactly `size` bytes.
+    pub fn has_blob(&self, digest: &Digest, size: u64) -> Result<bool, BlobStoreError> {
+        Ok(self.blob_size(digest)? == Some(size))
+    }
+
+    /// Opens a blob for reading, checking that its size is `size` when given.
+    pub fn open(&self, digest: &Digest, size: Option<u64>) -> Result<fs_err::File, BlobStoreError> {
+        let path = self.blob_path(digest);
+        let file = match fs_err::File::open(&path) {
+            Ok(file) => file,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                return Err(BlobStoreError::Missing {
+                    digest: digest.clone(),
+                    root: self.root.clone(),
+                });
+            }
+            Err(source) => return Err(self.io("open a blob", source)),
+        };
+        if let Some(expected) = size {
+            let found = file
+                .metadata()
+                .map_err(|source| self.io("inspect a blob", source))?
+                .len();
+            if found != expected {
+                return Err(BlobStoreError::Size {
+                    digest: digest.clone(),
+                    root: self.root.clone(),
+                    expected,
+                    found,
+                });
+            }
+        }
+        Ok(file)
+    }
+
+    /// Reads a small blob (a manifest, a config) whole, checking its size and its digest.
+    pub fn read(&self, digest: &Digest, size: Option<u64>) -> Result<Vec<u8>, BlobStoreError> {
+        let mut file = self.open(digest, size)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(|source| self.io("read a blob", source))?;
+        let found = Digest::of(&bytes);
+        if &found != digest {
+            return Err(BlobStoreError::Content {
+                expected: digest.clone(),
+                found,
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// Stores `bytes` (a manifest, a config) and returns their digest and size. Nothing is
+    /// written when the blob is already there.
+    pub fn write(&self, bytes: &[u8]) -> Result<(Digest, u64), BlobStoreError> {
+        let digest = Digest::of(bytes);
+        let size = bytes.len() as u64;
+        if !self.has_blob(&digest, size)? {
+            let mut writer = self.writer()?;
+            writer
+                .write_all(bytes)
+                .map_err(|source| self.io("write a blob", source))?;
+            writer.commit()?;
+        }
+        Ok((digest, size))
+    }
+
+    /// A writer for a new blob: its name is known, and given, only once it is complete.
+    pub fn writer(&self) -> Result<BlobWriter, BlobStoreError> {
+        fs_err::create_dir_all(self.blob_directory())
+            .map_err(|source| self.io("create the blob directory", source))?;
+        let temporary = TemporaryFile::create(&self.root)
+            .map_err(|source| self.io("create a temporary file", source))?;
+        let file = temporary
+            .file
+            .try_clone()
+            .map_err(|source| self.io("create a temporary file", source))?;
+        Ok(BlobWriter {
+            store: self.clone(),
+            output: HashingWriter::new(BufWriter::with_capacity(WRITE_BUFFER, file)),
+            temporary,
+        })
+    }
+
+    /// Makes the blob `digest` of `source` available here: a hard link when both stores share a
+    /// file system (blobs are never modified in place, so sharing the inode is safe), else a
+    /// copy. Does nothing when the blob is already here with the right size.
+    pub fn import(
+        &self,
+        source: &BlobStore,
+        digest: &Digest,
+        size: u64,
+    ) -> Result<(), BlobStoreError> {
+        if self.has_blob(digest, size)? {
+            return Ok(());
+        }
+        // Checks that the source has it, with that size, before anything is linked.
+        drop(source.open(digest, Some(size))?);
+        fs_err::create_dir_all(self.blob_directory())
+            .map_err(|source| self.io("create the blob directory", source))?;
+        let from = source.blob_path(digest);
+        let to = self.blob_path(digest);
+        match fs_err::hard_link(&from, &to) {
+            Ok(()) => return Ok(()),
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+                // A blob of the wrong size was there; it is replaced below by a whole copy.
+            }
+            Err(_) => {
+                // Another file system, or links not allowed: copying gives the same content.
+            }
+        }
+        let mut reader = source.open(digest, Some(size))?;
+        let mut writer = self.writer()?;
+        io::copy(&mut reader, &mut writer).map_err(|source| self.io("copy a blob", source))?;
+        let (written, _) = writer.commit()?;
+        if &written != digest {
+            return Err(BlobStoreError::Content {
+                expected: digest.clone(),
+                found: written,
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn io(&self, action: &'static str, source: io::Error) -> BlobStoreError {
+        BlobStoreError::Io {
+            action,
+            root: self.root.clone(),
+            source,
+        }
+    }
+}
+
+/// The first of `stores` that has the blob with that size.
+pub fn find_blob<'store>(
+    stores: &[&'store BlobStore],
+    digest: &Digest,
+    size: u64,
+) -> Result<&'store BlobStore, BlobStoreError> {
+    for store in stores {
+        if store.has_blob(digest, size)? {
+            return Ok(store);
+        }
+    }
+    Err(BlobStoreError::MissingEverywhere {
+        digest: digest.clone(),
+    })
+}
+
+/// A blob being written. It is hashed as it is written and becomes visible under its digest only
+/// on [`BlobWriter::commit`]; dropped without commit, it leaves nothing behind.
+pub struct BlobWriter {
+    store: BlobStore,
+    output: HashingWriter<BufWriter<fs_err::File>>,
+    temporary: TemporaryFile,
+}
+
+impl BlobWriter {
+    /// Bytes written so far.
+    #[must_use]
+    pub fn size(&self) -> u64 {
+        self.output.size()
+    }
+
+    /// Finishes the blob: flushes it and renames it to its digest. Returns the digest and size.
+    pub fn commit(self) -> Result<(Digest, u64), BlobStoreError> {
+        let Self {
+            store,
+            output,
+            mut temporary,
+        } = self;
+        let (buffered, digest, size) = output.finish();
+        buffered
+            .into_inner()
+            .map_err(|error| store.io("write a blob", error.into_error()))?;
+        temporary
+            .persist(&store.blob_path(&digest))
+            .map_err(|source| store.io("rename a blob into place", source))?;
+        Ok((digest, size))
+    }
+}
+
+impl Write for BlobWriter {
+    fn write(&mut self, buffer: &[u8]) -> io::Result<usize> {
+        self.output.write(buffer)
+    }
+
+    fn write_all(&mut self, buffer: &[u8]) -> io::Result<()> {
+        self.output.write_all(buffer)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.output.flush()
+    }
+}
+
+/// A file with a unique temporary name, removed when dropped unless persisted: a failure or a
+/// panic halfway leaves no partial file under a final name.
+pub(crate) struct TemporaryFile {
+    path: Utf8PathBuf,
+    pub(crate) file: fs_err::File,
+    persisted: bool,
+}
+
+impl TemporaryFile {
+    /// Creates a new temporary file in `directory`.
+    pub(crate) fn create(directory: &Utf8Path) -> io::Result<Self> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.subsec_nanos());
+        loop {
+            let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let path = directory.join(format!(
+                "{TEMPORARY_PREFIX}{}-{count}-{nanos}",
+                process::id()
+            ));
+            match fs_err::OpenOptions::new()
+                .write(true)
+                .read(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(file) => {
+                    return Ok(Self {
+                        path,
+                        file,
+                        persisted: false,
+                    });
+                }
+                // Left over by a process with the same id that died: take the next name.
+                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// The temporary path.
+    pub(crate) fn path(&self) -> &Utf8Path {
+        &self.path
+    }
+
+    /// Renames the file to `destination`, replacing what was there atomically.
+    pub(crate) fn persist(&mut self, destination: &Utf8Path) -> io::Result<()> {
+        fs_err::rename(&self.path, destination)?;
+        self.persisted = true;
+        Ok(())
+    }
+}
+
+impl Drop for TemporaryFile {
+    fn drop(&mut self) {
+        if !self.persisted {
+            // Best effort: a leftover temporary file is never mistaken for a blob.
+            let _ignored = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Writes `bytes` to `destination` through a temporary file in the same directory and a rename,
+/// so readers see the old content or the new, never a mix.
+pub(crate) fn write_atomically(destination: &Utf8Path, bytes: &[u8]) -> io::Result<()> {
+    let directory = destination
+        .parent()
+        .filter(|parent| !parent.as_str().is_empty())
+        .unwrap_or(Utf8Path::new("."));
+    let mut temporary = TemporaryFile::create(directory)?;
+    temporary.file.write_all(bytes)?;
+    temporary.persist(destination)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temporary_store() -> (tempfile::TempDir, BlobStore) {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let root = Utf8PathBuf::try_from(directory.path().to_path_buf()).expect("UTF-8 path");
+        let store = BlobStore::create(root).expect("store");
+        (directory, store)
+    }
+
+    fn entries(directory: &Utf8Path) -> Vec<String> {
+        let mut names: Vec<String> = fs_err::read_dir(directory)
+            .expect("list")
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn write_names_the_blob_by_its_digest_and_leaves_no_temporary_file() {
+        let (_directory, store) = temporary_store();
+        let (digest, size) = store.write(b"{}").expect("write");
+        assert_eq!(digest, Digest::of(b"{}"));
+        assert_eq!(size, 2);
+        assert_eq!(fs_err::read(store.blob_path(&digest)).expect("read"), b"{}");
+        assert_eq!(entries(store.root()), ["blobs"]);
+        assert_eq!(store.read(&digest, Some(2)).expect("read back"), b"{}");
+    }
+
+    #[test]
+    fn a_dropped_writer_leaves_nothing() {
+        let (_directory, store) = temporary_store();
+        let mut writer = store.writer().expect("writer");
+        writer.write_all(b"partial").expect("write");
+        drop(writer);
+        assert_eq!(entries(store.root()), ["blobs"]);
+        assert!(entries(&store.blob_directory()).is_empty());
+    }
+
+    #[test]
+    fn open_reports_missing_blobs_and_wrong_sizes() {
+        let (_directory, store) = temporary_store();
+        let (digest, _) = store.write(b"abc").expect("write");
+        assert!(matches!(
+            store.open(&digest, Some(4)),
+            Err(BlobStoreError::Size {
+                expected: 4,
+                found: 3,
+                ..
+            })
+        ));
+        assert!(matches!(
+            store.open(&Digest::of(b"other"), None),
+            Err(BlobStoreError::Missing { .. })
+        ));
+    }
+
+    #[test]
+    fn read_refuses_a_blob_whose_content_does_not_match_its_name() {
+        let (_directory, store) = temporary_store();
+        let (digest, _) = store.write(b"abc").expect("write");
+        fs_err::write(store.blob_path(&digest), b"xyz").expect("corrupt");
+        assert!(matches!(
+            store.read(&digest, Some(3)),
+            Err(BlobStoreError::Content { .. })
+        ));
+    }
+
+    #[test]
+    fn import_links_or_copies_between_stores() {
+        let (_first_directory, first) = temporary_store();
+        let (_second_directory, second) = temporary_store();
+        let (digest, size) = first.write(b"layer").expect("write");
+        second.import(&first, &digest, size).expect("import");
+        assert_eq!(second.read(&digest, Some(size)).expect("read"), b"layer");
+        // Again: nothing to do.
+        second.import(&first, &digest, size).expect("import again");
+        assert!(matches!(
+            second.import(&first, &Digest::of(b"absent"), 1),
+            Err(BlobStoreError::Missing { .. })
+        ));
+    }
+
+    #[test]
+    fn write_atomically_replaces_the_file() {
+        let (_directory, store) = temporary_store();
+        let path = store.root().join("index.json");
+        write_atomically(&path, b"one").expect("write");
+        write_atomically(&path, b"two").expect("write");
+        assert_eq!(fs_err::read(&path).expect("read"), b"two");
+        assert_eq!(entries(store.root()), ["blobs", "index.json"]);
+    }
+}

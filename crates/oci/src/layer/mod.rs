@@ -1,0 +1,21 @@
+//! Layers built from a directory tree: which files go in ([`select`]), the tar stream with
+//! hand-built headers ([`tar_header`], [`tar_stream`]), the compressors ([`gzip`],
+//! [`compressor`]), the one streaming pass that hashes and stores the result ([`build`]), and
+//! the cache that lets an unchanged tree skip all of it ([`cache`], [`fingerprint`]).
+
+mod build;
+mod cache;
+mod compressor;
+mod error;
+mod fingerprint;
+mod gzip;
+mod select;
+mod spec;
+mod tar_header;
+mod tar_stream;
+
+pub use build::build_layer;
+pub use cache::LayerCache;
+pub use error::LayerError;
+pub use spec::{BuiltLayer, Compression, LayerBlob, LayerSpec, Reuse, Selection};
+pub(crate) use tar_header::{HeaderKind, write_header};
