@@ -84,6 +84,16 @@ pub enum Command {
     Graph(GraphOptions),
     /// Remove containers and volumes left behind by an eider that crashed
     Clean(CleanOptions),
+    /// Resolve every image of the Drakefile to a digest and write Drakefile.lock, for `run
+    /// --locked` and `package --locked`
+    Lock(LockOptions),
+    /// Package a job as a reproducible OCI image: its base image, its dependencies and its
+    /// source, with its command; written to an OCI layout, a Docker archive, a registry or the
+    /// local engine
+    Package(Box<PackageOptions>),
+    /// Check a package: every blob's digest and size, the manifest and config against each
+    /// other, and its labels against the Drakefile
+    Verify(VerifyOptions),
 }
 
 /// `eider run`.
@@ -150,6 +160,11 @@ pub struct RunOptions {
     /// Print the execution plan (stages of jobs that may run together) and run nothing
     #[arg(long, env = "EIDER_DRY_RUN")]
     pub dry_run: bool,
+
+    /// Run every image at the digest Drakefile.lock gives it (see `eider lock`); an image the
+    /// lock does not cover is an error
+    #[arg(long, env = "EIDER_LOCKED")]
+    pub locked: bool,
 
     /// Write a report when the run ends: junit=FILE or json=FILE (repeatable)
     #[arg(long, env = "EIDER_REPORT", value_name = "KIND=FILE", value_parser = crate::report::parse_target)]
@@ -238,6 +253,161 @@ pub enum GraphFormat {
     Mermaid,
     /// An SVG picture, drawn without Graphviz.
     Svg,
+}
+
+/// `eider package`.
+#[derive(Debug, Args)]
+pub struct PackageOptions {
+    /// The job to package
+    #[arg(value_name = "JOB")]
+    pub job: String,
+
+    /// Where the image goes (repeatable): `oci:DIR[:TAG]`, `docker-archive:FILE`,
+    /// `docker://REGISTRY/REPOSITORY:TAG` (or `REGISTRY/REPOSITORY:TAG`), `docker-daemon:NAME:TAG`
+    /// [default: `oci:.eider/packages:JOB`]
+    #[arg(
+        short = 'o',
+        long = "output",
+        env = "EIDER_PACKAGE_OUTPUT",
+        value_name = "DEST",
+        value_delimiter = ','
+    )]
+    pub outputs: Vec<String>,
+
+    /// The package's version [default: `git describe --tags --always`, `-dirty` when the tree
+    /// has changes]
+    #[arg(long, env = "EIDER_PACKAGE_TAG", value_name = "VERSION")]
+    pub tag: Option<String>,
+
+    /// How the new layers are compressed (Docker 20.10 cannot pull zstd layers)
+    #[arg(long, env = "EIDER_PACKAGE_COMPRESSION", value_enum, default_value_t = Compression::Gzip)]
+    pub compression: Compression,
+
+    /// Write the manifest with Docker v2 media types (for engines that predate OCI images)
+    #[arg(long, env = "EIDER_PACKAGE_DOCKER_MEDIA_TYPES")]
+    pub docker_media_types: bool,
+
+    /// Where the source goes in the image when the job's container has no sourceMountPath
+    /// [default: `path` in eider.toml, else /src]
+    #[arg(long, env = "EIDER_PACKAGE_PATH", value_name = "PATH")]
+    pub path: Option<String>,
+
+    /// Where the base image comes from, for a name that is not a registry's: the local engine,
+    /// or the registry its name points at
+    #[arg(long, env = "EIDER_PACKAGE_BASE_FROM", value_enum, default_value_t = BaseFrom::Auto)]
+    pub base_from: BaseFrom,
+
+    /// Print a JSON description of the package on stdout (instead of its digest)
+    #[arg(long, env = "EIDER_PACKAGE_JSON")]
+    pub json: bool,
+
+    /// Use only the image digests of Drakefile.lock
+    #[arg(long, env = "EIDER_LOCKED")]
+    pub locked: bool,
+
+    /// Registry credentials, USER:PASSWORD (else the Docker config: ~/.docker/config.json and
+    /// its credential helpers)
+    #[arg(
+        long,
+        env = "EIDER_REGISTRY_AUTH",
+        value_name = "USER:PASSWORD",
+        hide_env_values = true
+    )]
+    pub registry_auth: Option<String>,
+
+    /// Talk plain HTTP to this registry (repeatable; loopback registries always may)
+    #[arg(
+        long = "insecure-registry",
+        env = "EIDER_INSECURE_REGISTRY",
+        value_name = "HOST[:PORT]",
+        value_delimiter = ','
+    )]
+    pub insecure_registries: Vec<String>,
+}
+
+/// `eider verify`.
+#[derive(Debug, Args)]
+pub struct VerifyOptions {
+    /// The package: `oci:DIR[:TAG]` or `docker://REGISTRY/REPOSITORY:TAG` (or
+    /// `REGISTRY/REPOSITORY:TAG`)
+    #[arg(value_name = "REF")]
+    pub reference: String,
+
+    /// Also check the package's job against this Drakefile's definition of it
+    #[arg(long, env = "EIDER_VERIFY_DRAKEFILE", value_name = "PATH")]
+    pub drakefile: Option<Utf8PathBuf>,
+
+    /// Registry credentials, USER:PASSWORD (else the Docker config: ~/.docker/config.json and
+    /// its credential helpers)
+    #[arg(
+        long,
+        env = "EIDER_REGISTRY_AUTH",
+        value_name = "USER:PASSWORD",
+        hide_env_values = true
+    )]
+    pub registry_auth: Option<String>,
+
+    /// Talk plain HTTP to this registry (repeatable; loopback registries always may)
+    #[arg(
+        long = "insecure-registry",
+        env = "EIDER_INSECURE_REGISTRY",
+        value_name = "HOST[:PORT]",
+        value_delimiter = ','
+    )]
+    pub insecure_registries: Vec<String>,
+}
+
+/// `eider lock`.
+#[derive(Debug, Args)]
+pub struct LockOptions {
+    /// Check that Drakefile.lock covers every image and is up to date, without writing it
+    /// (exit 1 when it is not)
+    #[arg(long, env = "EIDER_LOCK_CHECK")]
+    pub check: bool,
+
+    /// Where images are resolved for a name that is not a registry's: the local engine, or
+    /// the registry its name points at
+    #[arg(long, env = "EIDER_LOCK_BASE_FROM", value_enum, default_value_t = BaseFrom::Auto)]
+    pub base_from: BaseFrom,
+
+    /// Registry credentials, USER:PASSWORD (else the Docker config: ~/.docker/config.json and
+    /// its credential helpers)
+    #[arg(
+        long,
+        env = "EIDER_REGISTRY_AUTH",
+        value_name = "USER:PASSWORD",
+        hide_env_values = true
+    )]
+    pub registry_auth: Option<String>,
+
+    /// Talk plain HTTP to this registry (repeatable; loopback registries always may)
+    #[arg(
+        long = "insecure-registry",
+        env = "EIDER_INSECURE_REGISTRY",
+        value_name = "HOST[:PORT]",
+        value_delimiter = ','
+    )]
+    pub insecure_registries: Vec<String>,
+}
+
+/// Layer compression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Compression {
+    /// gzip: every engine and registry takes it.
+    Gzip,
+    /// zstd: smaller and faster; needs a recent engine.
+    Zstd,
+}
+
+/// Where a base image is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BaseFrom {
+    /// The local engine when it has the image, else the registry.
+    Auto,
+    /// The local engine only.
+    Daemon,
+    /// The registry only.
+    Registry,
 }
 
 /// How seed-draft files get their source.

@@ -10,7 +10,9 @@ mod environment;
 mod exit_code;
 mod failure;
 mod graph;
+mod image_resolve;
 mod live_status;
+mod lockfile;
 mod render;
 mod report;
 mod reporter;
@@ -48,5 +50,10 @@ fn run(cli: &Cli, output: Output) -> Result<(), failure::Failure> {
         }
         Command::Clean(options) => commands::clean::run(options, output),
         Command::Graph(options) => commands::graph::run(options, &discover::locate(file)?, output),
+        Command::Lock(options) => commands::lock::run(options, &discover::locate(file)?, output),
+        Command::Package(options) => {
+            commands::package::run(options, &discover::locate(file)?, output)
+        }
+        Command::Verify(options) => commands::verify::run(options, output),
     }
 }

@@ -38,7 +38,7 @@ pub use image::{
 };
 pub use layer::{
     BuiltLayer, Compression, LayerBlob, LayerCache, LayerError, LayerSpec, Reuse, Selection,
-    build_layer,
+    build_layer, compress_tar,
 };
 pub use layout::{LayoutError, OciLayout, OciLayoutReference, REF_NAME_ANNOTATION, ResolvedImage};
 pub use normalization::{NORMALIZATION_LABEL, NORMALIZATION_VERSION};

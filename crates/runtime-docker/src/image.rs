@@ -98,3 +98,61 @@ mod tests {
         assert_eq!(with_tag("a@sha256:00"), "a@sha256:00");
     }
 }
+
+/// What the engine says identifies a local image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageIdentity {
+    /// The image id: the digest of its configuration (`sha256:...`).
+    pub id: String,
+    /// `repository@sha256:...` for each registry it was pulled from or pushed to.
+    pub repo_digests: Vec<String>,
+}
+
+/// Images as archives, for packaging: what `docker save` and `docker load` do.
+impl DockerRuntime {
+    /// The id and registry digests of a local image; `None` when the engine does not have it.
+    pub async fn image_identity(&self, image: &str) -> Result<Option<ImageIdentity>, RuntimeError> {
+        match self.client.inspect_image(image).await {
+            Ok(inspect) => Ok(Some(ImageIdentity {
+                id: inspect.id.unwrap_or_default(),
+                repo_digests: inspect.repo_digests.unwrap_or_default(),
+            })),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
+            Err(error) => Err(from_bollard(error)),
+        }
+    }
+
+    /// A local image as a Docker archive (the format of `docker save`), streamed.
+    #[must_use]
+    pub fn export_image(&self, image: &str) -> eider_runtime::ArchiveStream {
+        Box::pin(
+            self.client
+                .export_image(image)
+                .map(|chunk| chunk.map_err(std::io::Error::other)),
+        )
+    }
+
+    /// Loads a Docker archive into the engine (what `docker load` does), streamed.
+    pub async fn load_image(
+        &self,
+        archive: eider_runtime::ArchiveStream,
+    ) -> Result<(), RuntimeError> {
+        let options = bollard::query_parameters::ImportImageOptions {
+            quiet: true,
+            ..Default::default()
+        };
+        let mut answers = self.client.import_image_stream(options, archive, None);
+        while let Some(answer) = answers.next().await {
+            let info = answer.map_err(from_bollard)?;
+            if let Some(detail) = info.error_detail {
+                return Err(RuntimeError::Other(format!(
+                    "the engine refused the image: {}",
+                    detail.message.unwrap_or_default()
+                )));
+            }
+        }
+        Ok(())
+    }
+}

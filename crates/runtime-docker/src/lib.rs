@@ -17,6 +17,7 @@ use eider_runtime::{
 };
 
 pub use connect::ConnectError;
+pub use image::ImageIdentity;
 
 /// A connection to one Docker Engine.
 #[derive(Debug, Clone)]

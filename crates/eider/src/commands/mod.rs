@@ -4,9 +4,12 @@ pub mod clean;
 pub mod graph;
 pub mod init;
 pub mod list;
+pub mod lock;
+pub mod package;
 pub mod run;
 pub mod schema;
 pub mod validate;
+pub mod verify;
 
 use std::io::Write;
 

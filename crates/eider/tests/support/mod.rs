@@ -105,6 +105,7 @@ impl Project {
         command
             .env("NO_COLOR", "1")
             .env("XDG_CONFIG_HOME", self.config_home())
+            .env("XDG_CACHE_HOME", self.state_path().join("cache"))
             .stdin(Stdio::null());
         command
     }

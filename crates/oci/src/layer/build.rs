@@ -58,3 +58,24 @@ pub(crate) fn hash_layer(spec: &LayerSpec, entries: &[Entry]) -> Result<Digest, 
     let (_, diff_id, _) = sink.finish();
     Ok(diff_id)
 }
+
+/// Stores an existing uncompressed layer (a tar stream, e.g. a layer of an image exported by a
+/// container engine) as a compressed blob of `store`, in the same streaming pass as a built
+/// layer: its diffID is the digest of the bytes read, unchanged.
+pub fn compress_tar(
+    tar: &mut dyn io::Read,
+    compression: super::spec::Compression,
+    store: &BlobStore,
+) -> Result<LayerBlob, LayerError> {
+    let write_error = |source: io::Error| LayerError::Write { source };
+    let mut sink = LayerSink::new(compression, store.writer()?).map_err(write_error)?;
+    io::copy(tar, &mut sink).map_err(write_error)?;
+    let (diff_id, _, writer) = sink.finish().map_err(write_error)?;
+    let (digest, size) = writer.commit()?;
+    Ok(LayerBlob {
+        diff_id,
+        digest,
+        size,
+        media_type: compression.media_type().to_owned(),
+    })
+}

@@ -14,7 +14,7 @@ mod spec;
 mod tar_header;
 mod tar_stream;
 
-pub use build::build_layer;
+pub use build::{build_layer, compress_tar};
 pub use cache::LayerCache;
 pub use error::LayerError;
 pub use spec::{BuiltLayer, Compression, LayerBlob, LayerSpec, Reuse, Selection};

@@ -2,7 +2,7 @@
 //! succeeded), one pipeline (`-p`, as a DAG), or every pipeline an event selects by its triggers
 //! (`--event`), on the Docker Engine.
 
-mod selection;
+pub(crate) mod selection;
 mod signals;
 mod summary;
 
@@ -21,6 +21,7 @@ use crate::commands::{load, print_stdout};
 use crate::discover::Located;
 use crate::exit_code;
 use crate::failure::Failure;
+use crate::lockfile::LockFile;
 use crate::render::Output;
 use crate::report::{self, RunRecord};
 use crate::reporter::{Colors, Reporter};
@@ -37,7 +38,14 @@ pub fn run(
     output: Output,
 ) -> Result<(), Failure> {
     let parsed = load(located, output)?;
-    let drakefile = parsed.drakefile;
+    let mut drakefile = parsed.drakefile;
+    if options.locked {
+        // Before the selection and before `--dry-run`: a dry run shows what the real run would
+        // do, and the real run refuses a Drakefile its lock does not cover. The lock is a local
+        // file, so a dry run still needs no engine. Without `--locked`, no lock is read at all.
+        let lock_path = LockFile::path_for(&located.path);
+        LockFile::load(&lock_path)?.pin(&mut drakefile, &lock_path)?;
+    }
     let source_root = source_root(&located.path)?;
     let (selection, notes) = selection::select(&drakefile, options, &source_root)?;
     if options.dry_run {
@@ -262,7 +270,7 @@ fn engine_options(
 }
 
 /// The project's source: the Drakefile's directory, absolute (the engine binds it).
-fn source_root(drakefile: &Utf8Path) -> Result<Utf8PathBuf, Failure> {
+pub(crate) fn source_root(drakefile: &Utf8Path) -> Result<Utf8PathBuf, Failure> {
     let absolute = drakefile.canonicalize_utf8().map_err(|error| {
         Failure::input(format!("cannot resolve {drakefile}")).with_cause(error.to_string())
     })?;

@@ -176,7 +176,7 @@ pub fn select_jobs<'a>(
 }
 
 /// "no job named `x`", with the closest name and the valid ones.
-fn unknown<'a>(kind: &str, name: &str, names: impl Iterator<Item = &'a str>) -> Failure {
+pub(crate) fn unknown<'a>(kind: &str, name: &str, names: impl Iterator<Item = &'a str>) -> Failure {
     let mut valid: Vec<&str> = names.collect();
     valid.sort_unstable();
     let closest = valid

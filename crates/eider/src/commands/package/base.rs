@@ -1,0 +1,274 @@
+//! The base image of a package, in the blob store: pulled from a registry (its layers reused as
+//! they are), read from an OCI layout, or exported from the local engine (its layers compressed
+//! once, then found again by the image's id).
+
+use std::io::Read as _;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use eider_oci::{BaseImage, BlobStore, LayerCache, ParsedManifest};
+use eider_registry::{Reference, RegistryClient};
+use eider_runtime_docker::DockerRuntime;
+use futures_util::StreamExt as _;
+use serde::Deserialize;
+
+use crate::failure::Failure;
+use crate::image_resolve::Resolved;
+
+/// A base image ready to build on: everything it needs is in the cache's store.
+pub struct Base {
+    /// Its manifest and config.
+    pub image: BaseImage,
+    /// The image as the Drakefile names it.
+    pub name: String,
+    /// What identifies it: the registry's manifest digest, or the engine's image id.
+    pub digest: String,
+    /// Its repository, when it came from a registry: a push to the same registry can mount its
+    /// layers from there instead of uploading them.
+    pub repository: Option<eider_registry::Repository>,
+}
+
+/// Gets the base image `resolved` into `cache`'s store.
+pub async fn fetch(
+    resolved: &Resolved,
+    cache: &LayerCache,
+    daemon: Option<&DockerRuntime>,
+    registry: &RegistryClient,
+    compression: eider_oci::Compression,
+) -> Result<Base, Failure> {
+    match resolved {
+        Resolved::Registry { reference, digest } => {
+            from_registry(reference, digest, cache.store(), registry).await
+        }
+        Resolved::Daemon { image, id } => {
+            let Some(daemon) = daemon else {
+                return Err(Failure::runtime(format!(
+                    "cannot read base image `{image}` from the local engine: it does not answer"
+                )));
+            };
+            from_daemon(image, id, cache, daemon, compression).await
+        }
+    }
+}
+
+async fn from_registry(
+    reference: &Reference,
+    digest: &str,
+    store: &BlobStore,
+    registry: &RegistryClient,
+) -> Result<Base, Failure> {
+    let failure = |what: &str, error: &dyn std::error::Error| {
+        Failure::runtime(format!("cannot {what} of base image `{reference}`"))
+            .with_cause(error.to_string())
+    };
+    let pinned = Reference::with_digest(reference.repository().clone(), digest)
+        .map_err(|error| failure("pin the digest", &error))?;
+    let pulled = registry
+        .fetch_image_manifest(&pinned, &eider_registry::Platform::linux_amd64())
+        .await
+        .map_err(|error| failure("fetch the manifest", &error))?;
+    let manifest = match eider_oci::parse_manifest(
+        &pulled.manifest.bytes,
+        Some(&pulled.manifest.media_type),
+    )
+    .map_err(|error| failure("read the manifest", &error))?
+    {
+        ParsedManifest::Image(manifest) => manifest,
+        ParsedManifest::Index(_) => {
+            return Err(Failure::runtime(format!(
+                "base image `{reference}` is an index inside an index, which eider does not read"
+            )));
+        }
+    };
+    let repository = reference.repository();
+    let root = store.root().to_owned();
+    for descriptor in std::iter::once(&manifest.config).chain(&manifest.layers) {
+        registry
+            .fetch_blob(
+                repository,
+                &descriptor.digest.to_string(),
+                Some(descriptor.size),
+                &root,
+                &|_| {},
+            )
+            .await
+            .map_err(|error| failure("fetch a blob", &error))?;
+    }
+    let config = store
+        .read(&manifest.config.digest, Some(manifest.config.size))
+        .map_err(|error| failure("read the config", &error))?;
+    let image = BaseImage::parse(&pulled.manifest.bytes, &config)
+        .map_err(|error| failure("read the image", &error))?;
+    Ok(Base {
+        image,
+        name: reference.to_string(),
+        digest: pulled.index.as_ref().map_or_else(
+            || pulled.manifest.digest.clone(),
+            |index| index.digest.clone(),
+        ),
+        repository: Some(repository.clone()),
+    })
+}
+
+/// The part of `docker save`'s `manifest.json` that matters here.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SavedImage {
+    config: String,
+    layers: Vec<String>,
+}
+
+/// The engine's image as an OCI image in the store. `docker save` gives uncompressed layers;
+/// they are compressed by the same rules as every layer eider makes, so the result depends only
+/// on the image. The manifest is kept by image id: the next package finds it without asking
+/// the engine for the image again.
+async fn from_daemon(
+    image: &str,
+    id: &str,
+    cache: &LayerCache,
+    daemon: &DockerRuntime,
+    compression: eider_oci::Compression,
+) -> Result<Base, Failure> {
+    let failure = |what: &str, error: &dyn std::fmt::Display| {
+        Failure::runtime(format!(
+            "cannot {what} of base image `{image}` (local engine)"
+        ))
+        .with_cause(error.to_string())
+    };
+    let id_hex = id.strip_prefix("sha256:").unwrap_or(id);
+    let known = cache
+        .directory()
+        .join("bases")
+        .join(format!("{id_hex}-{}.json", compression.name()));
+    if let Some(base) = known_base(&known, cache.store()) {
+        return Ok(Base {
+            image: base,
+            name: image.to_owned(),
+            digest: id.to_owned(),
+            repository: None,
+        });
+    }
+    let work = tempfile::Builder::new()
+        .prefix("export-")
+        .tempdir_in(cache.directory())
+        .map_err(|error| failure("make room for the export", &error))?;
+    let work_path = Utf8PathBuf::from_path_buf(work.path().to_owned())
+        .map_err(|path| failure("use the cache directory", &path.display()))?;
+    // The engine's archive goes to disk first: its index comes last, after the layers.
+    let archive = work_path.join("image.tar");
+    save_to_file(daemon, id, &archive)
+        .await
+        .map_err(|error| failure("export the image", &error))?;
+    let store = cache.store().clone();
+    let compression_used = compression;
+    let built = tokio::task::spawn_blocking(move || {
+        import_saved(&archive, &work_path.join("image"), &store, compression_used)
+    })
+    .await
+    .map_err(|error| failure("import the image", &error))?
+    .map_err(|error| failure("import the image", &error))?;
+    let (manifest, config) = built;
+    let base =
+        BaseImage::parse(&manifest, &config).map_err(|error| failure("read the image", &error))?;
+    remember_base(&known, &manifest);
+    Ok(Base {
+        image: base,
+        name: image.to_owned(),
+        digest: id.to_owned(),
+        repository: None,
+    })
+}
+
+async fn save_to_file(
+    daemon: &DockerRuntime,
+    id: &str,
+    path: &Utf8Path,
+) -> Result<(), std::io::Error> {
+    use tokio::io::AsyncWriteExt as _;
+    let mut file = tokio::fs::File::create(path).await?;
+    let mut stream = daemon.export_image(id);
+    while let Some(chunk) = stream.next().await {
+        file.write_all(&chunk?).await?;
+    }
+    file.flush().await
+}
+
+/// Unpacks `docker save`'s archive and stores its config and layers; returns the manifest and
+/// config bytes of the OCI image made of them.
+fn import_saved(
+    archive: &Utf8Path,
+    directory: &Utf8Path,
+    store: &BlobStore,
+    compression: eider_oci::Compression,
+) -> Result<(Vec<u8>, Vec<u8>), String> {
+    let file = fs_err::File::open(archive).map_err(|error| error.to_string())?;
+    fs_err::create_dir_all(directory).map_err(|error| error.to_string())?;
+    tar::Archive::new(file)
+        .unpack(directory)
+        .map_err(|error| format!("{archive}: {error}"))?;
+    let index = fs_err::read(directory.join("manifest.json")).map_err(|error| error.to_string())?;
+    let saved: Vec<SavedImage> =
+        serde_json::from_slice(&index).map_err(|error| format!("manifest.json: {error}"))?;
+    let Some(saved) = saved.into_iter().next() else {
+        return Err("the engine's archive holds no image".to_owned());
+    };
+    let config = fs_err::read(directory.join(&saved.config)).map_err(|error| error.to_string())?;
+    let (config_digest, config_size) = store.write(&config).map_err(|error| error.to_string())?;
+    let mut layers = Vec::with_capacity(saved.layers.len());
+    for layer in &saved.layers {
+        let mut tar =
+            fs_err::File::open(directory.join(layer)).map_err(|error| error.to_string())?;
+        let blob = eider_oci::compress_tar(&mut tar as &mut dyn std::io::Read, compression, store)
+            .map_err(|error| format!("{layer}: {error}"))?;
+        layers.push(eider_oci::Descriptor::new(
+            blob.media_type,
+            blob.digest,
+            blob.size,
+        ));
+    }
+    let manifest = eider_oci::ImageManifest {
+        schema_version: 2,
+        media_type: Some(eider_oci::media_type::OCI_MANIFEST.to_owned()),
+        artifact_type: None,
+        config: eider_oci::Descriptor::new(
+            eider_oci::media_type::OCI_CONFIG,
+            config_digest,
+            config_size,
+        ),
+        layers,
+        subject: None,
+        annotations: std::collections::BTreeMap::new(),
+    };
+    let bytes = serde_json::to_vec(&manifest).map_err(|error| error.to_string())?;
+    Ok((bytes, config))
+}
+
+/// The base image recorded at `path`, when every blob it names is still in the store.
+fn known_base(path: &Utf8Path, store: &BlobStore) -> Option<BaseImage> {
+    let manifest = fs_err::read(path).ok()?;
+    let parsed: eider_oci::ImageManifest = serde_json::from_slice(&manifest).ok()?;
+    let mut config = Vec::new();
+    store
+        .open(&parsed.config.digest, Some(parsed.config.size))
+        .ok()?
+        .read_to_end(&mut config)
+        .ok()?;
+    let all_present = parsed
+        .layers
+        .iter()
+        .all(|layer| store.has_blob(&layer.digest, layer.size).unwrap_or(false));
+    if !all_present {
+        return None;
+    }
+    BaseImage::parse(&manifest, &config).ok()
+}
+
+/// Records a base image's manifest; a failure only costs an export next time.
+fn remember_base(path: &Utf8Path, manifest: &[u8]) {
+    let Some(directory) = path.parent() else {
+        return;
+    };
+    let temporary = path.with_extension("json.tmp");
+    let _best_effort = fs_err::create_dir_all(directory)
+        .and_then(|()| fs_err::write(&temporary, manifest))
+        .and_then(|()| fs_err::rename(&temporary, path));
+}

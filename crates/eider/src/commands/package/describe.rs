@@ -1,0 +1,81 @@
+//! `eider package --json`: what was made and where it went, for scripts and CI.
+
+use serde::Serialize;
+
+use super::publish::Published;
+
+/// A package, described.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Description {
+    /// The manifest's digest: the package's identity.
+    pub digest: String,
+    /// The job packaged.
+    pub job: String,
+    /// Its version.
+    pub version: String,
+    /// The commit of the source, when in git.
+    pub revision: Option<String>,
+    /// Whether the tree had uncommitted changes.
+    pub dirty: bool,
+    /// Every timestamp of the image.
+    pub created: String,
+    /// The base image.
+    pub base: BaseDescription,
+    /// The config's digest.
+    pub config: String,
+    /// The manifest's media type.
+    pub media_type: String,
+    /// The manifest's size in bytes.
+    pub size: u64,
+    /// The layers eider added, bottom first.
+    pub layers: Vec<LayerDescription>,
+    /// The sidecars' images.
+    pub sidecars: Vec<SidecarImage>,
+    /// The version of the rules the bytes follow.
+    pub normalization: u32,
+    /// Where it was written.
+    pub outputs: Vec<Published>,
+}
+
+/// The base image.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BaseDescription {
+    /// As the Drakefile names it.
+    pub image: String,
+    /// Its digest (registry) or image id (local engine).
+    pub digest: String,
+}
+
+/// A layer eider added.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LayerDescription {
+    /// What it holds.
+    pub created_by: String,
+    /// The compressed blob's digest.
+    pub digest: String,
+    /// The uncompressed tar's digest.
+    pub diff_id: String,
+    /// The compressed size.
+    pub size: u64,
+    /// Entries in the tar.
+    pub files: usize,
+    /// Whether an earlier build's blob was reused.
+    pub reused: bool,
+}
+
+/// A sidecar's image, recorded by digest (sidecars are not packaged).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SidecarImage {
+    /// The container.
+    pub container: String,
+    /// The image as the Drakefile names it.
+    pub image: String,
+    /// Its digest or image id.
+    pub digest: String,
+    /// What an engine runs to get exactly that image.
+    pub pinned: String,
+}

@@ -1,0 +1,522 @@
+//! `eider package`: a job as a reproducible OCI image. The primary container's image is the
+//! base (its layers reused, never rebuilt); a layer of the job's dependencies (paths listed in
+//! `eider.toml`) and one of the source go on top; the config runs the job's command with its
+//! environment and says where the image came from. Sidecars keep their own images, recorded by
+//! digest. The same source, Drakefile and base give the same digest, anywhere.
+
+mod base;
+mod describe;
+pub(crate) mod destination;
+mod publish;
+mod settings;
+mod version;
+
+use std::collections::BTreeMap;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use drakefile::{Container, Job};
+use eider_oci::{BuiltLayer, ConfigChanges, LayerCache, LayerSpec, ManifestFormat, NewLayer};
+use eider_registry::RegistryClient;
+use eider_runtime_docker::DockerRuntime;
+
+use self::base::Base;
+use self::describe::{Description, LayerDescription, SidecarImage};
+use self::destination::{ImageLocation, LOCATION_FORMS};
+use self::publish::Publication;
+use self::settings::{DEFAULT_SOURCE_PATH, PackageSettings};
+use self::version::Provenance;
+use crate::cli::{Compression, PackageOptions};
+use crate::commands::run::selection::unknown;
+use crate::discover::Located;
+use crate::environment::SECRETS_FILE_NAME;
+use crate::failure::Failure;
+use crate::image_resolve::{self, Resolved};
+use crate::lockfile::LockFile;
+use crate::render::Output;
+
+/// Where packages go when no `--output` is given, relative to the project.
+const DEFAULT_LAYOUT: &str = ".eider/packages";
+
+/// Label and annotation keys of eider's own.
+pub mod keys {
+    /// The job packaged.
+    pub const JOB: &str = "dev.eider.job";
+    /// The digest of the Drakefile's bytes.
+    pub const DRAKEFILE_DIGEST: &str = "dev.eider.drakefile.digest";
+    /// The job's normalized definition, as JSON: the package's manifest.
+    pub const JOB_DEFINITION: &str = "dev.eider.job.definition";
+    /// `true` when the tree had uncommitted changes.
+    pub const SOURCE_DIRTY: &str = "dev.eider.source.dirty";
+    /// Where the source is in the image.
+    pub const SOURCE_PATH: &str = "dev.eider.source.path";
+    /// The sidecars' images, by digest, as JSON.
+    pub const SIDECARS: &str = "dev.eider.sidecars";
+}
+
+/// Packages the job and writes it to every destination.
+pub fn run(options: &PackageOptions, located: &Located, output: Output) -> Result<(), Failure> {
+    let parsed = crate::commands::load(located, output)?;
+    let drakefile = &parsed.drakefile;
+    let job = drakefile.job(&options.job).ok_or_else(|| {
+        unknown(
+            "job",
+            &options.job,
+            drakefile.jobs.iter().map(|job| job.name.as_str()),
+        )
+    })?;
+    let Some(primary) = job.primary() else {
+        return Err(Failure::input(format!(
+            "job `{}` has no containers: there is nothing to package",
+            job.name
+        )));
+    };
+    let project = crate::commands::run::source_root(&located.path)?;
+    let settings = PackageSettings::load(&project)?;
+    let destinations = destinations(options, &project, &job.name)?;
+    let source_date_epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
+    let written = written_inside(&destinations, &project);
+    let written: Vec<&Utf8Path> = written.iter().map(Utf8PathBuf::as_path).collect();
+    let provenance = version::provenance(
+        &project,
+        options.tag.as_deref(),
+        source_date_epoch.as_deref(),
+        &written,
+    )
+    .map_err(|error| Failure::input(error.to_string()))?;
+    let lock = if options.locked {
+        Some(LockFile::load(&LockFile::path_for(&located.path))?)
+    } else {
+        None
+    };
+    let drakefile_bytes = fs_err::read(&located.path).map_err(|error| {
+        Failure::input(format!("cannot read {}", located.display)).with_cause(error.to_string())
+    })?;
+    let cache_directory = LayerCache::default_directory()
+        .ok_or_else(|| Failure::input("no cache directory: set XDG_CACHE_HOME or HOME"))?;
+    let cache = LayerCache::open(&cache_directory).map_err(|error| {
+        Failure::runtime(format!("cannot open the cache in {cache_directory}"))
+            .with_cause(error.to_string())
+    })?;
+    let plan = Plan {
+        options,
+        job,
+        primary,
+        project: &project,
+        settings: &settings,
+        provenance: &provenance,
+        lock: lock.as_ref(),
+        lock_path: LockFile::path_for(&located.path),
+        drakefile_digest: eider_oci::Digest::of(&drakefile_bytes).to_string(),
+        cache: &cache,
+        destinations: &destinations,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            Failure::runtime("cannot start the async runtime").with_cause(error.to_string())
+        })?;
+    let description = runtime.block_on(package(&plan, output))?;
+    if options.json {
+        let mut text = serde_json::to_string_pretty(&description).map_err(|error| {
+            Failure::runtime("cannot describe the package").with_cause(error.to_string())
+        })?;
+        text.push('\n');
+        crate::commands::print_stdout(&text)
+    } else {
+        crate::commands::print_stdout(&format!("{}\n", description.digest))
+    }
+}
+
+/// Everything decided before the engine or a registry is asked anything.
+struct Plan<'a> {
+    options: &'a PackageOptions,
+    job: &'a Job,
+    primary: &'a Container,
+    project: &'a Utf8Path,
+    settings: &'a PackageSettings,
+    provenance: &'a Provenance,
+    lock: Option<&'a LockFile>,
+    lock_path: Utf8PathBuf,
+    drakefile_digest: String,
+    cache: &'a LayerCache,
+    destinations: &'a [ImageLocation],
+}
+
+fn destinations(
+    options: &PackageOptions,
+    project: &Utf8Path,
+    job: &str,
+) -> Result<Vec<ImageLocation>, Failure> {
+    if options.outputs.is_empty() {
+        return Ok(vec![ImageLocation::OciLayout {
+            directory: project.join(DEFAULT_LAYOUT),
+            tag: Some(job.to_owned()),
+        }]);
+    }
+    options
+        .outputs
+        .iter()
+        .map(|text| {
+            ImageLocation::parse(text)
+                .map_err(|error| Failure::input(error.to_string()).with_hint(LOCATION_FORMS))
+        })
+        .collect()
+}
+
+async fn package(plan: &Plan<'_>, output: Output) -> Result<Description, Failure> {
+    let options = plan.options;
+    let (daemon, registry) = connect(plan).await?;
+    let compression = match options.compression {
+        Compression::Gzip => eider_oci::Compression::Gzip,
+        Compression::Zstd => eider_oci::Compression::Zstd,
+    };
+
+    let base_resolved = resolve(plan, plan.primary, daemon.as_ref(), &registry).await?;
+    status(
+        output,
+        &format!("Base {} ({})", plan.primary.image, base_resolved.digest()),
+    );
+    let base = base::fetch(
+        &base_resolved,
+        plan.cache,
+        daemon.as_ref(),
+        &registry,
+        compression,
+    )
+    .await?;
+    let mut sidecars = Vec::new();
+    for container in &plan.job.containers[..plan.job.containers.len() - 1] {
+        let resolved = resolve(plan, container, daemon.as_ref(), &registry).await?;
+        sidecars.push(SidecarImage {
+            container: container.name.clone(),
+            image: container.image.clone(),
+            digest: resolved.digest().to_owned(),
+            pinned: resolved.pinned(),
+        });
+    }
+
+    let source_path = source_path(plan);
+    let layers = build_layers(plan, &source_path, compression, output).await?;
+    let changes = config_changes(plan, &base, &source_path, &sidecars)?;
+    let format = if options.docker_media_types {
+        ManifestFormat::Docker
+    } else {
+        ManifestFormat::Oci
+    };
+    let new_layers: Vec<NewLayer> = layers
+        .iter()
+        .map(|(created_by, built)| NewLayer {
+            blob: built.blob.clone(),
+            created_by: created_by.clone(),
+        })
+        .collect();
+    let image = eider_oci::assemble(
+        &base.image,
+        &new_layers,
+        &changes,
+        plan.provenance.epoch,
+        format,
+    )
+    .map_err(|error| Failure::runtime("cannot assemble the image").with_cause(error.to_string()))?;
+    image.write_to(plan.cache.store()).map_err(|error| {
+        Failure::runtime("cannot store the image").with_cause(error.to_string())
+    })?;
+
+    let publication = Publication {
+        image: &image,
+        base: &base,
+        cache: plan.cache,
+        version: &plan.provenance.version,
+        job: &plan.job.name,
+    };
+    let mut published = Vec::with_capacity(plan.destinations.len());
+    for destination in plan.destinations {
+        let result =
+            publish::publish(&publication, destination, daemon.as_ref(), &registry).await?;
+        status(output, &format!("Wrote {}", result.destination));
+        published.push(result);
+    }
+    Ok(describe(plan, &image, &base, &layers, sidecars, published))
+}
+
+/// The local engine (for base images and `docker-daemon:` outputs) and a registry client.
+async fn connect(plan: &Plan<'_>) -> Result<(Option<DockerRuntime>, RegistryClient), Failure> {
+    let options = plan.options;
+    let loads_into_engine = plan
+        .destinations
+        .iter()
+        .any(|destination| matches!(destination, ImageLocation::DockerDaemon { .. }));
+    let daemon = match image_resolve::connect_daemon(options.base_from).await? {
+        Some(daemon) => Some(daemon),
+        None if loads_into_engine => Some(DockerRuntime::connect().await.map_err(|error| {
+            Failure::runtime("cannot load the package into the local engine")
+                .with_cause(error.to_string())
+        })?),
+        None => None,
+    };
+    // `--registry-auth` goes to every registry this package meets: where its images come from
+    // and where it goes.
+    let registries = plan
+        .job
+        .containers
+        .iter()
+        .filter_map(|container| image_resolve::registry_of(&container.image))
+        .chain(
+            plan.destinations
+                .iter()
+                .filter_map(|destination| match destination {
+                    ImageLocation::Registry { reference } => image_resolve::registry_of(reference),
+                    _ => None,
+                }),
+        );
+    let registry = image_resolve::registry_client(
+        options.registry_auth.as_deref(),
+        &options.insecure_registries,
+        registries,
+    )?;
+    Ok((daemon, registry))
+}
+
+/// What packaging writes that may lie in the source tree: `.eider` and the file outputs, as
+/// absolute paths.
+fn written_inside(destinations: &[ImageLocation], project: &Utf8Path) -> Vec<Utf8PathBuf> {
+    let absolute = |path: &Utf8Path| {
+        if path.is_absolute() {
+            path.to_owned()
+        } else {
+            // Relative outputs are relative to where eider runs.
+            std::env::current_dir()
+                .ok()
+                .and_then(|directory| Utf8PathBuf::from_path_buf(directory).ok())
+                .map_or_else(|| path.to_owned(), |directory| directory.join(path))
+        }
+    };
+    destinations
+        .iter()
+        .filter_map(|destination| match destination {
+            ImageLocation::OciLayout { directory, .. } => Some(absolute(directory)),
+            ImageLocation::DockerArchive { file } => Some(absolute(file)),
+            _ => None,
+        })
+        .chain(std::iter::once(project.join(".eider")))
+        .collect()
+}
+
+/// The `--json` description of what was made.
+fn describe(
+    plan: &Plan<'_>,
+    image: &eider_oci::AssembledImage,
+    base: &Base,
+    layers: &[(String, BuiltLayer)],
+    sidecars: Vec<SidecarImage>,
+    outputs: Vec<publish::Published>,
+) -> Description {
+    Description {
+        digest: image.digest().to_string(),
+        job: plan.job.name.clone(),
+        version: plan.provenance.version.clone(),
+        revision: plan.provenance.revision.clone(),
+        dirty: plan.provenance.dirty,
+        created: eider_oci::epoch_to_rfc3339(plan.provenance.epoch),
+        base: describe::BaseDescription {
+            image: base.name.clone(),
+            digest: base.digest.clone(),
+        },
+        config: image.config_descriptor.digest.to_string(),
+        media_type: image.manifest_descriptor.media_type.clone(),
+        size: image.manifest_descriptor.size,
+        layers: layers
+            .iter()
+            .map(|(created_by, built)| LayerDescription {
+                created_by: created_by.clone(),
+                digest: built.blob.digest.to_string(),
+                diff_id: built.blob.diff_id.to_string(),
+                size: built.blob.size,
+                files: built.entries,
+                reused: !matches!(built.reuse, eider_oci::Reuse::Built),
+            })
+            .collect(),
+        sidecars,
+        normalization: eider_oci::NORMALIZATION_VERSION,
+        outputs,
+    }
+}
+
+/// The image of `container` resolved to a digest: from the lock under `--locked`.
+async fn resolve(
+    plan: &Plan<'_>,
+    container: &Container,
+    daemon: Option<&DockerRuntime>,
+    registry: &RegistryClient,
+) -> Result<Resolved, Failure> {
+    if let Some(lock) = plan.lock {
+        let locked = lock.pinned_image(
+            &container.image,
+            &plan.job.name,
+            &container.name,
+            &plan.lock_path,
+        )?;
+        return locked.to_resolved(&container.image);
+    }
+    image_resolve::resolve(&container.image, plan.options.base_from, daemon, registry).await
+}
+
+/// Where the source goes: the primary's `sourceMountPath`, else `--path`, else the settings,
+/// else /src.
+fn source_path(plan: &Plan<'_>) -> String {
+    plan.primary
+        .source_mount_path
+        .clone()
+        .filter(|path| !path.is_empty())
+        .or_else(|| plan.options.path.clone())
+        .or_else(|| plan.settings.path_of(&plan.job.name).map(str::to_owned))
+        .unwrap_or_else(|| DEFAULT_SOURCE_PATH.to_owned())
+}
+
+/// The dependency layer (when the settings list paths) and the source layer.
+async fn build_layers(
+    plan: &Plan<'_>,
+    source_path: &str,
+    compression: eider_oci::Compression,
+    output: Output,
+) -> Result<Vec<(String, BuiltLayer)>, Failure> {
+    let project = plan.project.to_owned();
+    let destination = Utf8PathBuf::from(source_path);
+    let epoch = plan.provenance.epoch;
+    let secrets = project.join(SECRETS_FILE_NAME);
+    // Layouts written inside the tree must not end up in the next package.
+    let inside = written_inside(plan.destinations, &project);
+    let finish = |spec: LayerSpec| {
+        let mut spec = spec
+            .with_epoch(epoch)
+            .with_compression(compression)
+            .with_secrets_file(secrets.clone());
+        for path in &inside {
+            spec = spec.excluding(path.clone());
+        }
+        spec
+    };
+    let mut specs = Vec::new();
+    let dependencies = plan.settings.dependencies_of(&plan.job.name);
+    if !dependencies.is_empty() {
+        specs.push((
+            format!("eider: dependencies ({})", dependencies.join(", ")),
+            finish(LayerSpec::paths(
+                project.clone(),
+                dependencies.iter().map(Utf8PathBuf::from).collect(),
+                destination.clone(),
+            )),
+        ));
+    }
+    specs.push((
+        format!("eider: source at {source_path}"),
+        finish(LayerSpec::whole_tree(project.clone(), destination.clone())),
+    ));
+    let cache = plan.cache.clone();
+    let built = tokio::task::spawn_blocking(move || {
+        specs
+            .into_iter()
+            .map(|(created_by, spec)| cache.build_layer(&spec).map(|built| (created_by, built)))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await
+    .map_err(|error| Failure::runtime("cannot build the layers").with_cause(error.to_string()))?
+    .map_err(|error| Failure::input("cannot build the layers").with_cause(error.to_string()))?;
+    for (created_by, layer) in &built {
+        let how = match layer.reuse {
+            eider_oci::Reuse::Built => "built",
+            eider_oci::Reuse::SameContent => "reused (same content)",
+            eider_oci::Reuse::SameFiles => "reused (unchanged files)",
+        };
+        status(
+            output,
+            &format!(
+                "Layer {} {how}: {} files, {} bytes",
+                created_by.trim_start_matches("eider: "),
+                layer.entries,
+                layer.blob.size
+            ),
+        );
+    }
+    Ok(built)
+}
+
+/// The config: the job's command and environment, and where the image comes from.
+fn config_changes(
+    plan: &Plan<'_>,
+    base: &Base,
+    source_path: &str,
+    sidecars: &[SidecarImage],
+) -> Result<ConfigChanges, Failure> {
+    let primary = plan.primary;
+    let provenance = plan.provenance;
+    let describe_failure = |error: serde_json::Error| {
+        Failure::runtime("cannot describe the job").with_cause(error.to_string())
+    };
+    let mut labels = BTreeMap::new();
+    labels.insert(
+        "org.opencontainers.image.title".to_owned(),
+        plan.job.name.clone(),
+    );
+    labels.insert(
+        "org.opencontainers.image.version".to_owned(),
+        provenance.version.clone(),
+    );
+    labels.insert(
+        "org.opencontainers.image.created".to_owned(),
+        eider_oci::epoch_to_rfc3339(provenance.epoch),
+    );
+    if let Some(revision) = &provenance.revision {
+        labels.insert(
+            "org.opencontainers.image.revision".to_owned(),
+            revision.clone(),
+        );
+    }
+    if let Some(source) = &provenance.source {
+        labels.insert("org.opencontainers.image.source".to_owned(), source.clone());
+    }
+    labels.insert(
+        "org.opencontainers.image.base.name".to_owned(),
+        base.name.clone(),
+    );
+    labels.insert(
+        "org.opencontainers.image.base.digest".to_owned(),
+        base.digest.clone(),
+    );
+    labels.insert(keys::JOB.to_owned(), plan.job.name.clone());
+    labels.insert(
+        keys::DRAKEFILE_DIGEST.to_owned(),
+        plan.drakefile_digest.clone(),
+    );
+    labels.insert(
+        keys::JOB_DEFINITION.to_owned(),
+        serde_json::to_string(plan.job).map_err(describe_failure)?,
+    );
+    labels.insert(keys::SOURCE_DIRTY.to_owned(), provenance.dirty.to_string());
+    labels.insert(keys::SOURCE_PATH.to_owned(), source_path.to_owned());
+    if !sidecars.is_empty() {
+        labels.insert(
+            keys::SIDECARS.to_owned(),
+            serde_json::to_string(sidecars).map_err(describe_failure)?,
+        );
+    }
+    Ok(ConfigChanges {
+        entrypoint: primary.command.clone(),
+        cmd: primary.args.clone(),
+        env: primary
+            .environment
+            .iter()
+            .map(|variable| (variable.name.clone(), variable.value.clone()))
+            .collect(),
+        working_dir: primary.working_directory.clone(),
+        user: None,
+        annotations: labels.clone(),
+        labels,
+    })
+}
+
+/// A progress line on stderr.
+fn status(output: Output, text: &str) {
+    output.note(text);
+}

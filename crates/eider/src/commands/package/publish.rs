@@ -1,0 +1,240 @@
+//! Writing a package where it was asked to go: an OCI layout, a Docker archive, a registry, the
+//! local engine.
+
+use std::collections::BTreeSet;
+
+use bytes::Bytes;
+use camino::Utf8PathBuf;
+use eider_oci::{AssembledImage, LayerCache, OciLayout};
+use eider_registry::{BlobOutcome, BlobSource, PushRequest, Reference, RegistryClient};
+use eider_runtime_docker::DockerRuntime;
+use futures_util::StreamExt as _;
+
+use super::base::Base;
+use super::destination::ImageLocation;
+use crate::failure::Failure;
+
+/// What writing to one destination did, for the description.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Published {
+    /// The destination, as given.
+    pub destination: String,
+    /// For a registry: the blobs uploaded (the others were there already or mounted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uploaded_blobs: Option<usize>,
+    /// For a registry: the reference pinned by digest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<String>,
+}
+
+/// Where the package goes and what it is.
+pub struct Publication<'a> {
+    pub image: &'a AssembledImage,
+    pub base: &'a Base,
+    pub cache: &'a LayerCache,
+    /// The tag to use where a destination names none: the version.
+    pub version: &'a str,
+    /// The job's name, for image names.
+    pub job: &'a str,
+}
+
+/// Writes the package to `destination`.
+pub async fn publish(
+    publication: &Publication<'_>,
+    destination: &ImageLocation,
+    daemon: Option<&DockerRuntime>,
+    registry: &RegistryClient,
+) -> Result<Published, Failure> {
+    let shown = destination.to_string();
+    let failure = |error: &dyn std::fmt::Display| {
+        Failure::runtime(format!("cannot write the package to {shown}"))
+            .with_cause(error.to_string())
+    };
+    let mut published = Published {
+        destination: shown.clone(),
+        uploaded_blobs: None,
+        pinned: None,
+    };
+    match destination {
+        ImageLocation::OciLayout { directory, tag } => {
+            let directory = directory.clone();
+            let tag = tag.clone();
+            let image = publication.image.clone();
+            let store = publication.cache.store().clone();
+            tokio::task::spawn_blocking(move || {
+                OciLayout::create(directory)?.write_image(&image, tag.as_deref(), &[&store])
+            })
+            .await
+            .map_err(|error| failure(&error))?
+            .map_err(|error| failure(&error))?;
+        }
+        ImageLocation::DockerArchive { file } => {
+            let tag = format!(
+                "eider/{}:{}",
+                publication.job,
+                docker_tag(publication.version)
+            );
+            write_archive(publication, file.clone(), vec![tag])
+                .await
+                .map_err(|error| failure(&error))?;
+        }
+        ImageLocation::DockerDaemon { name } => {
+            let Some(daemon) = daemon else {
+                return Err(failure(&"the local engine does not answer"));
+            };
+            let name = if name
+                .rsplit('/')
+                .next()
+                .is_some_and(|last| last.contains(':'))
+            {
+                name.clone()
+            } else {
+                format!("{name}:{}", docker_tag(publication.version))
+            };
+            let directory = tempfile::Builder::new()
+                .prefix("load-")
+                .tempdir_in(publication.cache.directory())
+                .map_err(|error| failure(&error))?;
+            let file = Utf8PathBuf::from_path_buf(directory.path().join("image.tar"))
+                .map_err(|path| failure(&path.display()))?;
+            write_archive(publication, file.clone(), vec![name])
+                .await
+                .map_err(|error| failure(&error))?;
+            let reader = tokio::fs::File::open(&file)
+                .await
+                .map_err(|error| failure(&error))?;
+            let stream = tokio_util::io::ReaderStream::new(reader).boxed();
+            daemon
+                .load_image(stream)
+                .await
+                .map_err(|error| failure(&error))?;
+        }
+        ImageLocation::Registry { reference } => {
+            let report = push(publication, reference, registry)
+                .await
+                .map_err(|error| {
+                    Failure::runtime(format!("cannot push the package to {shown}"))
+                        .with_cause(error.to_string())
+                        .with_sources_of(error.as_ref())
+                })?;
+            published.uploaded_blobs = Some(report.0);
+            published.pinned = Some(report.1);
+        }
+    }
+    Ok(published)
+}
+
+async fn write_archive(
+    publication: &Publication<'_>,
+    file: Utf8PathBuf,
+    tags: Vec<String>,
+) -> Result<(), String> {
+    let config = publication.image.config.clone();
+    let layers = publication.image.layers.clone();
+    let store = publication.cache.store().clone();
+    tokio::task::spawn_blocking(move || {
+        eider_oci::write_docker_archive(&file, &config, &layers, &tags, &[&store])
+    })
+    .await
+    .map_err(|error| error.to_string())?
+    .map_err(|error| error.to_string())
+}
+
+/// Pushes the package; returns how many blobs were uploaded and the pinned reference.
+async fn push(
+    publication: &Publication<'_>,
+    reference: &str,
+    registry: &RegistryClient,
+) -> Result<(usize, String), Box<dyn std::error::Error + Send + Sync>> {
+    let mut target = Reference::parse(reference)?;
+    if target.tag().is_none() && target.digest().is_none() {
+        target = Reference::with_tag(
+            target.repository().clone(),
+            &docker_tag(publication.version),
+        )?;
+    }
+    let store_root = publication.cache.store().root().to_owned();
+    // Base layers can come from the base's repository when it is on the same registry.
+    let mount_from = publication
+        .base
+        .repository
+        .as_ref()
+        .filter(|repository| repository.registry() == target.registry())
+        .map(|repository| repository.name().to_owned());
+    let base_layers: BTreeSet<String> = publication
+        .base
+        .image
+        .manifest
+        .layers
+        .iter()
+        .map(|layer| layer.digest.to_string())
+        .collect();
+    let image = publication.image;
+    let mut blobs = Vec::with_capacity(image.layers.len() + 1);
+    for descriptor in std::iter::once(&image.config_descriptor).chain(&image.layers) {
+        let digest = descriptor.digest.to_string();
+        let mut blob = BlobSource::in_store(&store_root, &digest, descriptor.size)?;
+        if let Some(from) = &mount_from
+            && base_layers.contains(&digest)
+        {
+            blob = blob.with_mount_from(from.clone());
+        }
+        blobs.push(blob);
+    }
+    let request = PushRequest {
+        repository: target.repository().clone(),
+        blobs,
+        manifest: Bytes::from(image.manifest.clone()),
+        manifest_media_type: image.manifest_descriptor.media_type.clone(),
+        tags: target.tag().map(str::to_owned).into_iter().collect(),
+    };
+    let report = registry
+        .push(&request, eider_registry::no_progress())
+        .await?;
+    let uploaded = report
+        .blobs
+        .iter()
+        .filter(|blob| matches!(blob.outcome, BlobOutcome::Uploaded { .. }))
+        .count();
+    Ok((
+        uploaded,
+        format!("{}@{}", target.repository(), report.manifest_digest),
+    ))
+}
+
+/// A version as a Docker tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`; other characters (a `+` of
+/// semver build metadata, a `/` of a branch) become `-`.
+pub fn docker_tag(version: &str) -> String {
+    let mut tag: String = version
+        .chars()
+        .map(|character| {
+            if character.is_ascii_alphanumeric() || matches!(character, '_' | '.' | '-') {
+                character
+            } else {
+                '-'
+            }
+        })
+        .take(128)
+        .collect();
+    if tag.starts_with(['.', '-']) || tag.is_empty() {
+        tag.insert(0, '_');
+        tag.truncate(128);
+    }
+    tag
+}
+
+#[cfg(test)]
+mod tests {
+    use super::docker_tag;
+
+    #[test]
+    fn versions_become_valid_docker_tags() {
+        assert_eq!(docker_tag("v1.2.3"), "v1.2.3");
+        assert_eq!(docker_tag("1.0.0+build.5"), "1.0.0-build.5");
+        assert_eq!(docker_tag("feature/x-dirty"), "feature-x-dirty");
+        assert_eq!(docker_tag("-x"), "_-x");
+        assert_eq!(docker_tag(""), "_");
+        assert_eq!(docker_tag(&"a".repeat(300)).len(), 128);
+    }
+}

@@ -1,0 +1,674 @@
+//! `Drakefile.lock`: every image of a Drakefile resolved to a digest, written by `eider lock` and
+//! read by `eider run --locked` and `eider package --locked`, so that a tag that moves changes
+//! nothing until the lock is written again.
+//!
+//! The file is JSON meant to be committed and reviewed: pretty-printed, keys sorted, a trailing
+//! newline, and nothing in it but what the images are (no time, no host), so the same images give
+//! the same bytes and a diff shows exactly which image moved.
+//!
+//! ```json
+//! {
+//!   "drakefile": "sha256:...",
+//!   "images": {
+//!     "alpine:3.20": {
+//!       "digest": "sha256:...",
+//!       "pinned": "docker.io/library/alpine@sha256:...",
+//!       "source": "registry"
+//!     }
+//!   },
+//!   "lockVersion": 1
+//! }
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use drakefile::{Drakefile, PullPolicy};
+use eider_registry::{Reference, validate_digest};
+use serde::{Deserialize, Serialize};
+
+use crate::failure::Failure;
+use crate::image_resolve::{ImageSource, Resolved, pinned_reference};
+
+/// The format version this eider writes and reads; a change to the meaning of a field bumps it.
+pub const LOCK_VERSION: u32 = 1;
+
+/// The extension of a lock file, which takes the Drakefile's name otherwise.
+const LOCK_EXTENSION: &str = "lock";
+
+/// What `eider lock` runs to write or refresh a lock.
+const LOCK_HINT: &str = "run `eider lock` to resolve the Drakefile's images and write it";
+
+/// A lock file. Fields are declared in the order their keys sort, which is the order they are
+/// written in (serde keeps declaration order; maps are `BTreeMap`s).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LockFile {
+    /// The digest of the Drakefile's bytes when the lock was written, `sha256:...`.
+    pub drakefile: String,
+    /// Every image of the Drakefile, keyed by the reference as the Drakefile writes it.
+    pub images: BTreeMap<String, LockedImage>,
+    /// The format version, [`LOCK_VERSION`].
+    pub lock_version: u32,
+}
+
+/// One image of a lock file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockedImage {
+    /// The image id (from the local engine) or the manifest digest (from a registry).
+    pub digest: String,
+    /// What the engine runs: the image id, or `REGISTRY/REPOSITORY@DIGEST`.
+    pub pinned: String,
+    /// Where the digest came from.
+    pub source: ImageSource,
+}
+
+impl LockedImage {
+    /// The lock entry of a resolved image.
+    pub fn from_resolved(resolved: &Resolved) -> Self {
+        Self {
+            digest: resolved.digest().to_owned(),
+            pinned: resolved.pinned(),
+            source: resolved.source(),
+        }
+    }
+
+    /// The entry as a resolution of `image` (the reference as the Drakefile writes it), with no
+    /// engine or registry asked: for `--locked`, where the lock is the only answer.
+    #[allow(
+        dead_code,
+        reason = "for `eider package --locked`, which takes its images from the lock with it"
+    )]
+    pub fn to_resolved(&self, image: &str) -> Result<Resolved, Failure> {
+        match self.source {
+            ImageSource::Daemon => Ok(Resolved::Daemon {
+                image: image.to_owned(),
+                id: self.digest.clone(),
+            }),
+            ImageSource::Registry => {
+                let pinned = Reference::parse(&self.pinned).map_err(|error| {
+                    Failure::input(format!("the lock entry of image `{image}` is not valid"))
+                        .with_cause(error.to_string())
+                        .with_hint(LOCK_HINT)
+                })?;
+                // The reference as written keeps its tag for display, when it is the same
+                // repository (it always is for a lock eider wrote).
+                let reference = Reference::parse(image)
+                    .ok()
+                    .filter(|written| written.repository() == pinned.repository())
+                    .unwrap_or(pinned);
+                Ok(Resolved::Registry {
+                    reference,
+                    digest: self.digest.clone(),
+                })
+            }
+        }
+    }
+}
+
+/// Where an image is used first: the job and container to name in messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageUse {
+    /// The job.
+    pub job: String,
+    /// The container of the job.
+    pub container: String,
+}
+
+/// Every distinct image of the Drakefile (every container of every job), with its first use.
+pub fn images_of(drakefile: &Drakefile) -> BTreeMap<String, ImageUse> {
+    let mut images = BTreeMap::new();
+    for job in &drakefile.jobs {
+        for container in &job.containers {
+            images
+                .entry(container.image.clone())
+                .or_insert_with(|| ImageUse {
+                    job: job.name.clone(),
+                    container: container.name.clone(),
+                });
+        }
+    }
+    images
+}
+
+impl LockFile {
+    /// A lock of `images` for the Drakefile whose bytes have digest `drakefile_digest`.
+    pub fn new(drakefile_digest: String, images: BTreeMap<String, LockedImage>) -> Self {
+        Self {
+            drakefile: drakefile_digest,
+            images,
+            lock_version: LOCK_VERSION,
+        }
+    }
+
+    /// The lock file of the Drakefile at `drakefile`: beside it, named after it with the
+    /// extension `.lock` (`Drakefile.yaml` -> `Drakefile.lock`), so that two Drakefiles in one
+    /// directory never share one.
+    pub fn path_for(drakefile: &Utf8Path) -> Utf8PathBuf {
+        let locked = drakefile.with_extension(LOCK_EXTENSION);
+        if locked == drakefile {
+            // A Drakefile named `*.lock` must never be overwritten by its own lock.
+            let mut name = drakefile.as_str().to_owned();
+            name.push('.');
+            name.push_str(LOCK_EXTENSION);
+            Utf8PathBuf::from(name)
+        } else {
+            locked
+        }
+    }
+
+    /// Reads and checks the lock file at `path`. A missing or malformed file is bad input
+    /// (exit 2), with a hint to write it again.
+    pub fn load(path: &Utf8Path) -> Result<Self, Failure> {
+        let shown = shown(path);
+        let bytes = match fs_err::read(path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Err(
+                    Failure::input(format!("no lock file: {shown} does not exist"))
+                        .with_hint(LOCK_HINT),
+                );
+            }
+            Err(error) => {
+                return Err(
+                    Failure::input(format!("cannot read {shown}")).with_cause(error.to_string())
+                );
+            }
+        };
+        Self::parse(&bytes).map_err(|(what, cause)| {
+            let failure = Failure::input(format!("{shown} is not a valid lock file: {what}"));
+            match cause {
+                Some(cause) => failure.with_cause(cause),
+                None => failure,
+            }
+            .with_hint(
+                "run `eider lock` to write it again (a lock file is written by eider, not by hand)",
+            )
+        })
+    }
+
+    /// The lock of `bytes`: what is wrong, and a detail, when it is not one.
+    fn parse(bytes: &[u8]) -> Result<Self, (String, Option<String>)> {
+        /// Only the version, read first: a newer format may have any other shape.
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Version {
+            lock_version: Option<serde_json::Value>,
+        }
+        let invalid_json =
+            |error: serde_json::Error| ("not JSON".to_owned(), Some(error.to_string()));
+        let version: Version = serde_json::from_slice(bytes).map_err(invalid_json)?;
+        match version.lock_version {
+            None => return Err(("no `lockVersion`".to_owned(), None)),
+            Some(serde_json::Value::Number(number))
+                if number.as_u64() == Some(LOCK_VERSION.into()) => {}
+            Some(other) => {
+                return Err((
+                    format!("lock version {other}; this eider reads version {LOCK_VERSION}"),
+                    Some("a lock of another version is written by another eider".to_owned()),
+                ));
+            }
+        }
+        let lock: Self = serde_json::from_slice(bytes)
+            .map_err(|error| ("unexpected content".to_owned(), Some(error.to_string())))?;
+        lock.check().map_err(|problem| (problem, None))?;
+        Ok(lock)
+    }
+
+    /// Checks what serde cannot: digests well-formed, pins that agree with them.
+    fn check(&self) -> Result<(), String> {
+        validate_digest(&self.drakefile).map_err(|error| format!("`drakefile`: {error}"))?;
+        for (image, locked) in &self.images {
+            validate_digest(&locked.digest).map_err(|error| format!("image `{image}`: {error}"))?;
+            let agrees = match locked.source {
+                ImageSource::Daemon => locked.pinned == locked.digest,
+                ImageSource::Registry => Reference::parse(&locked.pinned).is_ok_and(|pinned| {
+                    pinned.digest() == Some(locked.digest.as_str())
+                        && pinned_reference(&pinned, &locked.digest) == locked.pinned
+                }),
+            };
+            if !agrees {
+                return Err(format!(
+                    "image `{image}`: `pinned` ({}) does not name digest {} from the {}",
+                    locked.pinned, locked.digest, locked.source
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The file's bytes: pretty JSON, keys sorted, a trailing newline.
+    pub fn to_text(&self) -> Result<String, Failure> {
+        crate::commands::json_text(self)
+    }
+
+    /// Writes the lock to `path` through a temporary file renamed over it, so that a reader
+    /// never sees half a lock and an interrupted write leaves the old one.
+    pub fn write(&self, path: &Utf8Path) -> Result<(), Failure> {
+        let text = self.to_text()?;
+        let name = path.file_name().unwrap_or(LOCK_EXTENSION);
+        let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+        let written = fs_err::write(&temporary, text.as_bytes())
+            .and_then(|()| fs_err::rename(&temporary, path));
+        written.map_err(|error| {
+            // Best effort: the temporary file is ours and of no use to anyone.
+            let _ = fs_err::remove_file(&temporary);
+            Failure::runtime(format!("cannot write {}", shown(path))).with_cause(error.to_string())
+        })
+    }
+
+    /// The entry of `image`, which container `container` of job `job` uses; when the lock does
+    /// not cover it, an error naming all three (exit 2).
+    pub fn pinned_image(
+        &self,
+        image: &str,
+        job: &str,
+        container: &str,
+        lock_path: &Utf8Path,
+    ) -> Result<&LockedImage, Failure> {
+        self.images.get(image).ok_or_else(|| {
+            uncovered(
+                lock_path,
+                &[(
+                    image,
+                    &ImageUse {
+                        job: job.to_owned(),
+                        container: container.to_owned(),
+                    },
+                )],
+            )
+        })
+    }
+
+    /// Replaces the image of every container of `drakefile` with its pinned reference; an error
+    /// listing every image the lock does not cover, with `drakefile` unchanged, when there are
+    /// some. Every job must be covered, whether it runs or not, as a lock is either current for
+    /// the Drakefile or not (what `eider lock --check` tells).
+    pub fn pin(&self, drakefile: &mut Drakefile, lock_path: &Utf8Path) -> Result<(), Failure> {
+        let missing: Vec<(String, ImageUse)> = images_of(drakefile)
+            .into_iter()
+            .filter(|(image, _)| !self.images.contains_key(image))
+            .collect();
+        if !missing.is_empty() {
+            let missing: Vec<(&str, &ImageUse)> = missing
+                .iter()
+                .map(|(image, used)| (image.as_str(), used))
+                .collect();
+            return Err(uncovered(lock_path, &missing));
+        }
+        for container in drakefile
+            .jobs
+            .iter_mut()
+            .flat_map(|job| job.containers.iter_mut())
+        {
+            if let Some(locked) = self.images.get(&container.image) {
+                container.image.clone_from(&locked.pinned);
+                if locked.source == ImageSource::Daemon {
+                    // An image id names an image only this engine has: there is nothing to pull,
+                    // and asking the engine to (`imagePullPolicy: Always`) would fail.
+                    container.pull_policy = PullPolicy::IfNotPresent;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The error for images the lock does not cover, each with where it is used.
+fn uncovered(lock_path: &Utf8Path, missing: &[(&str, &ImageUse)]) -> Failure {
+    let name = lock_path.file_name().unwrap_or(lock_path.as_str());
+    let describe = |image: &str, used: &ImageUse| {
+        format!(
+            "image `{image}` (job `{}`, container `{}`)",
+            used.job, used.container
+        )
+    };
+    let message = if let [(image, used)] = missing {
+        format!("{name} does not cover {}", describe(image, used))
+    } else {
+        let mut message = format!("{name} does not cover {} images:", missing.len());
+        for (image, used) in missing {
+            let _ = write!(message, "\n  {}", describe(image, used));
+        }
+        message
+    };
+    Failure::input(message)
+        .with_hint("run `eider lock` to resolve the Drakefile's images and update the lock")
+}
+
+/// A path as messages show it: relative to the current directory when it is inside it.
+fn shown(path: &Utf8Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|current| {
+            path.strip_prefix(&current)
+                .ok()
+                .map(|relative| relative.as_str().to_owned())
+        })
+        .unwrap_or_else(|| path.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DIGEST_A: &str =
+        "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const DIGEST_B: &str =
+        "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    const DIGEST_C: &str =
+        "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+
+    fn registry_entry(repository: &str, digest: &str) -> LockedImage {
+        LockedImage {
+            digest: digest.to_owned(),
+            pinned: format!("{repository}@{digest}"),
+            source: ImageSource::Registry,
+        }
+    }
+
+    fn daemon_entry(id: &str) -> LockedImage {
+        LockedImage {
+            digest: id.to_owned(),
+            pinned: id.to_owned(),
+            source: ImageSource::Daemon,
+        }
+    }
+
+    fn sample() -> LockFile {
+        let mut images = BTreeMap::new();
+        images.insert(
+            "127.0.0.1:5000/team/tool:v1".to_owned(),
+            registry_entry("127.0.0.1:5000/team/tool", DIGEST_A),
+        );
+        images.insert("local/builder:dev".to_owned(), daemon_entry(DIGEST_B));
+        LockFile::new(DIGEST_C.to_owned(), images)
+    }
+
+    fn message(failure: &Failure) -> String {
+        match failure {
+            Failure::Message {
+                message,
+                causes,
+                hint,
+                ..
+            } => format!(
+                "{message}\n{}\nhint: {}",
+                causes.join("\n"),
+                hint.as_deref().unwrap_or_default()
+            ),
+            other => panic!("unexpected failure {other:?}"),
+        }
+    }
+
+    fn drakefile(jobs: &str) -> Drakefile {
+        let text = format!(
+            "specUri: github.com/lovethedrake/drakespec\nspecVersion: v0.6.0\njobs:\n{jobs}"
+        );
+        drakefile::parse("Drakefile.yaml", &text)
+            .expect("a valid Drakefile")
+            .drakefile
+    }
+
+    fn temporary() -> (tempfile::TempDir, Utf8PathBuf) {
+        let directory = tempfile::tempdir().expect("a temporary directory");
+        let path = Utf8PathBuf::from_path_buf(directory.path().join("Drakefile.lock"))
+            .expect("a UTF-8 path");
+        (directory, path)
+    }
+
+    #[test]
+    fn the_file_is_pretty_json_with_sorted_keys_and_a_trailing_newline() {
+        let expected = format!(
+            r#"{{
+  "drakefile": "{DIGEST_C}",
+  "images": {{
+    "127.0.0.1:5000/team/tool:v1": {{
+      "digest": "{DIGEST_A}",
+      "pinned": "127.0.0.1:5000/team/tool@{DIGEST_A}",
+      "source": "registry"
+    }},
+    "local/builder:dev": {{
+      "digest": "{DIGEST_B}",
+      "pinned": "{DIGEST_B}",
+      "source": "daemon"
+    }}
+  }},
+  "lockVersion": 1
+}}
+"#
+        );
+        assert_eq!(sample().to_text().expect("encoded"), expected);
+    }
+
+    #[test]
+    fn the_same_images_give_the_same_bytes_whatever_order_they_were_resolved_in() {
+        let entries = [
+            ("z/last:1", registry_entry("docker.io/z/last", DIGEST_A)),
+            ("a/first:1", registry_entry("docker.io/a/first", DIGEST_B)),
+            ("m/middle:1", daemon_entry(DIGEST_C)),
+        ];
+        let forward: BTreeMap<String, LockedImage> = entries
+            .iter()
+            .map(|(image, entry)| ((*image).to_owned(), entry.clone()))
+            .collect();
+        let backward: BTreeMap<String, LockedImage> = entries
+            .iter()
+            .rev()
+            .map(|(image, entry)| ((*image).to_owned(), entry.clone()))
+            .collect();
+        let first = LockFile::new(DIGEST_C.to_owned(), forward).to_text();
+        let second = LockFile::new(DIGEST_C.to_owned(), backward).to_text();
+        assert_eq!(first.expect("encoded"), second.expect("encoded"));
+    }
+
+    #[test]
+    fn a_written_lock_reads_back_the_same() {
+        let (_directory, path) = temporary();
+        let lock = sample();
+        lock.write(&path).expect("written");
+        assert_eq!(LockFile::load(&path).expect("read"), lock);
+        let leftovers: Vec<_> = fs_err::read_dir(path.parent().expect("a directory"))
+            .expect("listed")
+            .filter_map(Result::ok)
+            .map(|entry| entry.file_name())
+            .filter(|name| name != "Drakefile.lock")
+            .collect();
+        assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    }
+
+    #[test]
+    fn a_missing_lock_is_bad_input_with_a_hint_to_write_it() {
+        let (_directory, path) = temporary();
+        let failure = LockFile::load(&path).expect_err("no file");
+        assert_eq!(failure.exit_code(), crate::exit_code::INVALID_INPUT);
+        let text = message(&failure);
+        assert!(text.contains("Drakefile.lock does not exist"), "{text}");
+        assert!(text.contains("hint: run `eider lock`"), "{text}");
+    }
+
+    #[test]
+    fn a_malformed_lock_is_bad_input_naming_the_file_and_the_problem() {
+        let valid = sample().to_text().expect("encoded");
+        let cases = [
+            ("{ not json", "not JSON"),
+            ("{\"images\": {}}", "no `lockVersion`"),
+            (
+                &valid.replace("\"lockVersion\": 1", "\"lockVersion\": 2"),
+                "lock version 2; this eider reads version 1",
+            ),
+            (
+                &valid.replace("\"source\": \"daemon\"", "\"source\": \"cloud\""),
+                "unexpected content",
+            ),
+            (
+                &valid.replace(
+                    &format!("\"digest\": \"{DIGEST_A}\""),
+                    "\"digest\": \"sha256:12\"",
+                ),
+                "image `127.0.0.1:5000/team/tool:v1`: invalid digest `sha256:12`",
+            ),
+            (
+                &valid.replace(
+                    &format!("\"pinned\": \"{DIGEST_B}\""),
+                    &format!("\"pinned\": \"{DIGEST_A}\""),
+                ),
+                "image `local/builder:dev`: `pinned`",
+            ),
+        ];
+        for (content, expected) in cases {
+            let (_directory, path) = temporary();
+            fs_err::write(&path, content).expect("written");
+            let failure = LockFile::load(&path).expect_err(content);
+            assert_eq!(failure.exit_code(), crate::exit_code::INVALID_INPUT);
+            let text = message(&failure);
+            assert!(
+                text.contains("Drakefile.lock is not a valid lock file"),
+                "{text}"
+            );
+            assert!(text.contains(expected), "expected {expected:?} in:\n{text}");
+        }
+    }
+
+    #[test]
+    fn an_image_the_lock_does_not_cover_is_bad_input_naming_job_and_container() {
+        let failure = sample()
+            .pinned_image(
+                "other:1",
+                "build",
+                "main",
+                Utf8Path::new("/p/Drakefile.lock"),
+            )
+            .expect_err("not covered");
+        assert_eq!(failure.exit_code(), crate::exit_code::INVALID_INPUT);
+        let text = message(&failure);
+        assert!(
+            text.starts_with(
+                "Drakefile.lock does not cover image `other:1` (job `build`, container `main`)"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("hint: run `eider lock`"), "{text}");
+        let lock = sample();
+        let covered = lock
+            .pinned_image(
+                "local/builder:dev",
+                "build",
+                "main",
+                Utf8Path::new("Drakefile.lock"),
+            )
+            .expect("covered");
+        assert_eq!(covered.pinned, DIGEST_B);
+    }
+
+    #[test]
+    fn pinning_replaces_every_image_and_keeps_an_engine_id_from_being_pulled() {
+        let mut model = drakefile(
+            "  build:\n    sidecarContainers:\n    - name: cache\n      image: local/builder:dev\n      \
+             imagePullPolicy: Always\n    primaryContainer:\n      name: main\n      \
+             image: 127.0.0.1:5000/team/tool:v1\n      imagePullPolicy: Always\n",
+        );
+        sample()
+            .pin(&mut model, Utf8Path::new("Drakefile.lock"))
+            .expect("covered");
+        let containers = &model.jobs[0].containers;
+        assert_eq!(containers[0].image, DIGEST_B);
+        assert_eq!(containers[0].pull_policy, PullPolicy::IfNotPresent);
+        assert_eq!(
+            containers[1].image,
+            format!("127.0.0.1:5000/team/tool@{DIGEST_A}")
+        );
+        assert_eq!(containers[1].pull_policy, PullPolicy::Always);
+    }
+
+    #[test]
+    fn pinning_lists_every_uncovered_image_and_changes_nothing() {
+        let mut model = drakefile(
+            "  first:\n    primaryContainer:\n      name: main\n      image: new/one:1\n  \
+             second:\n    sidecarContainers:\n    - name: side\n      image: new/two:1\n    \
+             primaryContainer:\n      name: main\n      image: local/builder:dev\n",
+        );
+        let before = model.clone();
+        let failure = sample()
+            .pin(&mut model, Utf8Path::new("Drakefile.lock"))
+            .expect_err("not covered");
+        assert_eq!(model, before);
+        assert_eq!(failure.exit_code(), crate::exit_code::INVALID_INPUT);
+        let text = message(&failure);
+        assert!(
+            text.starts_with(
+                "Drakefile.lock does not cover 2 images:\n  image `new/one:1` (job `first`, \
+                 container `main`)\n  image `new/two:1` (job `second`, container `side`)"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_lock_entry_becomes_a_resolution_without_asking_anyone() {
+        let lock = sample();
+        let registry = lock.images["127.0.0.1:5000/team/tool:v1"]
+            .to_resolved("127.0.0.1:5000/team/tool:v1")
+            .expect("valid");
+        assert_eq!(registry.digest(), DIGEST_A);
+        assert_eq!(
+            registry.pinned(),
+            format!("127.0.0.1:5000/team/tool@{DIGEST_A}")
+        );
+        let Resolved::Registry { reference, .. } = &registry else {
+            panic!("not a registry image: {registry:?}");
+        };
+        assert_eq!(reference.tag(), Some("v1"));
+        let daemon = lock.images["local/builder:dev"]
+            .to_resolved("local/builder:dev")
+            .expect("valid");
+        assert_eq!(
+            daemon,
+            Resolved::Daemon {
+                image: "local/builder:dev".to_owned(),
+                id: DIGEST_B.to_owned()
+            }
+        );
+        assert_eq!(
+            LockedImage::from_resolved(&registry),
+            lock.images["127.0.0.1:5000/team/tool:v1"]
+        );
+    }
+
+    #[test]
+    fn the_lock_sits_beside_the_drakefile_under_its_name() {
+        assert_eq!(
+            LockFile::path_for(Utf8Path::new("/p/Drakefile.yaml")),
+            "/p/Drakefile.lock"
+        );
+        assert_eq!(LockFile::path_for(Utf8Path::new("ci.yml")), "ci.lock");
+        assert_eq!(
+            LockFile::path_for(Utf8Path::new("Drakefile")),
+            "Drakefile.lock"
+        );
+        assert_eq!(
+            LockFile::path_for(Utf8Path::new("odd.lock")),
+            "odd.lock.lock"
+        );
+    }
+
+    #[test]
+    fn every_distinct_image_is_listed_once_with_its_first_use() {
+        let model = drakefile(
+            "  b:\n    sidecarContainers:\n    - name: side\n      image: x:1\n    \
+             primaryContainer:\n      name: main\n      image: y:1\n  a:\n    \
+             primaryContainer:\n      name: main\n      image: x:1\n",
+        );
+        let images = images_of(&model);
+        assert_eq!(images.keys().collect::<Vec<_>>(), ["x:1", "y:1"]);
+        assert_eq!(
+            images["x:1"],
+            ImageUse {
+                job: "b".to_owned(),
+                container: "side".to_owned()
+            }
+        );
+    }
+}

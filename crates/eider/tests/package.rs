@@ -1,0 +1,406 @@
+//! `eider package` against the real engine, registries and OCI tools prepared by
+//! `scripts/test-env.sh`: reproducible digests across checkouts, interop with skopeo, umoci and
+//! `docker load`, pushes to the open and the authenticated registry, and secrets kept out.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use support::{BUSYBOX, Project, Run, docker, registry, test_environment, unique};
+
+/// A job whose primary prints a file of the source, found in the image at /src.
+fn packaged_drakefile(job: &str) -> String {
+    support::drakefile(&format!(
+        "  {job}:
+    primaryContainer:
+      name: main
+      image: {BUSYBOX}
+      sourceMountPath: /src
+      environment:
+      - GREETING=hello from the package
+      command: [sh, -c]
+      args: ['echo \"$GREETING\"; cat /src/data/message.txt']
+"
+    ))
+}
+
+/// A project with a Drakefile, a source tree and a git commit (the package's version and time).
+fn project(job: &str) -> Project {
+    let project = Project::new(&packaged_drakefile(job));
+    project.write("data/message.txt", "the packaged message\n");
+    project.write("data/ignored.log", "left out by .gitignore\n");
+    project.write(".gitignore", "*.log\n");
+    project.write(".drakeignore", "scratch/\n");
+    project.write("scratch/notes.txt", "left out by .drakeignore\n");
+    project.write("Drakesecrets.yaml", "TOKEN: never-in-an-image-7731\n");
+    git(project.path(), &["init", "-q"]);
+    git(project.path(), &["add", "-A"]);
+    git(project.path(), &["commit", "-q", "-m", "source"]);
+    git(project.path(), &["tag", "v1.0.0"]);
+    project
+}
+
+fn git(directory: &Path, arguments: &[&str]) {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(directory)
+        .args([
+            "-c",
+            "user.email=tests@example.invalid",
+            "-c",
+            "user.name=Tests",
+        ])
+        .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
+        .args(arguments)
+        .env("GIT_COMMITTER_DATE", "@1700000000 +0000")
+        .env("GIT_AUTHOR_DATE", "@1700000000 +0000")
+        .output()
+        .expect("git runs");
+    assert!(output.status.success(), "git {arguments:?}: {output:?}");
+}
+
+fn package(project: &Project, arguments: &[&str]) -> Run {
+    let output = project
+        .eider()
+        .arg("package")
+        .args(arguments)
+        .output()
+        .expect("run eider package");
+    Run::from(output)
+}
+
+/// The digest printed on stdout.
+fn digest_of(run: &Run) -> String {
+    run.assert_code(0);
+    let digest = run.stdout.trim().to_owned();
+    assert!(
+        digest.starts_with("sha256:") && digest.len() == 71,
+        "not a digest: {digest:?}\n{}",
+        run.stderr
+    );
+    digest
+}
+
+fn tool(program: &str, arguments: &[&str]) -> String {
+    let output = Command::new(program)
+        .args(arguments)
+        .output()
+        .unwrap_or_else(|error| panic!("{program} runs: {error}"));
+    assert!(
+        output.status.success(),
+        "{program} {arguments:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Every file under `directory`, relative, sorted.
+fn files_under(directory: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut pending = vec![directory.to_owned()];
+    while let Some(current) = pending.pop() {
+        for entry in std::fs::read_dir(&current).expect("read directory") {
+            let entry = entry.expect("directory entry");
+            let path = entry.path();
+            if entry.file_type().expect("file type").is_dir() {
+                pending.push(path);
+            } else {
+                found.push(
+                    path.strip_prefix(directory)
+                        .expect("under the directory")
+                        .display()
+                        .to_string(),
+                );
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn the_same_source_packages_to_the_same_digest_across_checkouts() {
+    let job = unique("repro");
+    let first = project(&job);
+    // A second checkout: another directory, files written in another order with other modes
+    // and times, under another umask.
+    let second = Project::new(&packaged_drakefile(&job));
+    second.write("Drakesecrets.yaml", "TOKEN: never-in-an-image-7731\n");
+    second.write("scratch/notes.txt", "left out by .drakeignore\n");
+    second.write(".drakeignore", "scratch/\n");
+    second.write(".gitignore", "*.log\n");
+    second.write("data/ignored.log", "left out by .gitignore\n");
+    second.write("data/message.txt", "the packaged message\n");
+    Command::new("chmod")
+        .args(["0600", "data/message.txt"])
+        .current_dir(second.path())
+        .status()
+        .expect("chmod");
+    Command::new("touch")
+        .args(["-d", "2001-02-03 04:05:06", "data/message.txt", "data"])
+        .current_dir(second.path())
+        .status()
+        .expect("touch");
+    git(second.path(), &["init", "-q"]);
+    git(second.path(), &["add", "-A"]);
+    git(second.path(), &["commit", "-q", "-m", "source"]);
+    git(second.path(), &["tag", "v1.0.0"]);
+
+    let one = digest_of(&package(&first, &[&job]));
+    let two = digest_of(&package(&second, &[&job]));
+    assert_eq!(one, two, "two checkouts of one source packaged differently");
+    // And again, from the cache: the same digest, without rebuilding the layer.
+    let again = package(&first, &[&job]);
+    assert_eq!(digest_of(&again), one);
+    assert!(
+        again.stderr.contains("reused"),
+        "the unchanged source was built again:\n{}",
+        again.stderr
+    );
+    // A change to the source changes the digest.
+    first.write("data/message.txt", "another message\n");
+    let changed = digest_of(&package(&first, &[&job]));
+    assert_ne!(changed, one);
+}
+
+#[test]
+fn an_oci_layout_package_reads_with_skopeo_and_unpacks_with_umoci_without_secrets() {
+    let job = unique("layout");
+    let project = project(&job);
+    let layout = project.state_path().join("layout");
+    let destination = format!("oci:{}:{job}", layout.display());
+    let run = package(&project, &[&job, "--output", &destination, "--json"]);
+    run.assert_code(0);
+    let description: serde_json::Value =
+        serde_json::from_str(&run.stdout).expect("--json prints JSON");
+    let digest = description["digest"].as_str().expect("a digest").to_owned();
+    assert_eq!(description["version"], "v1.0.0");
+    assert_eq!(description["dirty"], false);
+    assert_eq!(description["created"], "2023-11-14T22:13:20Z");
+
+    let inspected: serde_json::Value = serde_json::from_str(&tool(
+        "skopeo",
+        &["inspect", &format!("oci:{}:{job}", layout.display())],
+    ))
+    .expect("skopeo prints JSON");
+    assert_eq!(inspected["Digest"], digest.as_str());
+    let labels = &inspected["Labels"];
+    assert_eq!(labels["org.opencontainers.image.version"], "v1.0.0");
+    assert_eq!(labels["org.opencontainers.image.title"], job.as_str());
+    assert_eq!(labels["dev.eider.job"], job.as_str());
+    assert_eq!(labels["dev.eider.source.dirty"], "false");
+    let definition: serde_json::Value = serde_json::from_str(
+        labels["dev.eider.job.definition"]
+            .as_str()
+            .expect("the job definition label"),
+    )
+    .expect("the definition is JSON");
+    assert_eq!(definition["name"], job.as_str());
+
+    let bundle = project.state_path().join("bundle");
+    tool(
+        "umoci",
+        &[
+            "unpack",
+            "--rootless",
+            "--image",
+            &format!("{}:{job}", layout.display()),
+            &bundle.display().to_string(),
+        ],
+    );
+    let source = files_under(&bundle.join("rootfs/src"));
+    assert_eq!(
+        source,
+        [
+            ".drakeignore",
+            ".gitignore",
+            "Drakefile.yaml",
+            "data/message.txt"
+        ],
+        "ignored files, .git or the secrets file reached the image"
+    );
+    let config = std::fs::read_to_string(bundle.join("config.json")).expect("runtime config");
+    assert!(
+        config.contains("GREETING=hello from the package"),
+        "{config}"
+    );
+    // The secret's value is nowhere: not in a file of the image, not in its config.
+    let found = Command::new("grep")
+        .args(["-r", "-l", "never-in-an-image-7731"])
+        .arg(&bundle)
+        .arg(&layout)
+        .output()
+        .expect("grep runs");
+    assert!(
+        found.stdout.is_empty(),
+        "the secret is in: {}",
+        String::from_utf8_lossy(&found.stdout)
+    );
+}
+
+#[test]
+fn a_package_loaded_into_the_engine_runs_the_job_without_the_source_tree() {
+    let job = unique("load");
+    let project = project(&job);
+    let archive = project.state_path().join("image.tar");
+    let archive_text = archive.display().to_string();
+    let name = format!("eider-test/package-{job}:v1");
+    let run = package(
+        &project,
+        &[
+            &job,
+            "--output",
+            &format!("docker-archive:{archive_text}"),
+            "--output",
+            &format!("docker-daemon:{name}"),
+        ],
+    );
+    let digest = digest_of(&run);
+    let _loaded = RemoveImage(name.clone());
+    let loaded_archive = docker(&["load", "-q", "-i", &archive_text]);
+    let archive_tag = loaded_archive
+        .iter()
+        .find_map(|line| line.strip_prefix("Loaded image: "))
+        .expect("docker load names the image")
+        .to_owned();
+    let _archive_image = RemoveImage(archive_tag.clone());
+    for image in [&name, &archive_tag] {
+        let printed = docker(&["run", "--rm", "--network", "none", image]);
+        assert_eq!(
+            printed,
+            ["hello from the package", "the packaged message"],
+            "{image} (package {digest})"
+        );
+    }
+}
+
+#[test]
+fn a_push_uploads_once_and_the_registry_serves_the_same_digest() {
+    let job = unique("push");
+    let project = project(&job);
+    let reference = format!("{}/eider-test/{job}:v1", registry());
+    let first = package(&project, &[&job, "--output", &reference, "--json"]);
+    first.assert_code(0);
+    let described: serde_json::Value = serde_json::from_str(&first.stdout).expect("JSON");
+    let uploaded = described["outputs"][0]["uploadedBlobs"]
+        .as_u64()
+        .expect("blobs uploaded");
+    assert!(
+        uploaded >= 2,
+        "config and new layers were not uploaded: {described}"
+    );
+    let again = package(&project, &[&job, "--output", &reference, "--json"]);
+    again.assert_code(0);
+    let described_again: serde_json::Value = serde_json::from_str(&again.stdout).expect("JSON");
+    assert_eq!(described_again["outputs"][0]["uploadedBlobs"], 0);
+    assert_eq!(described_again["digest"], described["digest"]);
+
+    let inspected: serde_json::Value = serde_json::from_str(&tool(
+        "skopeo",
+        &[
+            "inspect",
+            "--tls-verify=false",
+            &format!("docker://{reference}"),
+        ],
+    ))
+    .expect("skopeo prints JSON");
+    assert_eq!(inspected["Digest"], described["digest"]);
+}
+
+#[test]
+fn the_authenticated_registry_takes_a_push_only_with_credentials_and_never_shows_them() {
+    let job = unique("auth");
+    let project = project(&job);
+    let registry = test_environment("EIDER_TEST_AUTH_REGISTRY");
+    let user = test_environment("EIDER_TEST_AUTH_REGISTRY_USER");
+    let password = test_environment("EIDER_TEST_AUTH_REGISTRY_PASSWORD");
+    let reference = format!("{registry}/eider-test/{job}:v1");
+
+    let refused = package(&project, &[&job, "--output", &reference]);
+    refused.assert_code(1);
+    assert!(
+        refused.stderr.contains("cannot push the package"),
+        "{}",
+        refused.stderr
+    );
+    let wrong = package(
+        &project,
+        &[
+            &job,
+            "--output",
+            &reference,
+            "--registry-auth",
+            &format!("{user}:wrong-password-5521"),
+        ],
+    );
+    wrong.assert_code(1);
+    assert!(
+        !wrong.stderr.contains("wrong-password-5521"),
+        "{}",
+        wrong.stderr
+    );
+
+    let pushed = package(
+        &project,
+        &[
+            &job,
+            "--output",
+            &reference,
+            "--registry-auth",
+            &format!("{user}:{password}"),
+        ],
+    );
+    let digest = digest_of(&pushed);
+    assert!(!pushed.stderr.contains(&password), "{}", pushed.stderr);
+    let inspected: serde_json::Value = serde_json::from_str(&tool(
+        "skopeo",
+        &[
+            "inspect",
+            "--tls-verify=false",
+            "--creds",
+            &format!("{user}:{password}"),
+            &format!("docker://{reference}"),
+        ],
+    ))
+    .expect("skopeo prints JSON");
+    assert_eq!(inspected["Digest"], digest.as_str());
+}
+
+#[test]
+fn bad_input_is_exit_2_and_names_what_is_wrong() {
+    let job = unique("bad");
+    let project = project(&job);
+    let unknown = package(&project, &[&format!("{job}x")]);
+    unknown.assert_code(2);
+    assert!(
+        unknown.stderr.contains("did you mean"),
+        "{}",
+        unknown.stderr
+    );
+    let destination = package(&project, &[&job, "--output", "somewhere.tar"]);
+    destination.assert_code(2);
+    assert!(
+        destination
+            .stderr
+            .contains("`somewhere.tar` is not an image location"),
+        "{}",
+        destination.stderr
+    );
+    assert!(
+        destination.stderr.contains("docker-archive:FILE"),
+        "{}",
+        destination.stderr
+    );
+}
+
+/// Removes a local image when dropped.
+struct RemoveImage(String);
+
+impl Drop for RemoveImage {
+    fn drop(&mut self) {
+        let _ignored = Command::new("docker")
+            .args(["image", "rm", "-f", &self.0])
+            .output();
+    }
+}
