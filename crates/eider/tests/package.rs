@@ -404,3 +404,73 @@ impl Drop for RemoveImage {
             .output();
     }
 }
+
+#[test]
+fn verify_passes_a_package_and_catches_a_corrupted_blob_and_a_changed_job() {
+    let job = unique("verify");
+    let project = project(&job);
+    let layout = project.state_path().join("layout");
+    let location = format!("oci:{}:{job}", layout.display());
+    let run = package(&project, &[&job, "--output", &location, "--json"]);
+    run.assert_code(0);
+    let description: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let digest = description["digest"].as_str().expect("digest").to_owned();
+    let drakefile = project.path().join("Drakefile.yaml");
+    let drakefile = drakefile.to_str().expect("UTF-8 path");
+    let verify = |arguments: &[&str]| {
+        Run::from(
+            project
+                .eider()
+                .arg("verify")
+                .args(arguments)
+                .output()
+                .expect("run eider verify"),
+        )
+    };
+
+    let verified = verify(&[&location, "--drakefile", drakefile]);
+    verified.assert_code(0);
+    assert_eq!(verified.stdout.trim(), digest);
+
+    // The job changes in the Drakefile: the package no longer matches it.
+    project.write(
+        "Drakefile.yaml",
+        &packaged_drakefile(&job).replace("hello from the package", "hello from elsewhere"),
+    );
+    let changed = verify(&[&location, "--drakefile", drakefile]);
+    changed.assert_code(1);
+    assert!(changed.stderr.contains("differs from the one packaged"), "{}", changed.stderr);
+
+    // One byte of the source layer changes: its digest no longer matches.
+    let layer = description["layers"][0]["digest"]
+        .as_str()
+        .expect("layer digest")
+        .trim_start_matches("sha256:")
+        .to_owned();
+    let blob = layout.join("blobs/sha256").join(&layer);
+    let mut bytes = std::fs::read(&blob).expect("read the blob");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::remove_file(&blob).expect("remove the blob");
+    std::fs::write(&blob, &bytes).expect("write the corrupted blob");
+    let corrupted = verify(&[&location]);
+    corrupted.assert_code(1);
+    assert!(corrupted.stderr.contains(&layer), "{}", corrupted.stderr);
+}
+
+#[test]
+fn verify_reads_a_package_from_the_registry() {
+    let job = unique("verify-registry");
+    let project = project(&job);
+    let reference = format!("{}/eider-test/{job}:v1", registry());
+    let digest = digest_of(&package(&project, &[&job, "--output", &reference]));
+    let verified = Run::from(
+        project
+            .eider()
+            .args(["verify", &reference])
+            .output()
+            .expect("run eider verify"),
+    );
+    verified.assert_code(0);
+    assert_eq!(verified.stdout.trim(), digest);
+}
