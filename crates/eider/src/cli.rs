@@ -166,6 +166,11 @@ pub struct RunOptions {
     #[arg(long, env = "EIDER_LOCKED")]
     pub locked: bool,
 
+    /// Package each job first (as `eider package` does) and run it from its image, without
+    /// mounting the source tree into its primary container
+    #[arg(long, env = "EIDER_PACKAGED")]
+    pub packaged: bool,
+
     /// Write a report when the run ends: junit=FILE or json=FILE (repeatable)
     #[arg(long, env = "EIDER_REPORT", value_name = "KIND=FILE", value_parser = crate::report::parse_target)]
     pub report: Vec<crate::report::ReportTarget>,

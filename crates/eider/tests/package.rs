@@ -439,7 +439,11 @@ fn verify_passes_a_package_and_catches_a_corrupted_blob_and_a_changed_job() {
     );
     let changed = verify(&[&location, "--drakefile", drakefile]);
     changed.assert_code(1);
-    assert!(changed.stderr.contains("differs from the one packaged"), "{}", changed.stderr);
+    assert!(
+        changed.stderr.contains("differs from the one packaged"),
+        "{}",
+        changed.stderr
+    );
 
     // One byte of the source layer changes: its digest no longer matches.
     let layer = description["layers"][0]["digest"]
@@ -473,4 +477,57 @@ fn verify_reads_a_package_from_the_registry() {
     );
     verified.assert_code(0);
     assert_eq!(verified.stdout.trim(), digest);
+}
+
+#[test]
+fn run_packaged_runs_the_job_from_its_image_without_touching_the_source_tree() {
+    let job = unique("packaged");
+    let project = project(&job);
+    project.write(
+        "Drakefile.yaml",
+        &support::drakefile(&format!(
+            "  {job}:
+    sourceMountMode: RW
+    primaryContainer:
+      name: main
+      image: {BUSYBOX}
+      sourceMountPath: /src
+      command: [sh, -c]
+      args: ['cat /src/data/message.txt; echo rewritten > /src/data/message.txt; cat /src/data/message.txt']
+"
+        )),
+    );
+    git(project.path(), &["add", "-A"]);
+    git(project.path(), &["commit", "-q", "-m", "rewrite"]);
+    let _image = RemoveImage(format!("eider-packaged/{job}:v1.0.0-1-g{}", short_head(project.path())));
+    let run = project.run(&["--packaged", &job]);
+    run.assert_code(0);
+    assert_eq!(
+        run.lines_of(&job, "main"),
+        ["the packaged message", "rewritten"]
+    );
+    // The job wrote into its image's copy: the tree is as it was.
+    assert_eq!(
+        std::fs::read_to_string(project.path().join("data/message.txt")).expect("read"),
+        "the packaged message\n"
+    );
+    support::assert_no_leftovers(&run);
+    // Without --packaged, the same job writes into the live tree (sourceMountMode RW).
+    let live = project.run(&[&job]);
+    live.assert_code(0);
+    assert_eq!(
+        std::fs::read_to_string(project.path().join("data/message.txt")).expect("read"),
+        "rewritten\n"
+    );
+}
+
+/// The abbreviated commit that `git describe` shows.
+fn short_head(directory: &Path) -> String {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(directory)
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .expect("git runs");
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }

@@ -14,7 +14,7 @@ mod version;
 use std::collections::BTreeMap;
 
 use camino::{Utf8Path, Utf8PathBuf};
-use drakefile::{Container, Job};
+use drakefile::{Container, Drakefile, Job};
 use eider_oci::{BuiltLayer, ConfigChanges, LayerCache, LayerSpec, ManifestFormat, NewLayer};
 use eider_registry::RegistryClient;
 use eider_runtime_docker::DockerRuntime;
@@ -56,7 +56,26 @@ pub mod keys {
 /// Packages the job and writes it to every destination.
 pub fn run(options: &PackageOptions, located: &Located, output: Output) -> Result<(), Failure> {
     let parsed = crate::commands::load(located, output)?;
-    let drakefile = &parsed.drakefile;
+    let description = package_job(&parsed.drakefile, options, located, output)?;
+    if options.json {
+        let mut text = serde_json::to_string_pretty(&description).map_err(|error| {
+            Failure::runtime("cannot describe the package").with_cause(error.to_string())
+        })?;
+        text.push('\n');
+        crate::commands::print_stdout(&text)
+    } else {
+        crate::commands::print_stdout(&format!("{}\n", description.digest))
+    }
+}
+
+/// Packages `options.job` of `drakefile` (the file at `located`) and writes it to every
+/// destination; returns its description.
+pub fn package_job(
+    drakefile: &Drakefile,
+    options: &PackageOptions,
+    located: &Located,
+    output: Output,
+) -> Result<Description, Failure> {
     let job = drakefile.job(&options.job).ok_or_else(|| {
         unknown(
             "job",
@@ -116,16 +135,46 @@ pub fn run(options: &PackageOptions, located: &Located, output: Output) -> Resul
         .map_err(|error| {
             Failure::runtime("cannot start the async runtime").with_cause(error.to_string())
         })?;
-    let description = runtime.block_on(package(&plan, output))?;
-    if options.json {
-        let mut text = serde_json::to_string_pretty(&description).map_err(|error| {
-            Failure::runtime("cannot describe the package").with_cause(error.to_string())
-        })?;
-        text.push('\n');
-        crate::commands::print_stdout(&text)
-    } else {
-        crate::commands::print_stdout(&format!("{}\n", description.digest))
+    runtime.block_on(package(&plan, output))
+}
+
+/// `eider run --packaged`: packages each job of `jobs` into the local engine, then points the
+/// job's primary container at the packaged image and stops mounting the source into it (the
+/// image carries it). Sidecars keep their images and mounts.
+pub fn package_for_run(
+    drakefile: &mut Drakefile,
+    jobs: &[String],
+    locked: bool,
+    located: &Located,
+    output: Output,
+) -> Result<(), Failure> {
+    let packaged = drakefile.clone();
+    for name in jobs {
+        let options = PackageOptions {
+            job: name.clone(),
+            outputs: vec![format!("docker-daemon:eider-packaged/{name}")],
+            tag: None,
+            compression: Compression::Gzip,
+            docker_media_types: false,
+            path: None,
+            base_from: crate::cli::BaseFrom::Auto,
+            json: false,
+            locked,
+            registry_auth: None,
+            insecure_registries: Vec::new(),
+        };
+        let description = package_job(&packaged, &options, located, output)?;
+        // A loaded image's id is its config's digest.
+        let image = description.config;
+        if let Some(job) = drakefile.jobs.iter_mut().find(|job| &job.name == name)
+            && let Some(primary) = job.containers.last_mut()
+        {
+            primary.image = image;
+            primary.pull_policy = drakefile::PullPolicy::IfNotPresent;
+            primary.source_mount_path = None;
+        }
     }
+    Ok(())
 }
 
 /// Everything decided before the engine or a registry is asked anything.

@@ -30,13 +30,14 @@ use crate::{config, environment};
 use selection::Selection;
 pub use selection::event_from;
 
-/// Runs what the command line asks for.
-pub fn run(
+/// The Drakefile as the run uses it: under `--locked`, every image at its locked digest; under
+/// `--packaged`, the selected jobs' primaries running their packages.
+fn prepared_drakefile(
     options: &RunOptions,
     located: &Located,
-    color: ColorChoice,
+    source_root: &Utf8Path,
     output: Output,
-) -> Result<(), Failure> {
+) -> Result<drakefile::Drakefile, Failure> {
     let parsed = load(located, output)?;
     let mut drakefile = parsed.drakefile;
     if options.locked {
@@ -46,7 +47,31 @@ pub fn run(
         let lock_path = LockFile::path_for(&located.path);
         LockFile::load(&lock_path)?.pin(&mut drakefile, &lock_path)?;
     }
+    // A dry run packages nothing: it only shows the plan.
+    if options.packaged && !options.dry_run {
+        let jobs = selection::select(&drakefile, options, source_root)?
+            .0
+            .job_names();
+        crate::commands::package::package_for_run(
+            &mut drakefile,
+            &jobs,
+            options.locked,
+            located,
+            output,
+        )?;
+    }
+    Ok(drakefile)
+}
+
+/// Runs what the command line asks for.
+pub fn run(
+    options: &RunOptions,
+    located: &Located,
+    color: ColorChoice,
+    output: Output,
+) -> Result<(), Failure> {
     let source_root = source_root(&located.path)?;
+    let drakefile = prepared_drakefile(options, located, &source_root, output)?;
     let (selection, notes) = selection::select(&drakefile, options, &source_root)?;
     if options.dry_run {
         return print_stdout(&selection.plan_text());

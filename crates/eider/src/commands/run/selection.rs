@@ -21,6 +21,24 @@ pub enum Selection<'a> {
 }
 
 impl Selection<'_> {
+    /// Every job that may run, once each, in order of first appearance.
+    pub fn job_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        let mut add = |name: &str| {
+            if !names.iter().any(|known| known == name) {
+                names.push(name.to_owned());
+            }
+        };
+        match self {
+            Selection::Jobs(jobs) => jobs.iter().for_each(|job| add(&job.name)),
+            Selection::Pipelines(pipelines) => pipelines
+                .iter()
+                .flat_map(|pipeline| &pipeline.jobs)
+                .for_each(|job| add(&job.name)),
+        }
+        names
+    }
+
     /// The execution plan: stages of jobs that may run together.
     pub fn plan_text(&self) -> String {
         let mut text = String::new();
