@@ -342,6 +342,12 @@ pub struct VerifyOptions {
     #[arg(long, env = "EIDER_VERIFY_DRAKEFILE", value_name = "PATH")]
     pub drakefile: Option<Utf8PathBuf>,
 
+    /// Then load the package into the local engine and run its job from it (without mounting
+    /// the source), as the Drakefile (`--drakefile`, else the usual one) defines the job's
+    /// sidecars; exits as `eider run` does
+    #[arg(long, env = "EIDER_VERIFY_RUN")]
+    pub run: bool,
+
     /// Registry credentials, USER:PASSWORD (else the Docker config: ~/.docker/config.json and
     /// its credential helpers)
     #[arg(

@@ -54,6 +54,6 @@ fn run(cli: &Cli, output: Output) -> Result<(), failure::Failure> {
         Command::Package(options) => {
             commands::package::run(options, &discover::locate(file)?, output)
         }
-        Command::Verify(options) => commands::verify::run(options, output),
+        Command::Verify(options) => commands::verify::run(options, file, cli.global.color, output),
     }
 }

@@ -499,7 +499,10 @@ fn run_packaged_runs_the_job_from_its_image_without_touching_the_source_tree() {
     );
     git(project.path(), &["add", "-A"]);
     git(project.path(), &["commit", "-q", "-m", "rewrite"]);
-    let _image = RemoveImage(format!("eider-packaged/{job}:v1.0.0-1-g{}", short_head(project.path())));
+    let _image = RemoveImage(format!(
+        "eider-packaged/{job}:v1.0.0-1-g{}",
+        short_head(project.path())
+    ));
     let run = project.run(&["--packaged", &job]);
     run.assert_code(0);
     assert_eq!(
@@ -530,4 +533,48 @@ fn short_head(directory: &Path) -> String {
         .output()
         .expect("git runs");
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+#[test]
+fn verify_run_executes_the_packaged_job_without_the_source_tree() {
+    let job = unique("verify-run");
+    let project = project(&job);
+    let layout = project.state_path().join("layout");
+    let location = format!("oci:{}:{job}", layout.display());
+    package(&project, &[&job, "--output", &location]).assert_code(0);
+    // The tree changes after packaging: the run shows what the package holds.
+    project.write("data/message.txt", "changed after packaging\n");
+    let run = Run::from(
+        project
+            .eider()
+            .args(["verify", "--run", &location])
+            .output()
+            .expect("run eider verify"),
+    );
+    let _loaded = RemoveRepository(format!("eider-verified/{job}"));
+    run.assert_code(0);
+    assert_eq!(
+        run.lines_of(&job, "main"),
+        ["hello from the package", "the packaged message"]
+    );
+    support::assert_no_leftovers(&run);
+}
+
+/// Removes every local image of a repository when dropped.
+struct RemoveRepository(String);
+
+impl Drop for RemoveRepository {
+    fn drop(&mut self) {
+        let Ok(listed) = Command::new("docker")
+            .args(["images", "--format", "{{.Repository}}:{{.Tag}}", &self.0])
+            .output()
+        else {
+            return;
+        };
+        for image in String::from_utf8_lossy(&listed.stdout).lines() {
+            let _ignored = Command::new("docker")
+                .args(["image", "rm", "-f", image])
+                .output();
+        }
+    }
 }

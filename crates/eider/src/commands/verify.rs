@@ -6,15 +6,20 @@ use camino::Utf8PathBuf;
 use eider_oci::{BlobStore, Digest, OciLayout, REF_NAME_ANNOTATION, VerifyOptions as Checks};
 use eider_registry::{Reference, RegistryClient};
 
-use crate::cli::VerifyOptions;
+use crate::cli::{ColorChoice, VerifyOptions};
 use crate::commands::package::destination::{ImageLocation, LOCATION_FORMS};
 use crate::commands::package::keys;
 use crate::failure::Failure;
 use crate::image_resolve;
 use crate::render::Output;
 
-/// Verifies the package; a finding is exit 1, each one listed.
-pub fn run(options: &VerifyOptions, output: Output) -> Result<(), Failure> {
+/// Verifies the package; a finding is exit 1, each one listed. With `--run`, then runs it.
+pub fn run(
+    options: &VerifyOptions,
+    file: Option<&camino::Utf8Path>,
+    color: ColorChoice,
+    output: Output,
+) -> Result<(), Failure> {
     let location = ImageLocation::parse(&options.reference)
         .map_err(|error| Failure::input(error.to_string()).with_hint(LOCATION_FORMS))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -60,7 +65,15 @@ pub fn run(options: &VerifyOptions, output: Output) -> Result<(), Failure> {
     }
     if problems.is_empty() {
         output.note(&format!("Verified {location} ({manifest})"));
-        return crate::commands::print_stdout(&format!("{manifest}\n"));
+        crate::commands::print_stdout(&format!("{manifest}\n"))?;
+        if options.run {
+            let drakefile = match &options.drakefile {
+                Some(path) => crate::discover::locate(Some(path))?,
+                None => crate::discover::locate(file)?,
+            };
+            return run_package(&store, &manifest, &drakefile, &runtime, color, output);
+        }
+        return Ok(());
     }
     let mut failure = Failure::runtime(format!(
         "{location} ({manifest}) failed verification: {} problem(s)",
@@ -205,4 +218,73 @@ fn check_against_drakefile(
         ));
     }
     Ok(problems)
+}
+
+/// Loads the verified package into the local engine and runs its job from it: the primary runs
+/// the package (no source mounted), the sidecars as the Drakefile says.
+fn run_package(
+    store: &BlobStore,
+    manifest: &Digest,
+    located: &crate::discover::Located,
+    runtime: &tokio::runtime::Runtime,
+    color: ColorChoice,
+    output: Output,
+) -> Result<(), Failure> {
+    let unreadable = |error: &dyn std::fmt::Display| {
+        Failure::runtime("cannot read the package").with_cause(error.to_string())
+    };
+    let manifest_bytes = store
+        .read(manifest, None)
+        .map_err(|error| unreadable(&error))?;
+    let parsed: eider_oci::ImageManifest =
+        serde_json::from_slice(&manifest_bytes).map_err(|error| unreadable(&error))?;
+    let config_bytes = store
+        .read(&parsed.config.digest, Some(parsed.config.size))
+        .map_err(|error| unreadable(&error))?;
+    let config: eider_oci::ImageConfiguration =
+        serde_json::from_slice(&config_bytes).map_err(|error| unreadable(&error))?;
+    let labels = config
+        .config
+        .map(|config| config.labels)
+        .unwrap_or_default();
+    let Some(job_name) = labels.get(keys::JOB).cloned() else {
+        return Err(Failure::input(format!(
+            "the package has no `{}` label: it was not made by eider package, so it has no job to run",
+            keys::JOB
+        )));
+    };
+    let loaded = crate::commands::package::load_into_engine(
+        store,
+        &config_bytes,
+        &parsed.layers,
+        &format!(
+            "eider-verified/{job_name}:{}",
+            &parsed.config.digest.hex()[..12]
+        ),
+        runtime,
+    )?;
+    let mut drakefile = crate::commands::load(located, output)?.drakefile;
+    let Some(job) = drakefile.jobs.iter_mut().find(|job| job.name == job_name) else {
+        return Err(Failure::input(format!(
+            "{} has no job `{job_name}`, which the package holds",
+            located.display
+        ))
+        .with_hint("name the Drakefile the package was made from with --drakefile"));
+    };
+    if let Some(primary) = job.containers.last_mut() {
+        primary.image = loaded;
+        primary.pull_policy = drakefile::PullPolicy::IfNotPresent;
+        primary.source_mount_path = None;
+    }
+    let arguments = ["eider", "run", "--", job_name.as_str()];
+    let crate::cli::Cli {
+        command: crate::cli::Command::Run(run_options),
+        ..
+    } = <crate::cli::Cli as clap::Parser>::try_parse_from(arguments)
+        .map_err(|error| Failure::input(error.to_string()))?
+    else {
+        return Err(Failure::runtime("cannot prepare the run of the package"));
+    };
+    let source_root = crate::commands::run::source_root(&located.path)?;
+    crate::commands::run::run_drakefile(&run_options, &drakefile, source_root, color)
 }

@@ -352,6 +352,40 @@ fn written_inside(destinations: &[ImageLocation], project: &Utf8Path) -> Vec<Utf
         .collect()
 }
 
+/// Loads an image of `store` into the local engine under `name`; returns the engine's id of it
+/// (its config's digest).
+pub fn load_into_engine(
+    store: &eider_oci::BlobStore,
+    config: &[u8],
+    layers: &[eider_oci::Descriptor],
+    name: &str,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<String, Failure> {
+    let failure = |error: &dyn std::fmt::Display| {
+        Failure::runtime(format!("cannot load {name} into the local engine"))
+            .with_cause(error.to_string())
+    };
+    let directory = tempfile::tempdir().map_err(|error| failure(&error))?;
+    let file = Utf8PathBuf::from_path_buf(directory.path().join("image.tar"))
+        .map_err(|path| failure(&path.display()))?;
+    eider_oci::write_docker_archive(&file, config, layers, &[name.to_owned()], &[store])
+        .map_err(|error| failure(&error))?;
+    runtime.block_on(async {
+        let daemon = DockerRuntime::connect()
+            .await
+            .map_err(|error| failure(&error))?;
+        let reader = tokio::fs::File::open(&file)
+            .await
+            .map_err(|error| failure(&error))?;
+        let stream = futures_util::StreamExt::boxed(tokio_util::io::ReaderStream::new(reader));
+        daemon
+            .load_image(stream)
+            .await
+            .map_err(|error| failure(&error))
+    })?;
+    Ok(eider_oci::Digest::of(config).to_string())
+}
+
 /// The `--json` description of what was made.
 fn describe(
     plan: &Plan<'_>,

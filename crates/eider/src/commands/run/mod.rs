@@ -72,7 +72,17 @@ pub fn run(
 ) -> Result<(), Failure> {
     let source_root = source_root(&located.path)?;
     let drakefile = prepared_drakefile(options, located, &source_root, output)?;
-    let (selection, notes) = selection::select(&drakefile, options, &source_root)?;
+    run_drakefile(options, &drakefile, source_root, color)
+}
+
+/// Runs what `options` selects of `drakefile`, whose source tree is at `source_root`.
+pub fn run_drakefile(
+    options: &RunOptions,
+    drakefile: &drakefile::Drakefile,
+    source_root: Utf8PathBuf,
+    color: ColorChoice,
+) -> Result<(), Failure> {
+    let (selection, notes) = selection::select(drakefile, options, &source_root)?;
     if options.dry_run {
         return print_stdout(&selection.plan_text());
     }
@@ -88,7 +98,7 @@ pub fn run(
     let mut warnings = notes;
     warnings.extend(loaded_config.warnings);
     warnings.extend(external.warnings);
-    warnings.extend(more_warnings(&masker, options, &drakefile));
+    warnings.extend(more_warnings(&masker, options, drakefile));
     let engine_options = engine_options(options, settings, source_root, external.variables);
     let concurrency = options.concurrency.map_or_else(
         || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
@@ -132,7 +142,7 @@ pub fn run(
         let docker = Arc::new(connect().await?);
         let context = RunContext {
             docker: &docker,
-            drakefile: &drakefile,
+            drakefile,
             engine_options: &engine_options,
             masker: &masker,
             events: &events,
@@ -150,7 +160,7 @@ pub fn run(
         .map_err(|_| Failure::runtime("the output thread failed"))?;
     let records = result?;
     for record in &records {
-        reporter.write_stderr(&summary::summary_text(record, &drakefile));
+        reporter.write_stderr(&summary::summary_text(record, drakefile));
     }
     report::write_all(&options.report, &records, &reporter.take_captured())?;
     let succeeded = records
