@@ -578,3 +578,52 @@ impl Drop for RemoveRepository {
         }
     }
 }
+
+#[test]
+fn a_secret_value_in_a_source_file_or_the_environment_stops_the_package() {
+    let job = unique("leak");
+    let project = project(&job);
+    project.write("config/.env", "TOKEN=never-in-an-image-7731\n");
+    let leaked = package(&project, &[&job]);
+    leaked.assert_code(2);
+    assert!(
+        leaked
+            .stderr
+            .contains("would hold the value of secret `TOKEN`, in a file of the layer"),
+        "{}",
+        leaked.stderr
+    );
+    assert!(
+        !leaked.stderr.contains("never-in-an-image-7731"),
+        "{}",
+        leaked.stderr
+    );
+    assert!(leaked.stdout.is_empty());
+
+    // Ignored, the file is left out, and the package goes through.
+    project.write(".drakeignore", "scratch/\nconfig/.env\n");
+    digest_of(&package(&project, &[&job]));
+
+    // In the job's environment, the value would be in the config.
+    project.write(
+        "Drakefile.yaml",
+        &packaged_drakefile(&job).replace(
+            "GREETING=hello from the package",
+            "GREETING=never-in-an-image-7731",
+        ),
+    );
+    let in_config = package(&project, &[&job]);
+    in_config.assert_code(2);
+    assert!(
+        in_config
+            .stderr
+            .contains("would hold the value of secret `TOKEN`, in environment variable `GREETING`"),
+        "{}",
+        in_config.stderr
+    );
+    assert!(
+        !in_config.stderr.contains("never-in-an-image-7731"),
+        "{}",
+        in_config.stderr
+    );
+}

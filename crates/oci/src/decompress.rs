@@ -16,3 +16,21 @@ pub(crate) fn decoder<'reader>(
         LayerEncoding::Zstd => Box::new(zstd::stream::read::Decoder::new(reader)?),
     })
 }
+
+/// The uncompressed tar stream of the layer `layer` of `store`, streamed (for callers that
+/// inspect what a layer holds).
+pub fn open_layer(
+    store: &crate::BlobStore,
+    layer: &crate::Descriptor,
+) -> io::Result<Box<dyn Read + 'static>> {
+    let encoding = crate::media_type::layer_encoding(&layer.media_type).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{} is not a layer media type", layer.media_type),
+        )
+    })?;
+    let file = store
+        .open(&layer.digest, Some(layer.size))
+        .map_err(io::Error::other)?;
+    decoder(encoding, io::BufReader::new(file))
+}

@@ -29,6 +29,7 @@ mod normalization;
 mod verify;
 
 pub use blob_store::{BlobStore, BlobStoreError, BlobWriter, find_blob};
+pub use decompress::open_layer;
 pub use digest::{Digest, DigestError, Hasher, HashingWriter};
 pub use docker_archive::{DockerArchiveError, write_docker_archive};
 pub use image::{

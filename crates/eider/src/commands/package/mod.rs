@@ -8,6 +8,7 @@ mod base;
 mod describe;
 pub(crate) mod destination;
 mod publish;
+mod secrets;
 mod settings;
 mod version;
 
@@ -248,6 +249,27 @@ async fn package(plan: &Plan<'_>, output: Output) -> Result<Description, Failure
     let source_path = source_path(plan);
     let layers = build_layers(plan, &source_path, compression, output).await?;
     let changes = config_changes(plan, &base, &source_path, &sidecars)?;
+    let secrets = secrets::Secrets::load(&plan.project.join(SECRETS_FILE_NAME))?;
+    secrets.check_config(&changes)?;
+    let new_blobs: Vec<(String, eider_oci::Descriptor)> = layers
+        .iter()
+        .map(|(created_by, built)| {
+            (
+                created_by.clone(),
+                eider_oci::Descriptor::new(
+                    built.blob.media_type.clone(),
+                    built.blob.digest.clone(),
+                    built.blob.size,
+                ),
+            )
+        })
+        .collect();
+    let store = plan.cache.store().clone();
+    tokio::task::spawn_blocking(move || secrets.check_layers(&store, &new_blobs))
+        .await
+        .map_err(|error| {
+            Failure::runtime("cannot check the layers for secrets").with_cause(error.to_string())
+        })??;
     let format = if options.docker_media_types {
         ManifestFormat::Docker
     } else {
