@@ -7,6 +7,7 @@
 mod base;
 mod describe;
 pub(crate) mod destination;
+mod progress;
 mod publish;
 mod secrets;
 mod settings;
@@ -519,6 +520,7 @@ async fn build_layers(
         finish(LayerSpec::whole_tree(project.clone(), destination.clone())),
     ));
     let cache = plan.cache.clone();
+    let spinner = progress::Spinner::start("Building layers");
     let built = tokio::task::spawn_blocking(move || {
         specs
             .into_iter()
@@ -528,6 +530,7 @@ async fn build_layers(
     .await
     .map_err(|error| Failure::runtime("cannot build the layers").with_cause(error.to_string()))?
     .map_err(|error| Failure::input("cannot build the layers").with_cause(error.to_string()))?;
+    drop(spinner);
     for (created_by, layer) in &built {
         let how = match layer.reuse {
             eider_oci::Reuse::Built => "built",

@@ -189,9 +189,10 @@ async fn push(
         manifest_media_type: image.manifest_descriptor.media_type.clone(),
         tags: target.tag().map(str::to_owned).into_iter().collect(),
     };
-    let report = registry
-        .push(&request, eider_registry::no_progress())
-        .await?;
+    let total = request.blobs.iter().map(|blob| blob.size).sum();
+    let bar = super::progress::PushBar::new(&target.to_string(), total);
+    let report = registry.push(&request, bar.callback()).await?;
+    drop(bar);
     let uploaded = report
         .blobs
         .iter()
