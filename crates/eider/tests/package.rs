@@ -627,3 +627,53 @@ fn a_secret_value_in_a_source_file_or_the_environment_stops_the_package() {
         in_config.stderr
     );
 }
+
+#[test]
+fn docker_media_types_and_zstd_are_what_the_registry_gets() {
+    let job = unique("media-types");
+    let project = project(&job);
+    let docker_reference = format!("{}/eider-test/{job}:docker", registry());
+    digest_of(&package(
+        &project,
+        &[&job, "--output", &docker_reference, "--docker-media-types"],
+    ));
+    let raw: serde_json::Value = serde_json::from_str(&tool(
+        "skopeo",
+        &[
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            &format!("docker://{docker_reference}"),
+        ],
+    ))
+    .expect("a manifest");
+    assert_eq!(
+        raw["mediaType"],
+        "application/vnd.docker.distribution.manifest.v2+json"
+    );
+    assert_eq!(
+        raw["config"]["mediaType"],
+        "application/vnd.docker.container.image.v1+json"
+    );
+
+    let zstd_reference = format!("{}/eider-test/{job}:zstd", registry());
+    digest_of(&package(
+        &project,
+        &[&job, "--output", &zstd_reference, "--compression", "zstd"],
+    ));
+    let raw: serde_json::Value = serde_json::from_str(&tool(
+        "skopeo",
+        &[
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            &format!("docker://{zstd_reference}"),
+        ],
+    ))
+    .expect("a manifest");
+    let layers = raw["layers"].as_array().expect("layers");
+    assert_eq!(
+        layers.last().expect("a source layer")["mediaType"],
+        "application/vnd.oci.image.layer.v1.tar+zstd"
+    );
+}
