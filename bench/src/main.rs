@@ -1,5 +1,5 @@
-//! `eider-bench`: how fast eider reads a large Drakefile, and how `eider run` compares with the
-//! docker CLI.
+//! `eider-bench`: how fast eider reads a large Drakefile, how `eider run` compares with the
+//! docker CLI, and how `eider package` compares with tar, docker build and buildah.
 //!
 //! The parser benchmark generates a 2,000-job Drakefile (10 containers per job, 50 pipelines) in
 //! two styles, anchored and expanded, and times three stages on each: iterating the raw YAML
@@ -13,11 +13,17 @@
 //! containers scheduled by hand in two lanes, against the bound that the single job's time
 //! gives, and with two jobs printing at once, checking that no line is torn.
 //!
+//! The package benchmark (with `--eider PATH` too) packages a generated 5,000-file, 100 MB tree
+//! and compares it with the shell floor (`tar | pigz | sha256sum`), `docker build` and `buildah
+//! bud` of the same files, with itself pushing to a loopback registry and with nothing changed,
+//! and measures its peak memory on a 1 GB tree.
+//!
 //! Tables go to stdout; progress goes to stderr.
 
 mod engine;
 mod generate;
 mod measure;
+mod package;
 mod pipeline;
 mod stages;
 mod table;
@@ -60,9 +66,21 @@ struct Options {
     )]
     pipeline_runs: Option<u16>,
 
+    /// Measured rounds of the package benchmark, each of which runs every command it compares
+    /// once [default: 5, or --runs when smaller]
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::value_parser!(u16).range(1..),
+        env = "EIDER_BENCH_PACKAGE_RUNS"
+    )]
+    package_runs: Option<u16>,
+
     /// Runs only this benchmark (repeat for several): `parse`, `no-op`, `sidecar`,
-    /// `throughput`, `pipeline-lanes`, `pipeline-dag`, `pipeline-output`, or `pipeline` for
-    /// the last three [default: all; all but `parse` need --eider]
+    /// `throughput`, `pipeline-lanes`, `pipeline-dag`, `pipeline-output`, `pipeline` for those
+    /// three, or `package` (`eider package` against tar | pigz, docker build and buildah, with
+    /// a push, with nothing changed, and its peak memory) [default: all; all but `parse` need
+    /// --eider]
     #[arg(
         long = "benchmark",
         value_name = "NAME",
@@ -72,8 +90,8 @@ struct Options {
     )]
     benchmarks: Vec<Selected>,
 
-    /// The eider binary whose `eider run` is measured (build it with `cargo build --release -p
-    /// eider`); without it, only the parser is measured.
+    /// The eider binary whose `eider run` and `eider package` are measured (build it with
+    /// `cargo build --release -p eider`); without it, only the parser is measured.
     #[arg(long, value_name = "PATH", env = "EIDER_BENCH_EIDER")]
     eider: Option<PathBuf>,
 
@@ -123,16 +141,19 @@ enum Selected {
     Pipeline(pipeline::Benchmark),
     /// Every pipeline benchmark.
     Pipelines,
+    /// `eider package`.
+    Package,
 }
 
 /// Every name `--benchmark` accepts, for its error message.
 const BENCHMARK_NAMES: &str = "`parse`, `no-op`, `sidecar`, `throughput`, `pipeline-lanes`, \
-                               `pipeline-dag`, `pipeline-output` or `pipeline`";
+                               `pipeline-dag`, `pipeline-output`, `pipeline` or `package`";
 
 fn parse_benchmark(value: &str) -> Result<Selected, String> {
     match value {
         "parse" => return Ok(Selected::Parse),
         "pipeline" => return Ok(Selected::Pipelines),
+        package::NAME => return Ok(Selected::Package),
         _ => {}
     }
     let run = Benchmark::ALL
@@ -156,7 +177,7 @@ enum BenchError {
     Dump(#[source] std::io::Error),
     #[error(transparent)]
     Engine(#[from] EngineError),
-    #[error("the `eider run` and pipeline benchmarks need the eider binary")]
+    #[error("the `eider run`, pipeline and package benchmarks need the eider binary")]
     NoEider,
     #[error("{0} benchmark(s) failed (see above)")]
     Failed(usize),
@@ -186,11 +207,17 @@ fn run(options: &Options) -> Result<(), BenchError> {
             selected(Selected::Pipeline(benchmark)) || selected(Selected::Pipelines)
         })
         .collect();
+    let package_benchmark = selected(Selected::Package);
     let eider = match &options.eider {
-        _ if run_benchmarks.is_empty() && pipeline_benchmarks.is_empty() => None,
+        _ if run_benchmarks.is_empty() && pipeline_benchmarks.is_empty() && !package_benchmark => {
+            None
+        }
         Some(eider) => Some(eider.clone()),
         None if everything => {
-            eprintln!("note: no --eider PATH: the `eider run` and pipeline benchmarks are skipped");
+            eprintln!(
+                "note: no --eider PATH: the `eider run`, pipeline and package benchmarks are \
+                 skipped"
+            );
             None
         }
         None => return Err(BenchError::NoEider),
@@ -234,12 +261,26 @@ fn run(options: &Options) -> Result<(), BenchError> {
             .pipeline_runs
             .unwrap_or(pipeline::DEFAULT_RUNS.min(options.runs));
         let settings = pipeline::Settings {
-            eider,
+            eider: eider.clone(),
             runs: usize::from(runs),
             network: options.network.clone(),
             benchmarks: pipeline_benchmarks,
         };
         failures += run_pipelines(&settings, &environment)?;
+        printed = true;
+    }
+    if package_benchmark {
+        if printed {
+            println!();
+        }
+        let runs = options
+            .package_runs
+            .unwrap_or(package::DEFAULT_RUNS.min(options.runs));
+        let settings = package::Settings {
+            eider,
+            runs: usize::from(runs),
+        };
+        failures += run_package(&settings, &environment);
     }
     if failures > 0 {
         return Err(BenchError::Failed(failures));
@@ -301,6 +342,29 @@ fn run_pipelines(
     // Two jobs at once keep the engine's processes runnable: the load after counts them too.
     print_load(load_before, load_after, true);
     Ok(outcome.failures)
+}
+
+/// Runs the package benchmark and prints its table, the verdicts, the notes and how busy the
+/// machine was; returns how many failed.
+fn run_package(settings: &package::Settings, environment: &engine::Environment) -> usize {
+    let load_before = engine::load_average();
+    let outcome = package::run(settings);
+    let load_after = engine::load_average();
+    println!(
+        "eider package vs tar | pigz, docker build and buildah (engine {}, CLI {}); medians of \
+         {} rounds after {} warm-up",
+        environment.engine,
+        environment.client,
+        settings.runs,
+        engine::WARMUP_ROUNDS,
+    );
+    print_rows(&outcome.rows);
+    for note in &outcome.notes {
+        println!("{note}");
+    }
+    // Compression keeps both CPUs busy: the load after counts the benchmark itself.
+    print_load(load_before, load_after, true);
+    outcome.failures
 }
 
 /// The table and the count of targets met (rows without a target are not counted).

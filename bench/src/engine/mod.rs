@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub use compare::WARMUP_ROUNDS;
-pub use report::{HEADERS, Row};
+pub use report::{HEADERS, Row, group_thousands};
 pub use scenario::{Benchmark, IMAGE};
 
 use crate::engine::sample::{GNU_TIME, SampleError};

@@ -221,7 +221,7 @@ fn megabytes(bytes: u64) -> f64 {
 }
 
 /// `2000000` as `2,000,000`.
-fn group_thousands(value: u64) -> String {
+pub fn group_thousands(value: u64) -> String {
     let digits = value.to_string();
     let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
     for (index, digit) in digits.chars().enumerate() {

@@ -6,7 +6,7 @@
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// GNU time, which reports what `getrusage(RUSAGE_CHILDREN)` says about the command.
@@ -29,6 +29,17 @@ pub struct Sample {
     pub peak_rss_kibibytes: u64,
     /// Newlines read from the command's stdout.
     pub stdout_lines: u64,
+}
+
+/// What GNU time and the clock say about one run, whatever its stdout held.
+#[derive(Debug, Clone, Copy)]
+pub struct Usage {
+    /// From spawning the command to its exit, with its stdout read.
+    pub wall: Duration,
+    /// User plus system CPU time of the command and every descendant it waited for.
+    pub cpu: Duration,
+    /// The largest resident set of any single process of the command, in KiB.
+    pub peak_rss_kibibytes: u64,
 }
 
 /// A command to measure: a program and its arguments, run with extra environment variables
@@ -105,6 +116,23 @@ impl Probe {
 
     /// Runs the command once under GNU time, which writes its report to `report_path`.
     pub fn measure(&self, report_path: &Path) -> Result<Sample, SampleError> {
+        let (usage, stdout_lines) = self.measure_reading(report_path, count_lines)?;
+        Ok(Sample {
+            wall: usage.wall,
+            cpu: usage.cpu,
+            peak_rss_kibibytes: usage.peak_rss_kibibytes,
+            stdout_lines,
+        })
+    }
+
+    /// Runs the command once under GNU time, which writes its report to `report_path`, and hands
+    /// its stdout to `read_stdout` (which must read it to its end, or the command may block on a
+    /// full pipe).
+    pub fn measure_reading<T>(
+        &self,
+        report_path: &Path,
+        read_stdout: impl FnOnce(&mut ChildStdout) -> std::io::Result<T>,
+    ) -> Result<(Usage, T), SampleError> {
         let command_line = self.display();
         let mut command = Command::new(GNU_TIME);
         command
@@ -135,7 +163,7 @@ impl Probe {
             stderr_pipe.read_to_end(&mut stderr).map(|_| stderr)
         });
         let mut stdout = child.stdout.take().expect("stdout is piped");
-        let stdout_lines = count_lines(&mut stdout).map_err(io_error)?;
+        let read = read_stdout(&mut stdout);
         let status = child.wait().map_err(io_error)?;
         let wall = started.elapsed();
         let stderr = stderr_reader
@@ -150,18 +178,19 @@ impl Probe {
                 stderr: String::from_utf8_lossy(&stderr[start..]).into_owned(),
             });
         }
+        let value = read.map_err(io_error)?;
         let report = fs_err::read_to_string(report_path).unwrap_or_default();
         let (cpu, peak_rss_kibibytes) =
             parse_report(&report).ok_or_else(|| SampleError::Report {
                 path: report_path.to_owned(),
                 report: report.trim().to_owned(),
             })?;
-        Ok(Sample {
+        let usage = Usage {
             wall,
             cpu,
             peak_rss_kibibytes,
-            stdout_lines,
-        })
+        };
+        Ok((usage, value))
     }
 }
 

@@ -233,7 +233,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, EngineError> {
 }
 
 /// Shows which round runs, when stderr is a terminal.
-fn progress(name: &str, round: usize, runs: usize, warmup: usize) {
+pub fn progress(name: &str, round: usize, runs: usize, warmup: usize) {
     if !std::io::stderr().is_terminal() {
         return;
     }
@@ -246,7 +246,8 @@ fn progress(name: &str, round: usize, runs: usize, warmup: usize) {
     let _ignored = std::io::stderr().flush();
 }
 
-fn end_progress() {
+/// Ends the progress line that [`progress`] wrote, when stderr is a terminal.
+pub fn end_progress() {
     if std::io::stderr().is_terminal() {
         eprint!("\r");
     }
