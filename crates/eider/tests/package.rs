@@ -677,3 +677,43 @@ fn docker_media_types_and_zstd_are_what_the_registry_gets() {
         "application/vnd.oci.image.layer.v1.tar+zstd"
     );
 }
+
+#[test]
+fn layers_stream_to_the_registry_while_they_are_compressed_and_arrive_whole() {
+    let job = unique("stream");
+    let project = project(&job);
+    // Without secrets to look for, layers go out as they are made.
+    std::fs::remove_file(project.path().join("Drakesecrets.yaml")).expect("remove secrets");
+    git(project.path(), &["add", "-A"]);
+    git(project.path(), &["commit", "-q", "-m", "no secrets"]);
+    let reference = format!("{}/eider-test/{job}:v1", registry());
+    let first = package(&project, &[&job, "--output", &reference, "--json"]);
+    first.assert_code(0);
+    let described: serde_json::Value = serde_json::from_str(&first.stdout).expect("JSON");
+    let output = &described["outputs"][0];
+    assert!(
+        output["streamedLayers"]
+            .as_u64()
+            .is_some_and(|count| count >= 1),
+        "no layer was streamed: {described}"
+    );
+    // The registry holds exactly what was built: every blob checks out.
+    let verified = Run::from(
+        project
+            .eider()
+            .args(["verify", &reference])
+            .output()
+            .expect("run eider verify"),
+    );
+    verified.assert_code(0);
+    assert_eq!(
+        verified.stdout.trim(),
+        described["digest"].as_str().expect("digest")
+    );
+    // Reused layers are not streamed again, and nothing is uploaded.
+    let again = package(&project, &[&job, "--output", &reference, "--json"]);
+    again.assert_code(0);
+    let again: serde_json::Value = serde_json::from_str(&again.stdout).expect("JSON");
+    assert_eq!(again["outputs"][0]["streamedLayers"], 0);
+    assert_eq!(again["outputs"][0]["uploadedBlobs"], 0);
+}

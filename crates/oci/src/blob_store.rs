@@ -196,6 +196,7 @@ impl BlobStore {
             store: self.clone(),
             output: HashingWriter::new(BufWriter::with_capacity(WRITE_BUFFER, file)),
             temporary,
+            tee: None,
         })
     }
 
@@ -270,9 +271,28 @@ pub struct BlobWriter {
     store: BlobStore,
     output: HashingWriter<BufWriter<fs_err::File>>,
     temporary: TemporaryFile,
+    /// Also gets every byte written, while it takes them (see [`BlobWriter::with_tee`]).
+    tee: Option<Box<dyn Write + Send>>,
 }
 
 impl BlobWriter {
+    /// Also hands every byte written to `tee` (e.g. an upload that runs while the blob is
+    /// made). The blob never depends on it: once `tee` fails, it is dropped and the blob goes
+    /// on. It is dropped (and so told the end) when the blob is committed or dropped.
+    #[must_use]
+    pub fn with_tee(mut self, tee: Box<dyn Write + Send>) -> Self {
+        self.tee = Some(tee);
+        self
+    }
+
+    fn copy_to_tee(&mut self, written: &[u8]) {
+        if let Some(tee) = &mut self.tee
+            && tee.write_all(written).is_err()
+        {
+            self.tee = None;
+        }
+    }
+
     /// Bytes written so far.
     #[must_use]
     pub fn size(&self) -> u64 {
@@ -285,7 +305,9 @@ impl BlobWriter {
             store,
             output,
             mut temporary,
+            tee,
         } = self;
+        drop(tee);
         let (buffered, digest, size) = output.finish();
         buffered
             .into_inner()
@@ -299,11 +321,15 @@ impl BlobWriter {
 
 impl Write for BlobWriter {
     fn write(&mut self, buffer: &[u8]) -> io::Result<usize> {
-        self.output.write(buffer)
+        let written = self.output.write(buffer)?;
+        self.copy_to_tee(&buffer[..written]);
+        Ok(written)
     }
 
     fn write_all(&mut self, buffer: &[u8]) -> io::Result<()> {
-        self.output.write_all(buffer)
+        self.output.write_all(buffer)?;
+        self.copy_to_tee(buffer);
+        Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -222,14 +222,7 @@ impl RegistryClient {
 
     /// `POST .../blobs/uploads/`: a new upload session's URL.
     async fn open_session(&self, uploads: &Url, access: &Access) -> Result<Url, RequestError> {
-        let response = self
-            .transport
-            .send(&Exchange::new(Method::POST, uploads.clone(), access))
-            .await?;
-        if response.status() != StatusCode::ACCEPTED {
-            return Err(self.transport.status_error("POST", uploads, response).await);
-        }
-        location(uploads, &response)
+        open_session(self, uploads, access).await
     }
 
     async fn upload_monolithic(
@@ -355,8 +348,30 @@ fn sent_reporter(
     })
 }
 
+/// `POST .../blobs/uploads/`: a new upload session's URL.
+pub(crate) async fn open_session(
+    client: &RegistryClient,
+    uploads: &Url,
+    access: &Access,
+) -> Result<Url, RequestError> {
+    let response = client
+        .transport
+        .send(&Exchange::new(Method::POST, uploads.clone(), access))
+        .await?;
+    if response.status() != StatusCode::ACCEPTED {
+        return Err(client
+            .transport
+            .status_error("POST", uploads, response)
+            .await);
+    }
+    location(uploads, &response)
+}
+
 /// The session URL an upload response points to (`Location`, relative or absolute).
-fn location(request_url: &Url, response: &reqwest::Response) -> Result<Url, RequestError> {
+pub(crate) fn location(
+    request_url: &Url,
+    response: &reqwest::Response,
+) -> Result<Url, RequestError> {
     let invalid = |location: &str| RequestError::InvalidLocation {
         url: crate::request_error::display_url(request_url),
         location: location.to_owned(),
@@ -370,13 +385,13 @@ fn location(request_url: &Url, response: &reqwest::Response) -> Result<Url, Requ
 }
 
 /// `session?...&digest=DIGEST`, keeping the session's own query (its upload state).
-fn with_digest(session: &Url, digest: &str) -> Url {
+pub(crate) fn with_digest(session: &Url, digest: &str) -> Url {
     let mut url = session.clone();
     url.query_pairs_mut().append_pair("digest", digest);
     url
 }
 
-fn join(base: &Url, path: &str) -> Result<Url, RequestError> {
+pub(crate) fn join(base: &Url, path: &str) -> Result<Url, RequestError> {
     base.join(path).map_err(|_| RequestError::InvalidLocation {
         url: base.to_string(),
         location: path.to_owned(),

@@ -10,6 +10,7 @@
 mod auth;
 mod blob_pull;
 mod blob_store;
+mod blob_stream;
 mod blob_upload;
 mod challenge;
 mod client;

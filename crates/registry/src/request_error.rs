@@ -101,6 +101,15 @@ pub enum RequestError {
         /// How long the registry asked to wait (`Retry-After`), when it did.
         retry_after: Option<Duration>,
     },
+    /// A body produced while it was sent cannot be sent again (after a refusal that a retry
+    /// would otherwise answer).
+    #[error("{method} {url}: the streamed body was already sent once")]
+    StreamSpent {
+        /// The method.
+        method: String,
+        /// The URL.
+        url: String,
+    },
     /// The registry wants credentials and none are configured for it.
     #[error(
         "{registry} requires authentication and no credentials are configured for it \

@@ -44,7 +44,14 @@ pub(crate) enum RequestBody {
         length: u64,
         sent: Option<SentBytes>,
     },
+    /// Bytes produced while they are sent (chunked transfer encoding): the first try takes
+    /// them, so a second one fails.
+    Stream(std::sync::Mutex<Option<ByteStream>>),
 }
+
+/// A body of bytes produced as it is sent.
+pub(crate) type ByteStream =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
 
 /// One request to a registry, rebuilt for each try.
 pub(crate) struct Exchange<'a> {
@@ -468,6 +475,20 @@ impl Transport {
                 let body =
                     file_body(path, *offset, *length, activity.clone(), sent.clone()).await?;
                 request.header(header::CONTENT_LENGTH, *length).body(body)
+            }
+            RequestBody::Stream(stream) => {
+                let taken = stream.lock().ok().and_then(|mut stream| stream.take());
+                let Some(stream) = taken else {
+                    return Err(RequestError::StreamSpent {
+                        method: method.to_owned(),
+                        url: exchange.url.to_string(),
+                    });
+                };
+                let watched = activity.clone();
+                request.body(reqwest::Body::wrap_stream(stream.map(move |piece| {
+                    watched.touch();
+                    piece
+                })))
             }
         };
         self.guard(request.send(), &activity, method, &exchange.url)

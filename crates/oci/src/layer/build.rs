@@ -17,7 +17,7 @@ use crate::digest::{Digest, HashingWriter};
 pub fn build_layer(spec: &LayerSpec, store: &BlobStore) -> Result<BuiltLayer, LayerError> {
     check_epoch(spec)?;
     let entries = select(spec)?;
-    let blob = compress_layer(spec, &entries, store)?;
+    let blob = compress_layer(spec, &entries, store, None)?;
     Ok(BuiltLayer {
         blob,
         reuse: Reuse::Built,
@@ -37,9 +37,14 @@ pub(crate) fn compress_layer(
     spec: &LayerSpec,
     entries: &[Entry],
     store: &BlobStore,
+    tee: Option<Box<dyn io::Write + Send>>,
 ) -> Result<LayerBlob, LayerError> {
     let write_error = |source: io::Error| LayerError::Write { source };
-    let mut sink = LayerSink::new(spec.compression, store.writer()?).map_err(write_error)?;
+    let mut writer = store.writer()?;
+    if let Some(tee) = tee {
+        writer = writer.with_tee(tee);
+    }
+    let mut sink = LayerSink::new(spec.compression, writer).map_err(write_error)?;
     write_tar(entries, spec.epoch, &mut sink)?;
     let (diff_id, _, writer) = sink.finish().map_err(write_error)?;
     let (digest, size) = writer.commit()?;

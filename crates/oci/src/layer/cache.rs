@@ -127,6 +127,16 @@ impl LayerCache {
     /// Builds the layer `spec` describes into the cache's store, reusing what it can: see
     /// [`Reuse`] for what the result says was done.
     pub fn build_layer(&self, spec: &LayerSpec) -> Result<BuiltLayer, LayerError> {
+        self.build_layer_teeing(spec, None)
+    }
+
+    /// [`LayerCache::build_layer`], handing the compressed bytes to `tee` as they are written
+    /// when the layer is compressed (not when it is reused: `tee` then gets nothing).
+    pub fn build_layer_teeing(
+        &self,
+        spec: &LayerSpec,
+        tee: Option<Box<dyn std::io::Write + Send>>,
+    ) -> Result<BuiltLayer, LayerError> {
         check_epoch(spec)?;
         let listing_started = SystemTime::now();
         let entries = select(spec)?;
@@ -174,7 +184,10 @@ impl LayerCache {
         }
         let (blob, reuse) = match reused {
             Some(blob) => (blob, Reuse::SameContent),
-            None => (compress_layer(spec, &entries, &self.store)?, Reuse::Built),
+            None => (
+                compress_layer(spec, &entries, &self.store, tee)?,
+                Reuse::Built,
+            ),
         };
         let settled = is_settled(&entries, listing_started);
         self.save(&Record {

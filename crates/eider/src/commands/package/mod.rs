@@ -11,6 +11,7 @@ mod progress;
 mod publish;
 mod secrets;
 mod settings;
+mod stream_upload;
 mod version;
 
 use std::collections::BTreeMap;
@@ -248,29 +249,29 @@ async fn package(plan: &Plan<'_>, output: Output) -> Result<Description, Failure
     }
 
     let source_path = source_path(plan);
-    let layers = build_layers(plan, &source_path, compression, output).await?;
-    let changes = config_changes(plan, &base, &source_path, &sidecars)?;
     let secrets = secrets::Secrets::load(&plan.project.join(SECRETS_FILE_NAME))?;
-    secrets.check_config(&changes)?;
-    let new_blobs: Vec<(String, eider_oci::Descriptor)> = layers
+    // Streaming a layer sends it before it is checked for secrets: only without any.
+    let stream_to = if secrets.is_empty() {
+        stream_target(plan, &registry)
+    } else {
+        None
+    };
+    let streamed_layers =
+        build_layers(plan, &source_path, compression, stream_to.as_ref(), output).await?;
+    let streamed: Vec<String> = streamed_layers
         .iter()
-        .map(|(created_by, built)| {
-            (
-                created_by.clone(),
-                eider_oci::Descriptor::new(
-                    built.blob.media_type.clone(),
-                    built.blob.digest.clone(),
-                    built.blob.size,
-                ),
-            )
-        })
+        .filter(|(_, layer)| layer.streamed)
+        .map(|(_, layer)| layer.built.blob.digest.to_string())
         .collect();
-    let store = plan.cache.store().clone();
-    tokio::task::spawn_blocking(move || secrets.check_layers(&store, &new_blobs))
-        .await
-        .map_err(|error| {
-            Failure::runtime("cannot check the layers for secrets").with_cause(error.to_string())
-        })??;
+    let layers: Vec<(String, BuiltLayer)> = streamed_layers
+        .into_iter()
+        .map(|(created_by, layer)| (created_by, layer.built))
+        .collect();
+    let changes = config_changes(plan, &base, &source_path, &sidecars)?;
+    secrets.check_config(&changes)?;
+    secrets
+        .check_new_layers(plan.cache.store(), &layers)
+        .await?;
     let format = if options.docker_media_types {
         ManifestFormat::Docker
     } else {
@@ -301,6 +302,7 @@ async fn package(plan: &Plan<'_>, output: Output) -> Result<Description, Failure
         cache: plan.cache,
         version: &plan.provenance.version,
         job: &plan.job.name,
+        streamed: &streamed,
     };
     let mut published = Vec::with_capacity(plan.destinations.len());
     for destination in plan.destinations {
@@ -310,6 +312,25 @@ async fn package(plan: &Plan<'_>, output: Output) -> Result<Description, Failure
         published.push(result);
     }
     Ok(describe(plan, &image, &base, &layers, sidecars, published))
+}
+
+/// The repository of the first registry destination, where layers are streamed as they are
+/// compressed.
+fn stream_target<'a>(
+    plan: &Plan<'_>,
+    registry: &'a RegistryClient,
+) -> Option<stream_upload::StreamTarget<'a>> {
+    plan.destinations
+        .iter()
+        .find_map(|destination| match destination {
+            ImageLocation::Registry { reference } => eider_registry::Reference::parse(reference)
+                .ok()
+                .map(|reference| stream_upload::StreamTarget {
+                    registry,
+                    repository: reference.repository().clone(),
+                }),
+            _ => None,
+        })
 }
 
 /// The local engine (for base images and `docker-daemon:` outputs) and a registry client.
@@ -485,8 +506,9 @@ async fn build_layers(
     plan: &Plan<'_>,
     source_path: &str,
     compression: eider_oci::Compression,
+    stream_to: Option<&stream_upload::StreamTarget<'_>>,
     output: Output,
-) -> Result<Vec<(String, BuiltLayer)>, Failure> {
+) -> Result<Vec<(String, stream_upload::StreamedLayer)>, Failure> {
     let project = plan.project.to_owned();
     let destination = Utf8PathBuf::from(source_path);
     let epoch = plan.provenance.epoch;
@@ -519,19 +541,19 @@ async fn build_layers(
         format!("eider: source at {source_path}"),
         finish(LayerSpec::whole_tree(project.clone(), destination.clone())),
     ));
-    let cache = plan.cache.clone();
     let spinner = progress::Spinner::start("Building layers");
-    let built = tokio::task::spawn_blocking(move || {
-        specs
-            .into_iter()
-            .map(|(created_by, spec)| cache.build_layer(&spec).map(|built| (created_by, built)))
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .await
-    .map_err(|error| Failure::runtime("cannot build the layers").with_cause(error.to_string()))?
-    .map_err(|error| Failure::input("cannot build the layers").with_cause(error.to_string()))?;
+    let mut built = Vec::with_capacity(specs.len());
+    for (created_by, spec) in specs {
+        let layer = stream_upload::build_layer(plan.cache, spec, stream_to)
+            .await
+            .map_err(|error| {
+                Failure::input("cannot build the layers").with_cause(error.to_string())
+            })?;
+        built.push((created_by, layer));
+    }
     drop(spinner);
-    for (created_by, layer) in &built {
+    for (created_by, streamed) in &built {
+        let layer = &streamed.built;
         let how = match layer.reuse {
             eider_oci::Reuse::Built => "built",
             eider_oci::Reuse::SameContent => "reused (same content)",

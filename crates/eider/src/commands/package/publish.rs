@@ -26,6 +26,10 @@ pub struct Published {
     /// For a registry: the reference pinned by digest.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pinned: Option<String>,
+    /// For a registry: the layers sent while they were compressed (counted in
+    /// `uploadedBlobs` too).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub streamed_layers: Option<usize>,
 }
 
 /// Where the package goes and what it is.
@@ -37,6 +41,8 @@ pub struct Publication<'a> {
     pub version: &'a str,
     /// The job's name, for image names.
     pub job: &'a str,
+    /// Layers already streamed to the first registry destination as they were compressed.
+    pub streamed: &'a [String],
 }
 
 /// Writes the package to `destination`.
@@ -55,6 +61,7 @@ pub async fn publish(
         destination: shown.clone(),
         uploaded_blobs: None,
         pinned: None,
+        streamed_layers: None,
     };
     match destination {
         ImageLocation::OciLayout { directory, tag } => {
@@ -120,6 +127,7 @@ pub async fn publish(
                 })?;
             published.uploaded_blobs = Some(report.0);
             published.pinned = Some(report.1);
+            published.streamed_layers = Some(report.2);
         }
     }
     Ok(published)
@@ -141,12 +149,13 @@ async fn write_archive(
     .map_err(|error| error.to_string())
 }
 
-/// Pushes the package; returns how many blobs were uploaded and the pinned reference.
+/// Pushes the package; returns how many blobs were uploaded, the pinned reference and how many
+/// of the uploads were layers streamed earlier.
 async fn push(
     publication: &Publication<'_>,
     reference: &str,
     registry: &RegistryClient,
-) -> Result<(usize, String), Box<dyn std::error::Error + Send + Sync>> {
+) -> Result<(usize, String, usize), Box<dyn std::error::Error + Send + Sync>> {
     let mut target = Reference::parse(reference)?;
     if target.tag().is_none() && target.digest().is_none() {
         target = Reference::with_tag(
@@ -193,14 +202,28 @@ async fn push(
     let bar = super::progress::PushBar::new(&target.to_string(), total);
     let report = registry.push(&request, bar.callback()).await?;
     drop(bar);
+    // A layer streamed while it was compressed was uploaded by this package too.
+    let streamed = report
+        .blobs
+        .iter()
+        .filter(|blob| {
+            matches!(blob.outcome, BlobOutcome::AlreadyPresent)
+                && publication.streamed.contains(&blob.digest)
+        })
+        .count();
     let uploaded = report
         .blobs
         .iter()
-        .filter(|blob| matches!(blob.outcome, BlobOutcome::Uploaded { .. }))
+        .filter(|blob| {
+            matches!(blob.outcome, BlobOutcome::Uploaded { .. })
+                || (matches!(blob.outcome, BlobOutcome::AlreadyPresent)
+                    && publication.streamed.contains(&blob.digest))
+        })
         .count();
     Ok((
         uploaded,
         format!("{}@{}", target.repository(), report.manifest_digest),
+        streamed,
     ))
 }
 

@@ -45,6 +45,11 @@ impl Secrets {
         Ok(Secrets { names, matcher })
     }
 
+    /// Whether there is no secret to look for.
+    pub fn is_empty(&self) -> bool {
+        self.matcher.is_none()
+    }
+
     /// Refuses a config that holds a secret's value.
     pub fn check_config(&self, changes: &ConfigChanges) -> Result<(), Failure> {
         let Some(matcher) = &self.matcher else {
@@ -100,6 +105,34 @@ impl Secrets {
             }
         }
         Ok(())
+    }
+
+    /// [`Secrets::check_layers`] of the layers eider built, on a blocking thread.
+    pub async fn check_new_layers(
+        self,
+        store: &BlobStore,
+        layers: &[(String, eider_oci::BuiltLayer)],
+    ) -> Result<(), Failure> {
+        let new_blobs: Vec<(String, Descriptor)> = layers
+            .iter()
+            .map(|(created_by, built)| {
+                (
+                    created_by.clone(),
+                    Descriptor::new(
+                        built.blob.media_type.clone(),
+                        built.blob.digest.clone(),
+                        built.blob.size,
+                    ),
+                )
+            })
+            .collect();
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || self.check_layers(&store, &new_blobs))
+            .await
+            .map_err(|error| {
+                Failure::runtime("cannot check the layers for secrets")
+                    .with_cause(error.to_string())
+            })?
     }
 
     fn refusal(&self, pattern: usize, place: &str) -> Failure {
