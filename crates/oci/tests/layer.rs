@@ -3,12 +3,13 @@
 
 mod support;
 
+use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::process::Command;
 use std::time::{Duration, UNIX_EPOCH};
 
 use camino::Utf8PathBuf;
-use eider_oci::{Compression, LayerError, LayerSpec, build_layer};
+use eider_oci::{Compression, Descriptor, Digest, LayerError, LayerSpec, build_layer, open_layer};
 use support::{
     Scratch, chmod, has_tool, layer_paths, layer_tar, noise, run, set_all_mtimes, skip,
     tar_entries, temporary_store, text, write,
@@ -77,7 +78,7 @@ fn golden_zstd_layer_digest() {
     );
     assert_eq!(
         layer.digest.to_string(),
-        "sha256:1e9d4cdbc9bd22683d0069174553c37dfb1e0b7726b76eb27e10f6de37b29689",
+        "sha256:09c446709a9606d3cf095147ee95ffca550b0f7d4c860930b8317dc375961544",
         "the zstd bytes changed"
     );
     assert_eq!(
@@ -478,9 +479,35 @@ fn zstd_tool_reads_the_zstd_layer() {
     let (_store_directory, store) = temporary_store();
     let spec = LayerSpec::whole_tree(tree.path.clone(), "/src").with_compression(Compression::Zstd);
     let layer = build_layer(&spec, &store).expect("builds").blob;
-    run(Command::new("zstd")
-        .arg("-t")
-        .arg(store.blob_path(&layer.digest)));
+    let blob = store.blob_path(&layer.digest);
+    run(Command::new("zstd").arg("-t").arg(&blob));
+    // One frame per 1 MiB chunk: the tool decodes them all, in order, into the whole tar stream.
+    let decoded = run(Command::new("zstd").arg("-d").arg("-c").arg(&blob)).stdout;
+    assert!(
+        decoded.len() > 2 << 20,
+        "the golden tree spans several chunks"
+    );
+    assert_eq!(Digest::of(&decoded), layer.diff_id);
+}
+
+#[test]
+fn the_crate_reads_every_frame_of_a_zstd_layer() {
+    let tree = Scratch::new();
+    golden_tree(&tree.path);
+    let (_store_directory, store) = temporary_store();
+    let spec = LayerSpec::whole_tree(tree.path.clone(), "/src").with_compression(Compression::Zstd);
+    let layer = build_layer(&spec, &store).expect("builds").blob;
+    let descriptor = Descriptor::new(layer.media_type.clone(), layer.digest.clone(), layer.size);
+    let mut decoded = Vec::new();
+    open_layer(&store, &descriptor)
+        .expect("opens")
+        .read_to_end(&mut decoded)
+        .expect("decodes");
+    assert!(
+        decoded.len() > 2 << 20,
+        "the golden tree spans several chunks"
+    );
+    assert_eq!(Digest::of(&decoded), layer.diff_id);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Layers built from a directory tree: which files go in ([`select`]), the tar stream with
-//! hand-built headers ([`tar_header`], [`tar_stream`]), the compressors ([`gzip`],
-//! [`compressor`]), the one streaming pass that hashes and stores the result ([`build`]), and
+//! hand-built headers ([`tar_header`], [`tar_stream`]), the compressors ([`compressor`] cuts
+//! the stream into chunks, [`parallel`] compresses them on worker threads as [`gzip`] or
+//! [`zstd`] says), the one streaming pass that hashes and stores the result ([`build`]), and
 //! the cache that lets an unchanged tree skip all of it ([`cache`], [`fingerprint`]).
 
 mod build;
@@ -9,10 +10,12 @@ mod compressor;
 mod error;
 mod fingerprint;
 mod gzip;
+mod parallel;
 mod select;
 mod spec;
 mod tar_header;
 mod tar_stream;
+mod zstd;
 
 pub use build::{build_layer, compress_tar};
 pub use cache::LayerCache;
