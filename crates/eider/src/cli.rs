@@ -302,6 +302,16 @@ pub struct PackageOptions {
     #[arg(long, env = "EIDER_PACKAGE_BASE_FROM", value_enum, default_value_t = BaseFrom::Auto)]
     pub base_from: BaseFrom,
 
+    /// Take the base image from here instead of the primary container's `image`:
+    /// `oci:DIR[:TAG]`, `docker-daemon:NAME`, `docker://REGISTRY/REPOSITORY:TAG`
+    #[arg(
+        long,
+        env = "EIDER_PACKAGE_BASE",
+        value_name = "LOCATION",
+        conflicts_with = "locked"
+    )]
+    pub base: Option<String>,
+
     /// Print a JSON description of the package on stdout (instead of its digest)
     #[arg(long, env = "EIDER_PACKAGE_JSON")]
     pub json: bool,

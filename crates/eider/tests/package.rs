@@ -717,3 +717,41 @@ fn layers_stream_to_the_registry_while_they_are_compressed_and_arrive_whole() {
     assert_eq!(again["outputs"][0]["streamedLayers"], 0);
     assert_eq!(again["outputs"][0]["uploadedBlobs"], 0);
 }
+
+#[test]
+fn a_base_image_can_come_from_an_oci_layout() {
+    let job = unique("layered");
+    let project = project(&job);
+    let layout = project.state_path().join("bases");
+    let base_location = format!("oci:{}:base", layout.display());
+    let base = package(&project, &[&job, "--output", &base_location, "--json"]);
+    base.assert_code(0);
+    let base: serde_json::Value = serde_json::from_str(&base.stdout).expect("JSON");
+
+    let on_top = package(&project, &[&job, "--base", &base_location, "--json"]);
+    on_top.assert_code(0);
+    let on_top: serde_json::Value = serde_json::from_str(&on_top.stdout).expect("JSON");
+    assert_eq!(on_top["base"]["image"], base_location.as_str());
+    assert_eq!(on_top["base"]["digest"], base["digest"]);
+    // The base's own layers come first, unchanged, then the new source layer.
+    let inspected: serde_json::Value = serde_json::from_str(&tool(
+        "skopeo",
+        &[
+            "inspect",
+            &format!(
+                "oci:{}:{job}",
+                project.path().join(".eider/packages").display()
+            ),
+        ],
+    ))
+    .expect("skopeo prints JSON");
+    let layers = inspected["Layers"].as_array().expect("layers");
+    let base_inspected: serde_json::Value =
+        serde_json::from_str(&tool("skopeo", &["inspect", &base_location])).expect("JSON");
+    let base_layers = base_inspected["Layers"].as_array().expect("layers");
+    assert_eq!(layers.len(), base_layers.len() + 1);
+    assert_eq!(&layers[..base_layers.len()], &base_layers[..]);
+
+    let archive = package(&project, &[&job, "--base", "docker-archive:/nowhere.tar"]);
+    archive.assert_code(2);
+}

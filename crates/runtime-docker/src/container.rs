@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use bollard::models::{
-    ContainerCreateBody, HostConfig, Mount as EngineMount, MountType, MountVolumeOptions,
+    ContainerCreateBody, HostConfig, HostConfigLogConfig, Mount as EngineMount, MountType,
+    MountVolumeOptions,
 };
 use bollard::query_parameters::{
     AttachContainerOptions, CreateContainerOptions, InspectContainerOptions, KillContainerOptions,
@@ -264,6 +265,13 @@ fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
         network_mode,
         privileged: Some(spec.privileged),
         mounts: (!mounts.is_empty()).then_some(mounts),
+        // eider reads every byte through its attachment, and removes the container after: a
+        // log file the engine would also write is work (and disk) for nothing, on the critical
+        // path of every start.
+        log_config: Some(HostConfigLogConfig {
+            typ: Some("none".to_owned()),
+            config: None,
+        }),
         ..HostConfig::default()
     };
     if let Some(limits) = spec.resources {

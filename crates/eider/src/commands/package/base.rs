@@ -5,14 +5,16 @@
 use std::io::Read as _;
 
 use camino::{Utf8Path, Utf8PathBuf};
-use eider_oci::{BaseImage, BlobStore, LayerCache, ParsedManifest};
+use eider_oci::{BaseImage, BlobStore, LayerCache, OciLayout, ParsedManifest};
 use eider_registry::{Reference, RegistryClient};
 use eider_runtime_docker::DockerRuntime;
 use futures_util::StreamExt as _;
 use serde::Deserialize;
 
+use super::destination::ImageLocation;
+use crate::cli::BaseFrom;
 use crate::failure::Failure;
-use crate::image_resolve::Resolved;
+use crate::image_resolve::{self, Resolved};
 
 /// A base image ready to build on: everything it needs is in the cache's store.
 pub struct Base {
@@ -48,6 +50,67 @@ pub async fn fetch(
             from_daemon(image, id, cache, daemon, compression).await
         }
     }
+}
+
+/// Gets the base image at an explicit `location` (`--base`) into `cache`'s store.
+pub async fn fetch_location(
+    location: &ImageLocation,
+    cache: &LayerCache,
+    daemon: Option<&DockerRuntime>,
+    registry: &RegistryClient,
+    compression: eider_oci::Compression,
+) -> Result<Base, Failure> {
+    match location {
+        ImageLocation::OciLayout { directory, tag } => {
+            let store = cache.store().clone();
+            let directory = directory.clone();
+            let tag = tag.clone();
+            let shown = location.to_string();
+            tokio::task::spawn_blocking(move || from_layout(&directory, tag.as_deref(), &store))
+                .await
+                .map_err(|error| Failure::runtime(error.to_string()))?
+                .map_err(|error| {
+                    Failure::input(format!("cannot read base image {shown}"))
+                        .with_cause(error.to_string())
+                })
+        }
+        ImageLocation::DockerDaemon { name } => {
+            let resolved = image_resolve::resolve(name, BaseFrom::Daemon, daemon, registry).await?;
+            fetch(&resolved, cache, daemon, registry, compression).await
+        }
+        ImageLocation::Registry { reference } => {
+            let resolved =
+                image_resolve::resolve(reference, BaseFrom::Registry, daemon, registry).await?;
+            fetch(&resolved, cache, daemon, registry, compression).await
+        }
+        ImageLocation::DockerArchive { .. } => Err(Failure::input(format!(
+            "{location}: a base image comes from an OCI layout, the local engine or a registry"
+        ))
+        .with_hint("`docker load` the archive, then use --base docker-daemon:NAME")),
+    }
+}
+
+/// A base image of an OCI layout, its blobs copied (or linked) into `store`.
+fn from_layout(
+    directory: &Utf8Path,
+    tag: Option<&str>,
+    store: &BlobStore,
+) -> Result<Base, eider_oci::LayoutError> {
+    let layout = OciLayout::open(directory)?;
+    let resolved = layout.resolve(tag, &eider_oci::Platform::linux_amd64())?;
+    let manifest = &resolved.base.manifest;
+    for descriptor in std::iter::once(&manifest.config).chain(&manifest.layers) {
+        store.import(layout.store(), &descriptor.digest, descriptor.size)?;
+    }
+    Ok(Base {
+        name: match tag {
+            Some(tag) => format!("oci:{directory}:{tag}"),
+            None => format!("oci:{directory}"),
+        },
+        digest: resolved.manifest_descriptor.digest.to_string(),
+        image: resolved.base,
+        repository: None,
+    })
 }
 
 async fn from_registry(

@@ -161,6 +161,7 @@ pub fn package_for_run(
             docker_media_types: false,
             path: None,
             base_from: crate::cli::BaseFrom::Auto,
+            base: None,
             json: false,
             locked,
             registry_auth: None,
@@ -224,19 +225,8 @@ async fn package(plan: &Plan<'_>, output: Output) -> Result<Description, Failure
         Compression::Zstd => eider_oci::Compression::Zstd,
     };
 
-    let base_resolved = resolve(plan, plan.primary, daemon.as_ref(), &registry).await?;
-    status(
-        output,
-        &format!("Base {} ({})", plan.primary.image, base_resolved.digest()),
-    );
-    let base = base::fetch(
-        &base_resolved,
-        plan.cache,
-        daemon.as_ref(),
-        &registry,
-        compression,
-    )
-    .await?;
+    let base = fetch_base(plan, daemon.as_ref(), &registry, compression).await?;
+    status(output, &format!("Base {} ({})", base.name, base.digest));
     let mut sidecars = Vec::new();
     for container in &plan.job.containers[..plan.job.containers.len() - 1] {
         let resolved = resolve(plan, container, daemon.as_ref(), &registry).await?;
@@ -468,6 +458,22 @@ fn describe(
         normalization: eider_oci::NORMALIZATION_VERSION,
         outputs,
     }
+}
+
+/// The base image: from `--base`, else the primary container's image.
+async fn fetch_base(
+    plan: &Plan<'_>,
+    daemon: Option<&DockerRuntime>,
+    registry: &RegistryClient,
+    compression: eider_oci::Compression,
+) -> Result<Base, Failure> {
+    if let Some(location) = &plan.options.base {
+        let location = ImageLocation::parse(location)
+            .map_err(|error| Failure::input(error.to_string()).with_hint(LOCATION_FORMS))?;
+        return base::fetch_location(&location, plan.cache, daemon, registry, compression).await;
+    }
+    let resolved = resolve(plan, plan.primary, daemon, registry).await?;
+    base::fetch(&resolved, plan.cache, daemon, registry, compression).await
 }
 
 /// The image of `container` resolved to a digest: from the lock under `--locked`.
