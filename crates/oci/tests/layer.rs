@@ -78,7 +78,7 @@ fn golden_zstd_layer_digest() {
     );
     assert_eq!(
         layer.digest.to_string(),
-        "sha256:09c446709a9606d3cf095147ee95ffca550b0f7d4c860930b8317dc375961544",
+        "sha256:505436913722515d14d5189d235ea14f122ccb3629e74239c1a0f933bac58da8",
         "the zstd bytes changed"
     );
     assert_eq!(
