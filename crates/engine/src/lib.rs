@@ -10,6 +10,7 @@ mod job;
 pub mod labels;
 pub mod lines;
 pub mod mask;
+mod mask_encodings;
 mod options;
 mod output;
 mod pipeline;

@@ -49,7 +49,7 @@ impl Masker {
     /// [`MIN_SECRET_LENGTH`] bytes, so that the value stays masked when a program prints it line
     /// by line and the lines reach the masker separately.
     pub fn new<'a>(secrets: impl IntoIterator<Item = (&'a str, &'a str)>) -> Masker {
-        let mut patterns: Vec<&str> = Vec::new();
+        let mut patterns: Vec<String> = Vec::new();
         let mut unmasked_names = Vec::new();
         for (name, value) in secrets {
             if value.is_empty() {
@@ -59,13 +59,16 @@ impl Masker {
                 unmasked_names.push(name.to_owned());
                 continue;
             }
-            patterns.push(value);
+            patterns.push(value.to_owned());
+            // A program may print the secret encoded (issue 6: base64, JSON, URL).
+            patterns.extend(crate::mask_encodings::encoded_forms(value));
             if value.contains('\n') {
                 patterns.extend(
                     value
                         .split('\n')
                         .map(|line| line.strip_suffix('\r').unwrap_or(line))
-                        .filter(|line| line.len() >= MIN_SECRET_LENGTH),
+                        .filter(|line| line.len() >= MIN_SECRET_LENGTH)
+                        .map(str::to_owned),
                 );
             }
         }
@@ -73,11 +76,7 @@ impl Masker {
         patterns.dedup();
         unmasked_names.sort_unstable();
         unmasked_names.dedup();
-        let longest = patterns
-            .iter()
-            .map(|pattern| pattern.len())
-            .max()
-            .unwrap_or(0);
+        let longest = patterns.iter().map(String::len).max().unwrap_or(0);
         let matcher = if patterns.is_empty() {
             None
         } else {
@@ -221,6 +220,38 @@ mod tests {
         Masker::new(secrets.iter().copied())
     }
 
+    /// The longest pattern `value` gives: itself or one of its encoded forms.
+    fn longest_form(value: &str) -> usize {
+        crate::mask_encodings::encoded_forms(value)
+            .iter()
+            .map(String::len)
+            .chain([value.len()])
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn encoded_secrets_are_masked() {
+        let masker = masker(&[("TOKEN", "s3cr3t %&\"value")]);
+        let json = serde_json::json!({ "token": "s3cr3t %&\"value" }).to_string();
+        assert_eq!(masker.mask_text(&json), r#"{"token":"***"}"#);
+        assert_eq!(
+            masker.mask_text("url=s3cr3t%20%25%26%22value&x=1"),
+            "url=***&x=1"
+        );
+        for prefix in ["", "a", "ab"] {
+            let encoded = base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                format!("{prefix}s3cr3t %&\"value!"),
+            );
+            assert!(
+                masker.mask_text(&encoded).contains(MASK),
+                "base64 at offset {} not masked: {encoded}",
+                prefix.len()
+            );
+        }
+    }
+
     #[test]
     fn masker_is_send_and_sync() {
         fn assert_send_sync<T: Send + Sync>() {}
@@ -268,7 +299,7 @@ mod tests {
     fn longest_match_wins() {
         let masker = masker(&[("SHORT", "pass"), ("LONG", "password")]);
         assert_eq!(masker.mask_text("password pass"), "*** ***");
-        assert_eq!(masker.longest(), 8);
+        assert_eq!(masker.longest(), longest_form("password"));
     }
 
     #[test]
@@ -284,7 +315,7 @@ mod tests {
         assert_eq!(masker.mask_text("-----END KEY-----\r\n"), "***\r\n");
         // A line shorter than the minimum is not a pattern of its own.
         assert_eq!(masker.mask_text("ab"), "ab");
-        assert_eq!(masker.longest(), key.len());
+        assert_eq!(masker.longest(), longest_form(key));
     }
 
     #[test]
