@@ -320,6 +320,13 @@ pub struct PackageOptions {
     #[arg(long, env = "EIDER_LOCKED")]
     pub locked: bool,
 
+    #[command(flatten)]
+    pub registry: RegistryOptions,
+}
+
+/// How `package`, `lock` and `verify` reach registries.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RegistryOptions {
     /// Registry credentials, USER:PASSWORD (else the Docker config: ~/.docker/config.json and
     /// its credential helpers)
     #[arg(
@@ -358,24 +365,8 @@ pub struct VerifyOptions {
     #[arg(long, env = "EIDER_VERIFY_RUN")]
     pub run: bool,
 
-    /// Registry credentials, USER:PASSWORD (else the Docker config: ~/.docker/config.json and
-    /// its credential helpers)
-    #[arg(
-        long,
-        env = "EIDER_REGISTRY_AUTH",
-        value_name = "USER:PASSWORD",
-        hide_env_values = true
-    )]
-    pub registry_auth: Option<String>,
-
-    /// Talk plain HTTP to this registry (repeatable; loopback registries always may)
-    #[arg(
-        long = "insecure-registry",
-        env = "EIDER_INSECURE_REGISTRY",
-        value_name = "HOST[:PORT]",
-        value_delimiter = ','
-    )]
-    pub insecure_registries: Vec<String>,
+    #[command(flatten)]
+    pub registry: RegistryOptions,
 }
 
 /// `eider lock`.
@@ -391,24 +382,8 @@ pub struct LockOptions {
     #[arg(long, env = "EIDER_LOCK_BASE_FROM", value_enum, default_value_t = BaseFrom::Auto)]
     pub base_from: BaseFrom,
 
-    /// Registry credentials, USER:PASSWORD (else the Docker config: ~/.docker/config.json and
-    /// its credential helpers)
-    #[arg(
-        long,
-        env = "EIDER_REGISTRY_AUTH",
-        value_name = "USER:PASSWORD",
-        hide_env_values = true
-    )]
-    pub registry_auth: Option<String>,
-
-    /// Talk plain HTTP to this registry (repeatable; loopback registries always may)
-    #[arg(
-        long = "insecure-registry",
-        env = "EIDER_INSECURE_REGISTRY",
-        value_name = "HOST[:PORT]",
-        value_delimiter = ','
-    )]
-    pub insecure_registries: Vec<String>,
+    #[command(flatten)]
+    pub registry: RegistryOptions,
 }
 
 /// Layer compression.

@@ -14,7 +14,7 @@ use eider_registry::{
 use eider_runtime_docker::DockerRuntime;
 use serde::{Deserialize, Serialize};
 
-use crate::cli::BaseFrom;
+use crate::cli::{BaseFrom, RegistryOptions};
 use crate::failure::Failure;
 
 /// What users write for Docker Hub in a reference the engine is given: the engine files
@@ -113,8 +113,7 @@ pub fn pinned_reference(reference: &Reference, digest: &str) -> String {
 /// Docker configuration. The credentials are given per registry because the client keeps them
 /// per registry; passing every host the command meets makes the flag apply to all of them.
 pub fn registry_client<I, S>(
-    registry_auth: Option<&str>,
-    insecure_registries: &[String],
+    options: &RegistryOptions,
     registries: I,
 ) -> Result<RegistryClient, Failure>
 where
@@ -122,7 +121,7 @@ where
     S: AsRef<str>,
 {
     let mut credentials = CredentialSource::docker_config(DockerConfigLocation::Default);
-    if let Some(text) = registry_auth {
+    if let Some(text) = options.registry_auth.as_deref() {
         // The parse error carries nothing of the text, which holds the password.
         let parsed = Credentials::parse_user_password(text).map_err(|error| {
             Failure::input("invalid --registry-auth")
@@ -138,7 +137,7 @@ where
     }
     RegistryClient::new(ClientOptions {
         credentials,
-        insecure_registries: insecure_registries.to_vec(),
+        insecure_registries: options.insecure_registries.clone(),
         ..ClientOptions::default()
     })
     .map_err(|error| Failure::runtime(error.to_string()).with_sources_of(&error))
@@ -315,7 +314,7 @@ mod tests {
     const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
     fn client() -> RegistryClient {
-        registry_client(None, &[], std::iter::empty::<&str>()).expect("a client")
+        registry_client(&RegistryOptions::default(), std::iter::empty::<&str>()).expect("a client")
     }
 
     fn message(failure: &Failure) -> String {
@@ -424,7 +423,13 @@ mod tests {
 
     #[test]
     fn malformed_registry_credentials_are_bad_input_and_never_shown() {
-        let Err(failure) = registry_client(Some("alice-secret"), &[], ["127.0.0.1:5000"]) else {
+        let Err(failure) = registry_client(
+            &RegistryOptions {
+                registry_auth: Some("alice-secret".to_owned()),
+                insecure_registries: Vec::new(),
+            },
+            ["127.0.0.1:5000"],
+        ) else {
             panic!("credentials without a colon were accepted");
         };
         assert_eq!(failure.exit_code(), crate::exit_code::INVALID_INPUT);

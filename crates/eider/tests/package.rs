@@ -61,12 +61,21 @@ fn git(directory: &Path, arguments: &[&str]) {
 }
 
 fn package(project: &Project, arguments: &[&str]) -> Run {
+    eider(project, "package", arguments)
+}
+
+fn verify(project: &Project, arguments: &[&str]) -> Run {
+    eider(project, "verify", arguments)
+}
+
+/// `eider COMMAND ARGUMENTS...` in the project, to completion.
+fn eider(project: &Project, command: &str, arguments: &[&str]) -> Run {
     let output = project
         .eider()
-        .arg("package")
+        .arg(command)
         .args(arguments)
         .output()
-        .expect("run eider package");
+        .unwrap_or_else(|error| panic!("run eider {command}: {error}"));
     Run::from(output)
 }
 
@@ -417,18 +426,7 @@ fn verify_passes_a_package_and_catches_a_corrupted_blob_and_a_changed_job() {
     let digest = description["digest"].as_str().expect("digest").to_owned();
     let drakefile = project.path().join("Drakefile.yaml");
     let drakefile = drakefile.to_str().expect("UTF-8 path");
-    let verify = |arguments: &[&str]| {
-        Run::from(
-            project
-                .eider()
-                .arg("verify")
-                .args(arguments)
-                .output()
-                .expect("run eider verify"),
-        )
-    };
-
-    let verified = verify(&[&location, "--drakefile", drakefile]);
+    let verified = verify(&project, &[&location, "--drakefile", drakefile]);
     verified.assert_code(0);
     assert_eq!(verified.stdout.trim(), digest);
 
@@ -437,7 +435,7 @@ fn verify_passes_a_package_and_catches_a_corrupted_blob_and_a_changed_job() {
         "Drakefile.yaml",
         &packaged_drakefile(&job).replace("hello from the package", "hello from elsewhere"),
     );
-    let changed = verify(&[&location, "--drakefile", drakefile]);
+    let changed = verify(&project, &[&location, "--drakefile", drakefile]);
     changed.assert_code(1);
     assert!(
         changed.stderr.contains("differs from the one packaged"),
@@ -457,7 +455,7 @@ fn verify_passes_a_package_and_catches_a_corrupted_blob_and_a_changed_job() {
     bytes[middle] ^= 0xff;
     std::fs::remove_file(&blob).expect("remove the blob");
     std::fs::write(&blob, &bytes).expect("write the corrupted blob");
-    let corrupted = verify(&[&location]);
+    let corrupted = verify(&project, &[&location]);
     corrupted.assert_code(1);
     assert!(corrupted.stderr.contains(&layer), "{}", corrupted.stderr);
 }
@@ -468,13 +466,7 @@ fn verify_reads_a_package_from_the_registry() {
     let project = project(&job);
     let reference = format!("{}/eider-test/{job}:v1", registry());
     let digest = digest_of(&package(&project, &[&job, "--output", &reference]));
-    let verified = Run::from(
-        project
-            .eider()
-            .args(["verify", &reference])
-            .output()
-            .expect("run eider verify"),
-    );
+    let verified = verify(&project, &[&reference]);
     verified.assert_code(0);
     assert_eq!(verified.stdout.trim(), digest);
 }
@@ -544,13 +536,7 @@ fn verify_run_executes_the_packaged_job_without_the_source_tree() {
     package(&project, &[&job, "--output", &location]).assert_code(0);
     // The tree changes after packaging: the run shows what the package holds.
     project.write("data/message.txt", "changed after packaging\n");
-    let run = Run::from(
-        project
-            .eider()
-            .args(["verify", "--run", &location])
-            .output()
-            .expect("run eider verify"),
-    );
+    let run = verify(&project, &["--run", &location]);
     let _loaded = RemoveRepository(format!("eider-verified/{job}"));
     run.assert_code(0);
     assert_eq!(
@@ -698,13 +684,7 @@ fn layers_stream_to_the_registry_while_they_are_compressed_and_arrive_whole() {
         "no layer was streamed: {described}"
     );
     // The registry holds exactly what was built: every blob checks out.
-    let verified = Run::from(
-        project
-            .eider()
-            .args(["verify", &reference])
-            .output()
-            .expect("run eider verify"),
-    );
+    let verified = verify(&project, &[&reference]);
     verified.assert_code(0);
     assert_eq!(
         verified.stdout.trim(),

@@ -84,11 +84,7 @@ async fn resolve_all(
         .iter()
         .filter_map(|(image, _)| image_resolve::registry_of(image))
         .collect();
-    let registry = image_resolve::registry_client(
-        options.registry_auth.as_deref(),
-        &options.insecure_registries,
-        &registries,
-    )?;
+    let registry = image_resolve::registry_client(&options.registry, &registries)?;
     let answers: Vec<(String, Result<LockedImage, Failure>)> = futures_util::stream::iter(requests)
         .map(|(image, base_from)| resolve_one(image, base_from, daemon.as_ref(), &registry))
         .buffer_unordered(CONCURRENT_RESOLUTIONS)

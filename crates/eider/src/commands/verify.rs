@@ -39,8 +39,7 @@ pub fn run(
             let directory = Utf8PathBuf::from_path_buf(download.path().to_owned())
                 .map_err(|_| Failure::runtime("the temporary directory is not UTF-8"))?;
             let client = image_resolve::registry_client(
-                options.registry_auth.as_deref(),
-                &options.insecure_registries,
+                &options.registry,
                 image_resolve::registry_of(reference),
             )?;
             runtime.block_on(registry_image(reference, &client, &directory))?

@@ -112,7 +112,6 @@ mod tests {
     use std::io::Read;
 
     use super::*;
-    use crate::layer::parallel::ParallelCompressor;
 
     fn raw_deflate(chunks: &[&[u8]]) -> Vec<u8> {
         let mut compressor = Box::new(CompressorOxide::new(create_comp_flags_from_zip_params(
@@ -165,26 +164,7 @@ mod tests {
     }
 
     fn gzip_with_threads(input: &[u8], threads: usize) -> Vec<u8> {
-        let directory = tempfile::tempdir().expect("temporary directory");
-        let root = camino::Utf8PathBuf::try_from(directory.path().to_path_buf()).expect("UTF-8");
-        let store = crate::BlobStore::create(root).expect("store");
-        let mut gzip =
-            ParallelCompressor::<Gzip>::with_threads(store.writer().expect("writer"), threads)
-                .expect("starts");
-        let mut chunks = input.chunks(100_000).peekable();
-        while let Some(chunk) = chunks.next() {
-            if chunks.peek().is_some() {
-                gzip.push(chunk.to_vec()).expect("push");
-            } else {
-                let (digest, _) = gzip
-                    .finish(chunk.to_vec())
-                    .expect("finish")
-                    .commit()
-                    .expect("commit");
-                return fs_err::read(store.blob_path(&digest)).expect("read");
-            }
-        }
-        unreachable!("the input is not empty")
+        crate::layer::parallel::compress_with_threads::<Gzip>(input, threads)
     }
 
     #[test]

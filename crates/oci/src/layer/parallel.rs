@@ -311,6 +311,32 @@ fn write_in_order<Format: ChunkFormat>(
     Ok(output)
 }
 
+/// The blob `Format` makes of `input` with `threads` workers, fed in 100,000-byte pieces: what
+/// the formats' tests compare across thread counts.
+#[cfg(test)]
+pub(crate) fn compress_with_threads<Format: ChunkFormat>(input: &[u8], threads: usize) -> Vec<u8> {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let root = camino::Utf8PathBuf::try_from(directory.path().to_path_buf()).expect("UTF-8");
+    let store = crate::BlobStore::create(root).expect("store");
+    let mut compressor =
+        ParallelCompressor::<Format>::with_threads(store.writer().expect("writer"), threads)
+            .expect("starts");
+    let mut chunks = input.chunks(100_000).peekable();
+    while let Some(chunk) = chunks.next() {
+        if chunks.peek().is_some() {
+            compressor.push(chunk.to_vec()).expect("push");
+        } else {
+            let (digest, _) = compressor
+                .finish(chunk.to_vec())
+                .expect("finish")
+                .commit()
+                .expect("commit");
+            return fs_err::read(store.blob_path(&digest)).expect("read");
+        }
+    }
+    unreachable!("the input is not empty")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -62,29 +62,9 @@ impl ChunkFormat for Zstd {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layer::parallel::ParallelCompressor;
 
     fn zstd_with_threads(input: &[u8], threads: usize) -> Vec<u8> {
-        let directory = tempfile::tempdir().expect("temporary directory");
-        let root = camino::Utf8PathBuf::try_from(directory.path().to_path_buf()).expect("UTF-8");
-        let store = crate::BlobStore::create(root).expect("store");
-        let mut zstd =
-            ParallelCompressor::<Zstd>::with_threads(store.writer().expect("writer"), threads)
-                .expect("starts");
-        let mut chunks = input.chunks(100_000).peekable();
-        while let Some(chunk) = chunks.next() {
-            if chunks.peek().is_some() {
-                zstd.push(chunk.to_vec()).expect("push");
-            } else {
-                let (digest, _) = zstd
-                    .finish(chunk.to_vec())
-                    .expect("finish")
-                    .commit()
-                    .expect("commit");
-                return fs_err::read(store.blob_path(&digest)).expect("read");
-            }
-        }
-        unreachable!("the input is not empty")
+        crate::layer::parallel::compress_with_threads::<Zstd>(input, threads)
     }
 
     #[test]

@@ -2,8 +2,6 @@
 //! they are), read from an OCI layout, or exported from the local engine (its layers compressed
 //! once, then found again by the image's id).
 
-use std::io::Read as _;
-
 use camino::{Utf8Path, Utf8PathBuf};
 use eider_oci::{BaseImage, BlobStore, LayerCache, OciLayout, ParsedManifest};
 use eider_registry::{Reference, RegistryClient};
@@ -309,11 +307,8 @@ fn import_saved(
 fn known_base(path: &Utf8Path, store: &BlobStore) -> Option<BaseImage> {
     let manifest = fs_err::read(path).ok()?;
     let parsed: eider_oci::ImageManifest = serde_json::from_slice(&manifest).ok()?;
-    let mut config = Vec::new();
-    store
-        .open(&parsed.config.digest, Some(parsed.config.size))
-        .ok()?
-        .read_to_end(&mut config)
+    let config = store
+        .read(&parsed.config.digest, Some(parsed.config.size))
         .ok()?;
     let all_present = parsed
         .layers

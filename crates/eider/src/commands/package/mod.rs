@@ -97,12 +97,12 @@ pub fn package_job(
     let destinations = destinations(options, &project, &job.name)?;
     let source_date_epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
     let written = written_inside(&destinations, &project);
-    let written: Vec<&Utf8Path> = written.iter().map(Utf8PathBuf::as_path).collect();
+    let written_paths: Vec<&Utf8Path> = written.iter().map(Utf8PathBuf::as_path).collect();
     let provenance = version::provenance(
         &project,
         options.tag.as_deref(),
         source_date_epoch.as_deref(),
-        &written,
+        &written_paths,
     )
     .map_err(|error| Failure::input(error.to_string()))?;
     let lock = if options.locked {
@@ -131,6 +131,7 @@ pub fn package_job(
         drakefile_digest: eider_oci::Digest::of(&drakefile_bytes).to_string(),
         cache: &cache,
         destinations: &destinations,
+        written: &written,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -164,8 +165,7 @@ pub fn package_for_run(
             base: None,
             json: false,
             locked,
-            registry_auth: None,
-            insecure_registries: Vec::new(),
+            registry: crate::cli::RegistryOptions::default(),
         };
         let description = package_job(&packaged, &options, located, output)?;
         // A loaded image's id is its config's digest.
@@ -194,6 +194,8 @@ struct Plan<'a> {
     drakefile_digest: String,
     cache: &'a LayerCache,
     destinations: &'a [ImageLocation],
+    /// What packaging writes that may lie in the tree (see [`written_inside`]).
+    written: &'a [Utf8PathBuf],
 }
 
 fn destinations(
@@ -353,11 +355,7 @@ async fn connect(plan: &Plan<'_>) -> Result<(Option<DockerRuntime>, RegistryClie
                     _ => None,
                 }),
         );
-    let registry = image_resolve::registry_client(
-        options.registry_auth.as_deref(),
-        &options.insecure_registries,
-        registries,
-    )?;
+    let registry = image_resolve::registry_client(&options.registry, registries)?;
     Ok((daemon, registry))
 }
 
@@ -520,13 +518,13 @@ async fn build_layers(
     let epoch = plan.provenance.epoch;
     let secrets = project.join(SECRETS_FILE_NAME);
     // Layouts written inside the tree must not end up in the next package.
-    let inside = written_inside(plan.destinations, &project);
+    let inside = plan.written;
     let finish = |spec: LayerSpec| {
         let mut spec = spec
             .with_epoch(epoch)
             .with_compression(compression)
             .with_secrets_file(secrets.clone());
-        for path in &inside {
+        for path in inside {
             spec = spec.excluding(path.clone());
         }
         spec
