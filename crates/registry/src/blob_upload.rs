@@ -2,7 +2,9 @@
 //! mount when a source is known, else an upload session with one monolithic `PUT` that streams
 //! the file; chunked `PATCH`es only after the registry refuses the size (413) or when asked for.
 //! A transient failure or a lost session (404) starts the blob over, `HEAD` included, so an
-//! upload that succeeded but whose answer was lost is not sent twice.
+//! upload that succeeded but whose answer was lost is not sent twice. An acknowledged upload
+//! counts only once confirmed: the digest the registry reports (when it reports one) must be the
+//! blob's, and a `HEAD` must find the blob.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +35,12 @@ enum UploadError {
     SessionLost(RequestError),
     /// The blob's local file is missing or of the wrong size.
     Local(PushError),
+    /// The registry accepted the upload but says it stored other bytes.
+    DigestMismatch {
+        actual: String,
+    },
+    /// The registry accepted the upload but a `HEAD` does not find the blob.
+    Unconfirmed,
 }
 
 impl From<RequestError> for UploadError {
@@ -45,15 +53,20 @@ impl Transient for UploadError {
     fn is_transient(&self) -> bool {
         match self {
             Self::Request(error) => error.is_transient(),
-            Self::SessionLost(_) => true,
-            Self::Local(_) => false,
+            // A registry (or a node behind its load balancer) that lost what it acknowledged
+            // may well keep it when it is sent again.
+            Self::SessionLost(_) | Self::Unconfirmed => true,
+            Self::Local(_) | Self::DigestMismatch { .. } => false,
         }
     }
 
     fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Request(error) => error.retry_after(),
-            Self::SessionLost(_) | Self::Local(_) => None,
+            Self::SessionLost(_)
+            | Self::Local(_)
+            | Self::DigestMismatch { .. }
+            | Self::Unconfirmed => None,
         }
     }
 }
@@ -67,6 +80,27 @@ impl UploadError {
                 source,
             },
             Self::Local(error) => error,
+            Self::DigestMismatch { actual } => PushError::BlobDigestMismatch {
+                repository: repository.to_string(),
+                digest: digest.to_owned(),
+                actual,
+            },
+            Self::Unconfirmed => PushError::BlobUnconfirmed {
+                repository: repository.to_string(),
+                digest: digest.to_owned(),
+            },
+        }
+    }
+
+    fn reason(&self) -> String {
+        match self {
+            Self::Request(error) => error.to_string(),
+            Self::SessionLost(_) => "the registry lost the upload session".to_owned(),
+            Self::Local(error) => error.to_string(),
+            Self::DigestMismatch { actual } => format!("the registry stored it as {actual}"),
+            Self::Unconfirmed => {
+                "the registry accepted the upload but does not have the blob".to_owned()
+            }
         }
     }
 }
@@ -91,18 +125,11 @@ impl RegistryClient {
             &self.options.retry,
             |_attempt| self.push_blob_once(repository, blob, mount_from, &access, progress),
             |attempt, error: &UploadError, delay| {
-                let reason = match error {
-                    UploadError::Request(error) => error.to_string(),
-                    UploadError::SessionLost(_) => {
-                        "the registry lost the upload session".to_owned()
-                    }
-                    UploadError::Local(error) => error.to_string(),
-                };
                 progress(&PushEvent::BlobRetrying {
                     digest: blob.digest.clone(),
                     attempt,
                     delay,
-                    reason,
+                    reason: error.reason(),
                 });
             },
         )
@@ -193,6 +220,12 @@ impl RegistryClient {
                 }
             }
         };
+        // The manifest goes only over blobs known to be there: an acknowledged upload is
+        // checked, since a registry that lost it would otherwise be sent a manifest over a
+        // missing blob (refused at best, a broken image behind a cache at worst).
+        if !self.blob_present(&base, name, &blob.digest, access).await? {
+            return Err(UploadError::Unconfirmed);
+        }
         progress(&PushEvent::BlobUploaded {
             digest: blob.digest.clone(),
             size: blob.size,
@@ -243,7 +276,10 @@ impl RegistryClient {
             });
         let response = self.transport.send(&exchange).await?;
         match response.status() {
-            StatusCode::CREATED => Ok(Monolithic::Done),
+            StatusCode::CREATED => {
+                check_stored_digest(&response, &blob.digest)?;
+                Ok(Monolithic::Done)
+            }
             StatusCode::PAYLOAD_TOO_LARGE => Ok(Monolithic::TooLarge),
             StatusCode::NOT_FOUND => Err(UploadError::SessionLost(
                 self.transport.status_error("PUT", &url, response).await,
@@ -312,7 +348,7 @@ impl RegistryClient {
             .send(&Exchange::new(Method::PUT, url.clone(), access))
             .await?;
         match response.status() {
-            StatusCode::CREATED => Ok(()),
+            StatusCode::CREATED => check_stored_digest(&response, &blob.digest),
             StatusCode::NOT_FOUND => Err(UploadError::SessionLost(
                 self.transport.status_error("PUT", &url, response).await,
             )),
@@ -322,6 +358,22 @@ impl RegistryClient {
                 .await
                 .into()),
         }
+    }
+}
+
+/// The digest the registry says it stored the upload under (`Docker-Content-Digest`), when it
+/// says one, must be the blob's.
+fn check_stored_digest(response: &reqwest::Response, digest: &str) -> Result<(), UploadError> {
+    let stored = response
+        .headers()
+        .get("docker-content-digest")
+        .and_then(|value| value.to_str().ok())
+        .map(str::trim);
+    match stored {
+        Some(actual) if actual != digest => Err(UploadError::DigestMismatch {
+            actual: actual.to_owned(),
+        }),
+        _ => Ok(()),
     }
 }
 

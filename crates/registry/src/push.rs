@@ -369,6 +369,27 @@ pub enum PushError {
         #[source]
         source: RequestError,
     },
+    /// The registry accepted a blob's upload but reports another digest for what it stored.
+    #[error("cannot push blob {digest} to {repository}: the registry stored it as {actual}")]
+    BlobDigestMismatch {
+        /// `REGISTRY/REPOSITORY`.
+        repository: String,
+        /// The blob.
+        digest: String,
+        /// The digest the registry reported.
+        actual: String,
+    },
+    /// The registry accepted a blob's upload, every time, but then did not have it.
+    #[error(
+        "cannot push blob {digest} to {repository}: the registry accepted the upload but does \
+         not have the blob"
+    )]
+    BlobUnconfirmed {
+        /// `REGISTRY/REPOSITORY`.
+        repository: String,
+        /// The blob.
+        digest: String,
+    },
     /// The manifest could not be stored.
     #[error("cannot push manifest {digest} to {repository} as {target}")]
     Manifest {
