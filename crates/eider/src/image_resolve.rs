@@ -138,6 +138,7 @@ where
     RegistryClient::new(ClientOptions {
         credentials,
         insecure_registries: options.insecure_registries.clone(),
+        retry: crate::registry_retry::registry_retry_policy()?,
         ..ClientOptions::default()
     })
     .map_err(|error| Failure::runtime(error.to_string()).with_sources_of(&error))

@@ -31,10 +31,12 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    /// Whether this is a `method` request whose path matches `pattern` (see [`Rule::new`]).
+    /// Whether this is a `method` request (`"*"`: any) whose path matches `pattern` (see
+    /// [`Rule::new`]).
     #[must_use]
     pub fn is(&self, method: &str, pattern: &str) -> bool {
-        self.method.eq_ignore_ascii_case(method) && crate::rule::glob_matches(pattern, &self.path)
+        (method == "*" || self.method.eq_ignore_ascii_case(method))
+            && crate::rule::glob_matches(pattern, &self.path)
     }
 }
 

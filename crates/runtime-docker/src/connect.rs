@@ -91,6 +91,7 @@ impl DockerRuntime {
                 pending: std::sync::Mutex::new(Some(query)),
                 answer: tokio::sync::OnceCell::new(),
             }),
+            pull_retry: crate::PullRetry::default(),
         })
     }
 }

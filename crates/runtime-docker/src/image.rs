@@ -8,6 +8,7 @@ use futures_util::StreamExt;
 
 use crate::DockerRuntime;
 use crate::error::from_bollard;
+use crate::pull_retry::is_transient_pull_failure;
 
 /// A pull that reports nothing for this long is stalled: an unreachable registry must be an
 /// error, never a hang.
@@ -24,7 +25,47 @@ impl DockerRuntime {
         }
     }
 
+    /// Pulls `image`, trying again after a transient failure (see [`crate::PullRetry`]); the
+    /// error of the last try says how many there were.
     pub(crate) async fn pull(
+        &self,
+        image: &str,
+        progress: &(dyn Fn(PullProgress) + Send + Sync),
+    ) -> Result<(), RuntimeError> {
+        let retry = &self.pull_retry;
+        let mut failed_attempts = 0;
+        loop {
+            let error = match self.pull_once(image, progress).await {
+                Ok(()) => return Ok(()),
+                Err(error) => error,
+            };
+            failed_attempts += 1;
+            let RuntimeError::ImageUnavailable { message, .. } = &error else {
+                return Err(error);
+            };
+            if !is_transient_pull_failure(message) {
+                return Err(error);
+            }
+            if failed_attempts >= retry.max_attempts.max(1) {
+                return Err(RuntimeError::ImageUnavailable {
+                    image: image.to_owned(),
+                    message: format!("{message} (tried {failed_attempts} times)"),
+                });
+            }
+            let delay = retry.delay(failed_attempts);
+            progress(PullProgress {
+                layer: None,
+                status: format!(
+                    "Retrying in {}ms after a transient failure: {message}",
+                    delay.as_millis()
+                ),
+                bytes: None,
+            });
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn pull_once(
         &self,
         image: &str,
         progress: &(dyn Fn(PullProgress) + Send + Sync),

@@ -6,6 +6,7 @@ mod connect;
 mod container;
 mod error;
 mod image;
+mod pull_retry;
 mod volume;
 
 use std::time::Duration;
@@ -18,6 +19,7 @@ use eider_runtime::{
 
 pub use connect::ConnectError;
 pub use image::ImageIdentity;
+pub use pull_retry::{PullRetry, is_transient_pull_failure};
 
 /// A connection to one Docker Engine.
 #[derive(Debug, Clone)]
@@ -27,9 +29,18 @@ pub struct DockerRuntime {
     /// Asked once, in the background from the moment of connecting: the engine takes a while to
     /// answer it, and nothing needs it before the first container starts.
     platform: std::sync::Arc<connect::PlatformQuery>,
+    /// How pulls that fail for a transient reason are tried again.
+    pull_retry: PullRetry,
 }
 
 impl DockerRuntime {
+    /// The same connection, with pulls retried as `retry` says.
+    #[must_use]
+    pub fn with_pull_retry(mut self, retry: PullRetry) -> Self {
+        self.pull_retry = retry;
+        self
+    }
+
     /// Where the engine is reached, as `DOCKER_HOST` would name it.
     #[must_use]
     pub fn endpoint(&self) -> &str {

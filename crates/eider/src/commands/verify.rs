@@ -121,8 +121,10 @@ async fn registry_image(
     client: &RegistryClient,
     directory: &camino::Utf8Path,
 ) -> Result<(BlobStore, Digest), Failure> {
-    let failure = |what: &str, error: &dyn std::error::Error| {
-        Failure::runtime(format!("cannot {what} of {reference}")).with_cause(error.to_string())
+    let failure = |what: &str, error: &(dyn std::error::Error + 'static)| {
+        Failure::runtime(format!("cannot {what} of {reference}"))
+            .with_cause(error.to_string())
+            .with_sources_of(error)
     };
     let reference =
         Reference::parse(reference).map_err(|error| Failure::input(error.to_string()))?;

@@ -117,9 +117,10 @@ async fn from_registry(
     store: &BlobStore,
     registry: &RegistryClient,
 ) -> Result<Base, Failure> {
-    let failure = |what: &str, error: &dyn std::error::Error| {
+    let failure = |what: &str, error: &(dyn std::error::Error + 'static)| {
         Failure::runtime(format!("cannot {what} of base image `{reference}`"))
             .with_cause(error.to_string())
+            .with_sources_of(error)
     };
     let pinned = Reference::with_digest(reference.repository().clone(), digest)
         .map_err(|error| failure("pin the digest", &error))?;

@@ -204,7 +204,8 @@ fn more_warnings(
 
 /// Connects to the engine, with a hint when it does not answer.
 async fn connect() -> Result<DockerRuntime, Failure> {
-    DockerRuntime::connect().await.map_err(|error| {
+    let pull_retry = crate::registry_retry::pull_retry()?;
+    let runtime = DockerRuntime::connect().await.map_err(|error| {
         Failure::runtime(error.to_string())
             .with_cause(
                 std::error::Error::source(&error).map_or_else(String::new, ToString::to_string),
@@ -213,7 +214,8 @@ async fn connect() -> Result<DockerRuntime, Failure> {
                 "start the Docker Engine (`dockerd`, or `bash scripts/test-env.sh` in eider's \
                  repository), or point DOCKER_HOST at one",
             )
-    })
+    })?;
+    Ok(runtime.with_pull_retry(pull_retry))
 }
 
 /// What every run of one invocation shares.

@@ -1,0 +1,70 @@
+//! How often and how patiently eider tries a registry again after a transient failure, for its
+//! own registry client (`package`, `lock`, `verify`) and for the pulls it asks the engine for
+//! (`run`): the defaults, or a shorter backoff from `EIDER_REGISTRY_RETRY_BASE_MS` (for tests
+//! and for pipelines that would rather fail fast than wait).
+
+use std::time::Duration;
+
+use eider_registry::RetryPolicy;
+use eider_runtime_docker::PullRetry;
+
+use crate::failure::Failure;
+
+/// The first wait, in milliseconds, after a transient registry failure; it doubles after each
+/// further one.
+pub const RETRY_BASE_VARIABLE: &str = "EIDER_REGISTRY_RETRY_BASE_MS";
+
+/// The registry client's retries.
+pub fn registry_retry_policy() -> Result<RetryPolicy, Failure> {
+    let mut policy = RetryPolicy::default();
+    if let Some(base) = base_from_environment()? {
+        policy.initial_delay = base;
+        policy.max_delay = policy.max_delay.max(base);
+    }
+    Ok(policy)
+}
+
+/// The engine pulls' retries.
+pub fn pull_retry() -> Result<PullRetry, Failure> {
+    let mut retry = PullRetry::default();
+    if let Some(base) = base_from_environment()? {
+        retry.initial_delay = base;
+        retry.max_delay = retry.max_delay.max(base);
+    }
+    Ok(retry)
+}
+
+fn base_from_environment() -> Result<Option<Duration>, Failure> {
+    parse_base(std::env::var(RETRY_BASE_VARIABLE).ok().as_deref())
+}
+
+fn parse_base(value: Option<&str>) -> Result<Option<Duration>, Failure> {
+    let Some(value) = value.map(str::trim).filter(|value| !value.is_empty()) else {
+        return Ok(None);
+    };
+    value
+        .parse::<u64>()
+        .map(|milliseconds| Some(Duration::from_millis(milliseconds)))
+        .map_err(|_| {
+            Failure::input(format!(
+                "invalid {RETRY_BASE_VARIABLE} `{value}`: expected a number of milliseconds"
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_base_is_milliseconds_and_anything_else_is_bad_input() {
+        assert_eq!(parse_base(None).ok(), Some(None));
+        assert_eq!(parse_base(Some(" ")).ok(), Some(None));
+        assert_eq!(
+            parse_base(Some("25")).ok(),
+            Some(Some(Duration::from_millis(25)))
+        );
+        let failure = parse_base(Some("1s")).expect_err("not a number");
+        assert_eq!(failure.exit_code(), crate::exit_code::INVALID_INPUT);
+    }
+}
