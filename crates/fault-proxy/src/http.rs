@@ -2,6 +2,7 @@
 //! `Content-Length` or chunked transfer encoding and copied as they are (chunk lines included),
 //! with an optional cut after a number of body bytes.
 
+use std::fmt::Write as _;
 use std::io::{self, BufRead, Write};
 
 /// A request or response head.
@@ -126,11 +127,11 @@ impl Head {
         let mut text = format!("{}\r\n", self.start);
         for (name, value) in &self.headers {
             if !without.iter().any(|left| left.eq_ignore_ascii_case(name)) {
-                text.push_str(&format!("{name}: {value}\r\n"));
+                let _infallible = write!(text, "{name}: {value}\r\n");
             }
         }
         for (name, value) in extra {
-            text.push_str(&format!("{name}: {value}\r\n"));
+            let _infallible = write!(text, "{name}: {value}\r\n");
         }
         text.push_str("\r\n");
         writer.write_all(text.as_bytes())

@@ -3,6 +3,7 @@
 //! its own or answered with its fault. Dropping the proxy closes the listener and every client
 //! connection.
 
+use std::fmt::Write as _;
 use std::io::{BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -97,9 +98,8 @@ impl FaultProxy {
     }
 
     /// Adds a rule; the first rule that matches a request decides its fate.
-    pub fn add(&self, rule: Rule) -> &Self {
+    pub fn add(&self, rule: Rule) {
         lock(&self.shared.rules).push(rule);
-        self
     }
 
     /// Removes every rule: from now on, everything passes through.
@@ -292,7 +292,7 @@ fn answer(
         body.len()
     );
     for (name, value) in headers {
-        text.push_str(&format!("{name}: {value}\r\n"));
+        let _infallible = write!(text, "{name}: {value}\r\n");
     }
     text.push_str("\r\n");
     if request.request_line().0 != "HEAD" {
@@ -342,14 +342,11 @@ fn relay(
         request_limit,
     );
     let flushed = upstream_writer.flush();
-    match (copied, flushed) {
-        (Ok(Copied::Whole(_)), Ok(())) => {}
-        _ => {
-            if let Ok(upstream) = upstream_writer.into_inner() {
-                let _ignored = upstream.shutdown(Shutdown::Both);
-            }
-            return Outcome::Close;
+    if !matches!((copied, flushed), (Ok(Copied::Whole(_)), Ok(()))) {
+        if let Ok(upstream) = upstream_writer.into_inner() {
+            let _ignored = upstream.shutdown(Shutdown::Both);
         }
+        return Outcome::Close;
     }
     let mut upstream_reader = BufReader::new(upstream_reading);
     let Ok(Some(answer)) = Head::read(&mut upstream_reader) else {

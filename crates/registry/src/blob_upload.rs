@@ -363,18 +363,23 @@ impl RegistryClient {
 
 /// The digest the registry says it stored the upload under (`Docker-Content-Digest`), when it
 /// says one, must be the blob's.
+#[expect(
+    clippy::result_large_err,
+    reason = "an upload's own error type, returned once per blob"
+)]
 fn check_stored_digest(response: &reqwest::Response, digest: &str) -> Result<(), UploadError> {
-    let stored = response
+    match stored_digest(response) {
+        Some(actual) if actual != digest => Err(UploadError::DigestMismatch { actual }),
+        _ => Ok(()),
+    }
+}
+
+fn stored_digest(response: &reqwest::Response) -> Option<String> {
+    response
         .headers()
         .get("docker-content-digest")
         .and_then(|value| value.to_str().ok())
-        .map(str::trim);
-    match stored {
-        Some(actual) if actual != digest => Err(UploadError::DigestMismatch {
-            actual: actual.to_owned(),
-        }),
-        _ => Ok(()),
-    }
+        .map(|value| value.trim().to_owned())
 }
 
 enum Monolithic {
