@@ -21,6 +21,7 @@ pub fn render(runs: &[RunRecord]) -> Result<String, Failure> {
                         "name": job.name,
                         "result": result_word(&job.outcome),
                         "durationSeconds": job.duration.as_secs_f64(),
+                        "logLimitReached": job.log_limit_reached,
                     });
                     match &job.outcome {
                         JobOutcome::Failed {
@@ -71,6 +72,7 @@ mod tests {
             name: name.to_owned(),
             outcome,
             duration: Duration::from_millis(1500),
+            log_limit_reached: name == "passed",
         }
     }
 
