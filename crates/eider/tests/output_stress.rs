@@ -75,82 +75,89 @@ fn text_run(output: &Output) -> support::Run {
 // ---------------------------------------------------------------------------------------------
 // Byte-exact output
 
-/// Prints `payload` (a file of the source) on stdout and stderr, without a terminal and, when
-/// `with_terminal`, with one, and checks every byte that comes back.
-///
-/// With a terminal, a line may not start with the bytes 0, 1 or 2: the engine's raw terminal
-/// stream has no frames, and the engine client (bollard 0.21) takes a line starting with one of
-/// them for the header of a multiplexed frame, which drops 8 bytes of it.
-fn assert_payload_passes_through(name_prefix: &str, payload: &[u8], with_terminal: bool) {
-    let (plain, terminal) = (unique(name_prefix), unique(&format!("{name_prefix}-tty")));
-    let job = |name: &str, tty: bool| {
-        format!(
-            "  {name}:
+/// Prints `payload` (a file of the source) on stdout and stderr, from a container with a
+/// terminal or without, and checks every byte that comes back.
+fn assert_payload_passes_through(name_prefix: &str, payload: &[u8], terminal: bool) {
+    let name = unique(name_prefix);
+    let project = Project::new(&drakefile(&format!(
+        "  {name}:
     primaryContainer:
       name: main
       image: {BUSYBOX}
       sourceMountPath: /src
-      tty: {tty}
+      tty: {terminal}
       command: {}
 ",
-            sh("cat /src/payload; echo; cat /src/payload >&2; echo >&2")
-        )
-    };
-    let mut jobs = job(&plain, false);
-    let mut arguments = vec!["--timeout", GUARD_TIMEOUT, &plain];
-    if with_terminal {
-        jobs.push_str(&job(&terminal, true));
-        arguments.push(&terminal);
-    }
-    let project = Project::new(&drakefile(&jobs));
+        sh("cat /src/payload; echo; cat /src/payload >&2; echo >&2")
+    )));
     std::fs::write(project.path().join("payload"), payload).expect("write the payload");
-    let output = run_raw(&project, &arguments);
+    let output = run_raw(&project, &["--timeout", GUARD_TIMEOUT, &name]);
     assert_code(&output, 0);
 
-    let expected_line = |name: &str| {
-        let mut line = format!("[{name}/main] ").into_bytes();
-        line.extend_from_slice(payload);
-        line.push(b'\n');
-        line
-    };
+    let mut line = format!("[{name}/main] ").into_bytes();
+    line.extend_from_slice(payload);
+    line.push(b'\n');
     // A terminal merges stderr into stdout: the payload arrives twice there.
-    let mut stdout = expected_line(&plain);
-    if with_terminal {
-        stdout.extend(expected_line(&terminal).repeat(2));
-    }
+    let (stdout, stderr_lines) = if terminal {
+        (line.repeat(2), 0)
+    } else {
+        (line.clone(), 1)
+    };
+    let first_difference = output
+        .stdout
+        .iter()
+        .zip(&stdout)
+        .position(|(found, expected)| found != expected);
     assert!(
         output.stdout == stdout,
-        "stdout altered: {} bytes, expected {}",
+        "stdout altered: {} bytes, expected {}; first difference at {first_difference:?}",
         output.stdout.len(),
         stdout.len()
     );
-    let expected_stderr = expected_line(&plain);
     let found = output
         .stderr
-        .windows(expected_stderr.len())
-        .filter(|window| *window == expected_stderr.as_slice())
+        .windows(line.len())
+        .filter(|window| *window == line.as_slice())
         .count();
-    assert_eq!(
-        found, 1,
-        "stderr does not hold the payload line exactly once"
-    );
+    assert_eq!(found, stderr_lines, "the payload lines on stderr");
     assert_no_leftovers(&text_run(&output));
 }
 
-#[test]
-fn a_mebibyte_line_of_arbitrary_bytes_arrives_byte_exact_on_both_streams_and_a_terminal() {
-    let mut line = arbitrary_line(1 << 20);
-    line[0] = b'<';
-    assert_payload_passes_through("mebibyte-bytes", &line, true);
+/// `payload` without the bytes 0, 1 and 2, for a container with a terminal: the engine's
+/// terminal stream is raw bytes, and the engine client (bollard 0.21) takes a read that starts
+/// with one of them for the header of a multiplexed frame, dropping 8 bytes. A known limit of
+/// `tty: true`, documented in docs/reliability-output-disk.md.
+fn without_frame_header_bytes(payload: &[u8]) -> Vec<u8> {
+    payload
+        .iter()
+        .map(|byte| if *byte <= 2 { b'.' } else { *byte })
+        .collect()
 }
 
 #[test]
-fn invalid_utf8_and_nul_bytes_pass_through_byte_exact_with_and_without_a_terminal() {
-    // NUL (first, without a terminal) and last, lone continuation bytes, a truncated sequence, overlong encodings,
-    // a surrogate, bytes never valid in UTF-8.
-    let payload = b"<\x00start\xff\xfe\x80\xbf mid\x00dle \xc3 \xe2\x82 \xc0\xaf \xed\xa0\x80 \xf8\x88\x80\x80\x80 end\x00";
-    assert_payload_passes_through("invalid-utf8", payload, true);
-    assert_payload_passes_through("leading-nul", &payload[1..], false);
+fn a_mebibyte_line_of_arbitrary_bytes_arrives_byte_exact_on_both_streams() {
+    assert_payload_passes_through("mebibyte-bytes", &arbitrary_line(1 << 20), false);
+}
+
+#[test]
+fn a_mebibyte_line_of_arbitrary_bytes_arrives_byte_exact_through_a_terminal() {
+    let line = without_frame_header_bytes(&arbitrary_line(1 << 20));
+    assert_payload_passes_through("mebibyte-bytes-tty", &line, true);
+}
+
+/// NUL first and last, lone continuation bytes, a truncated sequence, overlong encodings, a
+/// surrogate, bytes never valid in UTF-8.
+const INVALID_UTF8: &[u8] = b"\x00start\xff\xfe\x80\xbf mid\x00dle \xc3 \xe2\x82 \xc0\xaf \xed\xa0\x80 \xf8\x88\x80\x80\x80 end\x00";
+
+#[test]
+fn invalid_utf8_and_nul_bytes_pass_through_byte_exact() {
+    assert_payload_passes_through("invalid-utf8", INVALID_UTF8, false);
+}
+
+#[test]
+fn invalid_utf8_passes_through_a_terminal_byte_exact() {
+    let payload = without_frame_header_bytes(INVALID_UTF8);
+    assert_payload_passes_through("invalid-utf8-tty", &payload, true);
 }
 
 #[test]
