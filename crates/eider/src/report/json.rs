@@ -21,8 +21,11 @@ pub fn render(runs: &[RunRecord]) -> Result<String, Failure> {
                         "name": job.name,
                         "result": result_word(&job.outcome),
                         "durationSeconds": job.duration.as_secs_f64(),
-                        "logLimitReached": job.log_limit_reached,
                     });
+                    // Present only when it happened, like the other optional fields.
+                    if job.log_limit_reached {
+                        record["logLimitReached"] = json!(true);
+                    }
                     match &job.outcome {
                         JobOutcome::Failed {
                             container,
