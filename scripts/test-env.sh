@@ -19,9 +19,10 @@ readonly AUTH_REGISTRY_USER="eider-test"
 readonly AUTH_REGISTRY_PASSWORD="eider-test-password"
 
 # apache2-utils: htpasswd, for the registry with basic auth. skopeo, umoci, zstd: interop checks
-# of the images that `eider package` writes. pigz: the benchmarks' shell floor.
+# of the images that `eider package` writes. pigz: the benchmarks' shell floor. time: eider's
+# peak memory in the output tests (/usr/bin/time -v).
 readonly PACKAGES=(docker.io busybox-static docker-registry apache2-utils skopeo umoci zstd pigz
-    hyperfine curl)
+    hyperfine curl time)
 readonly STATE_DIR=/var/lib/eider-test
 readonly LOG_DIR=/var/log/eider-test
 # Where the registries' addresses are written (shell syntax, KEY=VALUE lines): their ports are

@@ -219,6 +219,11 @@ pub struct RunOptions {
     #[arg(long, env = "EIDER_SOURCE_MODE", value_enum, value_name = "MODE")]
     pub source_mode: Option<SourceMode>,
 
+    /// Print at most SIZE of each job's output (e.g. 4MiB, 500k; 0 or none: no limit), then
+    /// one notice; the job runs on [default: none, or the config file's]
+    #[arg(long, env = "EIDER_LOG_LIMIT", value_name = "SIZE", value_parser = crate::log_limit::parse)]
+    pub log_limit: Option<crate::log_limit::LogLimit>,
+
     /// Copy the run's shared storage into DIR before it is removed
     #[arg(long, env = "EIDER_KEEP_SHARED", value_name = "DIR")]
     pub keep_shared: Option<Utf8PathBuf>,

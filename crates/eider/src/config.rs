@@ -8,6 +8,7 @@
 //! network = "ci"
 //! allow-privileged = false
 //! allow-docker-socket = false
+//! log-limit = "4MiB"
 //! ```
 //!
 //! Permissions are only read from a file outside the project's source tree: a repository must
@@ -47,6 +48,8 @@ pub struct RunConfig {
     /// Honor `mountDockerSocket: true`.
     #[serde(default)]
     pub allow_docker_socket: bool,
+    /// Most bytes of output printed per job.
+    pub log_limit: Option<crate::log_limit::LogLimit>,
 }
 
 /// A loaded config file and what was ignored in it.

@@ -72,6 +72,28 @@ impl Failure {
         self
     }
 
+    /// Adds `error` and every cause in its source chain, so that the last cause says what the
+    /// system answered (`No space left on device`). A full file system also gets a hint.
+    #[must_use]
+    pub fn with_error(self, error: &(dyn std::error::Error + 'static)) -> Self {
+        let mut failure = self.with_cause(error.to_string()).with_sources_of(error);
+        let mut cause = Some(error);
+        while let Some(current) = cause {
+            if current
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull)
+            {
+                failure = failure.with_hint(
+                    "the file system is full: free some space there, or choose another \
+                     location (the cache follows XDG_CACHE_HOME)",
+                );
+                break;
+            }
+            cause = current.source();
+        }
+        failure
+    }
+
     /// Adds a hint.
     #[must_use]
     pub fn with_hint(mut self, text: impl Into<String>) -> Self {
@@ -119,3 +141,28 @@ impl From<LoadError> for Failure {
         }
     }
 }
+
+/// `error` and every cause in its source chain, joined with `: `, for errors kept as text.
+pub fn chain_text(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// An error known only as text (already rendered with [`chain_text`]), for
+/// [`Failure::with_error`].
+#[derive(Debug)]
+pub struct TextError(pub String);
+
+impl std::fmt::Display for TextError {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TextError {}

@@ -13,6 +13,7 @@ mod graph;
 mod image_resolve;
 mod live_status;
 mod lockfile;
+mod log_limit;
 mod registry_retry;
 mod render;
 mod report;

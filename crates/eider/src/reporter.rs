@@ -16,6 +16,7 @@ use owo_colors::OwoColorize;
 
 use crate::cli::ColorChoice;
 use crate::live_status::LiveStatus;
+use crate::log_limit::Size;
 use crate::report::{CapturedOutput, MAX_CAPTURED_OUTPUT};
 
 /// Colors for container prefixes: no red (errors) and no plain white (status lines).
@@ -130,6 +131,7 @@ impl Reporter {
                 stream,
                 lines,
             } => self.output(&source, stream, &lines),
+            Event::OutputLimitReached { source, limit } => self.limit_reached(&source, limit),
             Event::RunStarted { .. } | Event::ContainerStarted { .. } => {}
             Event::JobQueued { job } => self.status("Queued", &job),
             Event::JobStarted { job } => {
@@ -214,6 +216,21 @@ impl Reporter {
         if failed && stream == OutputStreamKind::Stdout {
             self.stdout_closed = true;
         }
+    }
+
+    /// The one notice of a job whose output reached the log limit: on stderr, since it is
+    /// eider's and not the job's, with the prefix of the container whose line crossed it.
+    fn limit_reached(&mut self, source: &OutputSource, limit: u64) {
+        let notice = format!(
+            "eider: log limit of {} reached; the rest of the job's output is discarded\n",
+            Size(limit)
+        );
+        if let Some(captured) = &mut self.captured {
+            capture_notice(captured, source, notice.as_bytes());
+        }
+        let prefix = prefix(source, self.colors.stderr, &self.masker);
+        let _ignored = self.stderr.write_all(&prefix);
+        let _ignored = self.stderr.write_all(notice.as_bytes());
     }
 
     fn finished(&mut self, job: &str, outcome: &JobOutcome, duration: Duration) {
@@ -313,6 +330,16 @@ fn capture(captured: &mut CapturedOutput, source: &OutputSource, lines: &[u8]) {
             return;
         }
     }
+}
+
+/// Appends the log limit notice to the job's captured output, even past the report's own cap:
+/// it comes once per job and says why the output ends.
+fn capture_notice(captured: &mut CapturedOutput, source: &OutputSource, notice: &[u8]) {
+    let kept = captured
+        .entry((source.run_id.clone(), source.job.clone()))
+        .or_default();
+    kept.extend_from_slice(format!("[{}] ", source.container).as_bytes());
+    kept.extend_from_slice(notice);
 }
 
 /// `[job/container] `, colored by a stable hash of the name, so a container keeps its color

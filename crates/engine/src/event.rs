@@ -87,6 +87,14 @@ pub enum Event {
         /// The lines.
         lines: Bytes,
     },
+    /// The job's output reached its log limit: the rest of it is read and discarded. Sent once
+    /// per job, after its last [`Event::Output`].
+    OutputLimitReached {
+        /// The container whose line would have crossed the limit.
+        source: Arc<OutputSource>,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// Something the user should know that does not stop the run.
     Warning {
         /// The job it concerns, if any.

@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::event::{Event, JobOutcome, OutputSource};
+use crate::output_budget::OutputBudget;
 use crate::plan::{self, PlanContext, PlannedContainer};
 use crate::policy::{self, Refusal};
 use crate::run::{JobReport, Run};
@@ -30,8 +31,9 @@ const REMOVAL_DEFER_LIMIT: Duration = Duration::from_secs(2);
 const EXIT_NOTICE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// What a job has launched so far: everything here is torn down at the end.
-#[derive(Default)]
 struct Launched {
+    /// The output all the job's containers may still print.
+    output_budget: Arc<OutputBudget>,
     containers: Vec<(String, ContainerId)>,
     outputs: Vec<JoinHandle<Result<(), RuntimeError>>>,
     /// The started sidecars, in launch order, and whether each has exited.
@@ -46,6 +48,15 @@ struct ExitWatch {
 }
 
 impl Launched {
+    fn new(output_budget: Arc<OutputBudget>) -> Self {
+        Self {
+            output_budget,
+            containers: Vec::new(),
+            outputs: Vec::new(),
+            exits: Vec::new(),
+        }
+    }
+
     /// The latest sidecar started that has not exited: the one whose network namespace the next
     /// container joins.
     fn running_member(&self) -> Option<ContainerId> {
@@ -83,7 +94,8 @@ impl<R: Runtime> Run<R> {
                 job: job.name.clone(),
             })
             .await;
-        let outcome = self.execute(job, started).await;
+        let output_budget = Arc::new(OutputBudget::new(self.options.log_limit));
+        let outcome = self.execute(job, started, &output_budget).await;
         let duration = started.elapsed();
         self.events
             .send(Event::JobFinished {
@@ -96,10 +108,16 @@ impl<R: Runtime> Run<R> {
             name: job.name.clone(),
             outcome,
             duration,
+            log_limit_reached: output_budget.is_reached(),
         }
     }
 
-    async fn execute(&self, job: &Job, started: Instant) -> JobOutcome {
+    async fn execute(
+        &self,
+        job: &Job,
+        started: Instant,
+        output_budget: &Arc<OutputBudget>,
+    ) -> JobOutcome {
         if job.containers.is_empty() {
             self.warn(
                 job,
@@ -139,7 +157,7 @@ impl<R: Runtime> Run<R> {
             shared_volume: shared_volume.as_deref(),
         };
         let planned = plan::plan_job(job, context);
-        let mut launched = Launched::default();
+        let mut launched = Launched::new(Arc::clone(output_budget));
         let outcome = match self.launch(job, planned, &mut launched, deadline).await {
             Ok(()) => self.wait_for_primary(job, &launched, deadline).await,
             Err(Stop::Outcome(outcome)) => outcome,
@@ -374,6 +392,7 @@ impl<R: Runtime> Run<R> {
             stream,
             source,
             Arc::clone(&self.masker),
+            Arc::clone(&launched.output_budget),
             self.events.clone(),
         )));
         Ok(id)
@@ -461,6 +480,7 @@ impl<R: Runtime> Run<R> {
             containers,
             outputs,
             exits,
+            output_budget: _,
         } = launched;
         for watch in exits {
             watch.task.abort();

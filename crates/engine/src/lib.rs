@@ -13,6 +13,7 @@ pub mod mask;
 mod mask_encodings;
 mod options;
 mod output;
+mod output_budget;
 mod pipeline;
 pub mod plan;
 mod policy;

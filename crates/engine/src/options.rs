@@ -43,6 +43,9 @@ pub struct RunOptions {
     pub seed_source_mode: SeedSourceMode,
     /// Copy the run's shared storage here before it is removed.
     pub keep_shared: Option<Utf8PathBuf>,
+    /// The most bytes of output printed per job, all its containers together; `None` for no
+    /// limit.
+    pub log_limit: Option<u64>,
     /// Variables from outside the Drakefile (secrets file, env files, `-e`), in precedence order;
     /// every container gets them, and the Drakefile's `environment` wins over them.
     pub environment: Variables,

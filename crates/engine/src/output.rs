@@ -6,25 +6,23 @@ use bytes::{Bytes, BytesMut};
 use eider_runtime::{OutputStream, RuntimeError, StreamKind};
 use futures_util::StreamExt;
 
-use crate::event::{Event, EventSender, OutputSource, OutputStreamKind};
+use crate::event::{EventSender, OutputSource, OutputStreamKind};
 use crate::lines::LineAssembler;
 use crate::mask::Masker;
+use crate::output_budget::OutputBudget;
 
 /// Reads the attached stream until the container's main process exits. Each stream has its own
-/// line assembler, so stdout and stderr lines never mix.
+/// line assembler, so stdout and stderr lines never mix. Lines go out through the job's
+/// `budget`; once it is spent, chunks are read and dropped unassembled.
 pub async fn forward(
     mut stream: OutputStream,
     source: Arc<OutputSource>,
     masker: Arc<Masker>,
+    budget: Arc<OutputBudget>,
     events: EventSender,
 ) -> Result<(), RuntimeError> {
     let mut stdout = LineAssembler::new(Arc::clone(&masker));
     let mut stderr = LineAssembler::new(masker);
-    let send = |stream: OutputStreamKind, lines| Event::Output {
-        source: Arc::clone(&source),
-        stream,
-        lines,
-    };
     let mut result = Ok(());
     // Whether the container has a terminal (`tty: true`), whose line discipline ends every
     // line with "\r\n".
@@ -37,6 +35,9 @@ pub async fn forward(
                 break;
             }
         };
+        if budget.is_reached() {
+            continue;
+        }
         let (assembler, kind) = match chunk.stream {
             StreamKind::Stdout | StreamKind::Console => (&mut stdout, OutputStreamKind::Stdout),
             StreamKind::Stderr => (&mut stderr, OutputStreamKind::Stderr),
@@ -48,7 +49,7 @@ pub async fn forward(
             } else {
                 lines
             };
-            events.send(send(kind, lines)).await;
+            budget.send(&events, &source, kind, lines).await;
         }
     }
     // An unterminated last line is still output (it is what a failing command often prints).
@@ -58,10 +59,14 @@ pub async fn forward(
         } else {
             lines
         };
-        events.send(send(OutputStreamKind::Stdout, lines)).await;
+        budget
+            .send(&events, &source, OutputStreamKind::Stdout, lines)
+            .await;
     }
     if let Some(lines) = stderr.finish() {
-        events.send(send(OutputStreamKind::Stderr, lines)).await;
+        budget
+            .send(&events, &source, OutputStreamKind::Stderr, lines)
+            .await;
     }
     result
 }

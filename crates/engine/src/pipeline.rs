@@ -110,6 +110,7 @@ impl<R: Runtime> Run<R> {
                 name: names[index].clone(),
                 outcome,
                 duration: Duration::ZERO,
+                log_limit_reached: false,
             });
         }
     }
@@ -123,6 +124,7 @@ impl<R: Runtime> Run<R> {
                     name: name.clone(),
                     outcome: JobOutcome::Cancelled,
                     duration: Duration::ZERO,
+                    log_limit_reached: false,
                 })
             })
             .collect();

@@ -33,6 +33,8 @@ pub struct JobReport {
     pub outcome: JobOutcome,
     /// How long it took.
     pub duration: Duration,
+    /// Whether its output reached the log limit (and the rest of it was discarded).
+    pub log_limit_reached: bool,
 }
 
 /// The result of a run.
@@ -142,6 +144,7 @@ impl<R: Runtime> Run<R> {
                     name: job.name.clone(),
                     outcome: JobOutcome::Skipped,
                     duration: Duration::ZERO,
+                    log_limit_reached: false,
                 });
                 continue;
             }

@@ -22,6 +22,10 @@ pub fn render(runs: &[RunRecord]) -> Result<String, Failure> {
                         "result": result_word(&job.outcome),
                         "durationSeconds": job.duration.as_secs_f64(),
                     });
+                    // Present only when it happened, like the other optional fields.
+                    if job.log_limit_reached {
+                        record["logLimitReached"] = json!(true);
+                    }
                     match &job.outcome {
                         JobOutcome::Failed {
                             container,
@@ -71,6 +75,7 @@ mod tests {
             name: name.to_owned(),
             outcome,
             duration: Duration::from_millis(1500),
+            log_limit_reached: name == "passed",
         }
     }
 

@@ -7,7 +7,7 @@ mod junit;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use camino::Utf8PathBuf;
+use camino::{Utf8Path, Utf8PathBuf};
 use eider_engine::{JobOutcome, RunSummary};
 
 use crate::failure::Failure;
@@ -60,12 +60,44 @@ pub fn write_all(
             ReportTarget::Junit(path) => (path, junit::render(runs, output)?),
             ReportTarget::Json(path) => (path, json::render(runs)?),
         };
-        fs_err::write(path, text).map_err(|error| {
-            Failure::runtime(format!("cannot write the report {path}"))
-                .with_cause(error.to_string())
+        write_whole(path, text.as_bytes()).map_err(|error| {
+            Failure::runtime(format!("cannot write the report {path}")).with_error(&error)
         })?;
     }
     Ok(())
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it there: a full disk or a
+/// crash leaves the previous report (or none), never a truncated one that a CI system would
+/// read. The temporary file is removed when anything fails.
+fn write_whole(path: &Utf8Path, bytes: &[u8]) -> Result<(), PathError> {
+    use std::io::Write as _;
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_str().is_empty() => parent,
+        _ => Utf8Path::new("."),
+    };
+    let failed = |source| PathError {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix(".eider-report-")
+        .tempfile_in(directory)
+        .map_err(failed)?;
+    file.write_all(bytes)
+        .and_then(|()| file.flush())
+        .map_err(failed)?;
+    file.persist(path).map_err(|error| failed(error.error))?;
+    Ok(())
+}
+
+/// A report file that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {path}")]
+struct PathError {
+    path: Utf8PathBuf,
+    #[source]
+    source: std::io::Error,
 }
 
 /// A job's result as one word, shared by every report.

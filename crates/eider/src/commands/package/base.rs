@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::destination::ImageLocation;
 use crate::cli::BaseFrom;
-use crate::failure::Failure;
+use crate::failure::{Failure, TextError, chain_text};
 use crate::image_resolve::{self, Resolved};
 
 /// A base image ready to build on: everything it needs is in the cache's store.
@@ -190,11 +190,11 @@ async fn from_daemon(
     daemon: &DockerRuntime,
     compression: eider_oci::Compression,
 ) -> Result<Base, Failure> {
-    let failure = |what: &str, error: &dyn std::fmt::Display| {
+    let failure = |what: &str, error: &(dyn std::error::Error + 'static)| {
         Failure::runtime(format!(
             "cannot {what} of base image `{image}` (local engine)"
         ))
-        .with_cause(error.to_string())
+        .with_error(error)
     };
     let id_hex = id.strip_prefix("sha256:").unwrap_or(id);
     let known = cache
@@ -213,8 +213,12 @@ async fn from_daemon(
         .prefix("export-")
         .tempdir_in(cache.directory())
         .map_err(|error| failure("make room for the export", &error))?;
-    let work_path = Utf8PathBuf::from_path_buf(work.path().to_owned())
-        .map_err(|path| failure("use the cache directory", &path.display()))?;
+    let work_path = Utf8PathBuf::from_path_buf(work.path().to_owned()).map_err(|path| {
+        Failure::runtime(format!(
+            "cannot use the cache directory for base image `{image}`"
+        ))
+        .with_cause(format!("{} is not UTF-8", path.display()))
+    })?;
     // The engine's archive goes to disk first: its index comes last, after the layers.
     let archive = work_path.join("image.tar");
     save_to_file(daemon, id, &archive)
@@ -227,7 +231,7 @@ async fn from_daemon(
     })
     .await
     .map_err(|error| failure("import the image", &error))?
-    .map_err(|error| failure("import the image", &error))?;
+    .map_err(|error| failure("import the image", &TextError(error)))?;
     let (manifest, config) = built;
     let base =
         BaseImage::parse(&manifest, &config).map_err(|error| failure("read the image", &error))?;
@@ -262,25 +266,26 @@ fn import_saved(
     store: &BlobStore,
     compression: eider_oci::Compression,
 ) -> Result<(Vec<u8>, Vec<u8>), String> {
-    let file = fs_err::File::open(archive).map_err(|error| error.to_string())?;
-    fs_err::create_dir_all(directory).map_err(|error| error.to_string())?;
+    let file = fs_err::File::open(archive).map_err(|error| chain_text(&error))?;
+    fs_err::create_dir_all(directory).map_err(|error| chain_text(&error))?;
     tar::Archive::new(file)
         .unpack(directory)
-        .map_err(|error| format!("{archive}: {error}"))?;
-    let index = fs_err::read(directory.join("manifest.json")).map_err(|error| error.to_string())?;
+        .map_err(|error| format!("{archive}: {}", chain_text(&error)))?;
+    let index =
+        fs_err::read(directory.join("manifest.json")).map_err(|error| chain_text(&error))?;
     let saved: Vec<SavedImage> =
         serde_json::from_slice(&index).map_err(|error| format!("manifest.json: {error}"))?;
     let Some(saved) = saved.into_iter().next() else {
         return Err("the engine's archive holds no image".to_owned());
     };
-    let config = fs_err::read(directory.join(&saved.config)).map_err(|error| error.to_string())?;
-    let (config_digest, config_size) = store.write(&config).map_err(|error| error.to_string())?;
+    let config = fs_err::read(directory.join(&saved.config)).map_err(|error| chain_text(&error))?;
+    let (config_digest, config_size) = store.write(&config).map_err(|error| chain_text(&error))?;
     let mut layers = Vec::with_capacity(saved.layers.len());
     for layer in &saved.layers {
         let mut tar =
-            fs_err::File::open(directory.join(layer)).map_err(|error| error.to_string())?;
+            fs_err::File::open(directory.join(layer)).map_err(|error| chain_text(&error))?;
         let blob = eider_oci::compress_tar(&mut tar as &mut dyn std::io::Read, compression, store)
-            .map_err(|error| format!("{layer}: {error}"))?;
+            .map_err(|error| format!("{layer}: {}", chain_text(&error)))?;
         layers.push(eider_oci::Descriptor::new(
             blob.media_type,
             blob.digest,

@@ -116,8 +116,7 @@ pub fn package_job(
     let cache_directory = LayerCache::default_directory()
         .ok_or_else(|| Failure::input("no cache directory: set XDG_CACHE_HOME or HOME"))?;
     let cache = LayerCache::open(&cache_directory).map_err(|error| {
-        Failure::runtime(format!("cannot open the cache in {cache_directory}"))
-            .with_cause(error.to_string())
+        Failure::runtime(format!("cannot open the cache in {cache_directory}")).with_error(&error)
     })?;
     let plan = Plan {
         options,
@@ -283,10 +282,10 @@ async fn package(plan: &Plan<'_>, output: Output) -> Result<Description, Failure
         plan.provenance.epoch,
         format,
     )
-    .map_err(|error| Failure::runtime("cannot assemble the image").with_cause(error.to_string()))?;
-    image.write_to(plan.cache.store()).map_err(|error| {
-        Failure::runtime("cannot store the image").with_cause(error.to_string())
-    })?;
+    .map_err(|error| Failure::runtime("cannot assemble the image").with_error(&error))?;
+    image
+        .write_to(plan.cache.store())
+        .map_err(|error| Failure::runtime("cannot store the image").with_error(&error))?;
 
     let publication = Publication {
         image: &image,
@@ -550,9 +549,7 @@ async fn build_layers(
     for (created_by, spec) in specs {
         let layer = stream_upload::build_layer(plan.cache, spec, stream_to)
             .await
-            .map_err(|error| {
-                Failure::input("cannot build the layers").with_cause(error.to_string())
-            })?;
+            .map_err(|error| layer_failure(&error))?;
         built.push((created_by, layer));
     }
     drop(spinner);
@@ -653,4 +650,17 @@ fn config_changes(
 /// A progress line on stderr.
 fn status(output: Output, text: &str) {
     output.note(text);
+}
+
+/// A layer that could not be built: the source's fault (exit code 2), or the cache's (exit code
+/// 1: a full disk, a store that cannot be written).
+fn layer_failure(error: &stream_upload::BuildError) -> Failure {
+    use eider_oci::LayerError;
+    use stream_upload::BuildError;
+    let failure = match error {
+        BuildError::Layer(LayerError::Write { .. } | LayerError::Store(_))
+        | BuildError::Task(_) => Failure::runtime("cannot build the layers"),
+        BuildError::Layer(_) => Failure::input("cannot build the layers"),
+    };
+    failure.with_error(error)
 }

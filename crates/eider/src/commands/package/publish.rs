@@ -12,7 +12,7 @@ use futures_util::StreamExt as _;
 
 use super::base::Base;
 use super::destination::ImageLocation;
-use crate::failure::Failure;
+use crate::failure::{Failure, TextError, chain_text};
 
 /// What writing to one destination did, for the description.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -53,9 +53,8 @@ pub async fn publish(
     registry: &RegistryClient,
 ) -> Result<Published, Failure> {
     let shown = destination.to_string();
-    let failure = |error: &dyn std::fmt::Display| {
-        Failure::runtime(format!("cannot write the package to {shown}"))
-            .with_cause(error.to_string())
+    let failure = |error: &(dyn std::error::Error + 'static)| {
+        Failure::runtime(format!("cannot write the package to {shown}")).with_error(error)
     };
     let mut published = Published {
         destination: shown.clone(),
@@ -84,11 +83,14 @@ pub async fn publish(
             );
             write_archive(publication, file.clone(), vec![tag])
                 .await
-                .map_err(|error| failure(&error))?;
+                .map_err(|error| failure(&TextError(error)))?;
         }
         ImageLocation::DockerDaemon { name } => {
             let Some(daemon) = daemon else {
-                return Err(failure(&"the local engine does not answer"));
+                return Err(
+                    Failure::runtime(format!("cannot write the package to {shown}"))
+                        .with_cause("the local engine does not answer"),
+                );
             };
             let name = if name
                 .rsplit('/')
@@ -103,11 +105,14 @@ pub async fn publish(
                 .prefix("load-")
                 .tempdir_in(publication.cache.directory())
                 .map_err(|error| failure(&error))?;
-            let file = Utf8PathBuf::from_path_buf(directory.path().join("image.tar"))
-                .map_err(|path| failure(&path.display()))?;
+            let file =
+                Utf8PathBuf::from_path_buf(directory.path().join("image.tar")).map_err(|path| {
+                    Failure::runtime(format!("cannot write the package to {shown}"))
+                        .with_cause(format!("{} is not UTF-8", path.display()))
+                })?;
             write_archive(publication, file.clone(), vec![name])
                 .await
-                .map_err(|error| failure(&error))?;
+                .map_err(|error| failure(&TextError(error)))?;
             let reader = tokio::fs::File::open(&file)
                 .await
                 .map_err(|error| failure(&error))?;
@@ -145,8 +150,8 @@ async fn write_archive(
         eider_oci::write_docker_archive(&file, &config, &layers, &tags, &[&store])
     })
     .await
-    .map_err(|error| error.to_string())?
-    .map_err(|error| error.to_string())
+    .map_err(|error| chain_text(&error))?
+    .map_err(|error| chain_text(&error))
 }
 
 /// Pushes the package; returns how many blobs were uploaded, the pinned reference and how many

@@ -302,6 +302,11 @@ fn engine_options(
             Some(SourceMode::Copy) | None => SeedSourceMode::Copy,
         },
         keep_shared: options.keep_shared.clone(),
+        log_limit: options
+            .log_limit
+            .or(settings.log_limit)
+            .unwrap_or_default()
+            .bytes(),
         environment,
     }
 }
