@@ -6,17 +6,18 @@ mod connect;
 mod container;
 mod error;
 mod image;
+mod liveness;
 mod volume;
 
 use std::time::Duration;
 
 use bollard::Docker;
 use eider_runtime::{
-    ArchiveStream, ContainerId, ContainerSpec, Exit, Labels, OutputStream, Platform, PullProgress,
-    RuntimeError,
+    ArchiveStream, ContainerId, ContainerSpec, ContainerState, Exit, Labels, OutputStream,
+    Platform, PullProgress, RuntimeError,
 };
 
-pub use connect::ConnectError;
+pub use connect::{ConnectError, DEFAULT_RESPONSE_TIMEOUT};
 pub use image::ImageIdentity;
 
 /// A connection to one Docker Engine.
@@ -24,6 +25,8 @@ pub use image::ImageIdentity;
 pub struct DockerRuntime {
     client: Docker,
     endpoint: String,
+    /// How long a request may go unanswered before it fails; probes use it too.
+    response_timeout: Duration,
     /// Asked once, in the background from the moment of connecting: the engine takes a while to
     /// answer it, and nothing needs it before the first container starts.
     platform: std::sync::Arc<connect::PlatformQuery>,
@@ -76,6 +79,18 @@ impl eider_runtime::Runtime for DockerRuntime {
 
     async fn wait(&self, id: &ContainerId) -> Result<Exit, RuntimeError> {
         self.wait_container(id).await
+    }
+
+    async fn probe(&self) -> Result<(), RuntimeError> {
+        self.ping_fresh().await
+    }
+
+    async fn keeps_containers_across_restarts(&self) -> Result<bool, RuntimeError> {
+        self.live_restore_enabled().await
+    }
+
+    async fn container_state(&self, id: &ContainerId) -> Result<ContainerState, RuntimeError> {
+        self.state_of(id).await
     }
 
     async fn stop(&self, id: &ContainerId, grace: Duration) -> Result<(), RuntimeError> {
