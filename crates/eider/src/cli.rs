@@ -183,6 +183,11 @@ pub struct RunOptions {
     #[arg(long, env = "EIDER_GRACE_PERIOD", value_name = "DURATION", value_parser = parse_duration)]
     pub grace_period: Option<std::time::Duration>,
 
+    /// How long the container engine may go without answering (frozen, restarting) before the
+    /// job it serves ends as an infrastructure failure [default: 60s]
+    #[arg(long, env = "EIDER_ENGINE_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
+    pub engine_timeout: Option<std::time::Duration>,
+
     /// Attach each job's first container to this network [default: the engine's default]
     #[arg(long, env = "EIDER_NETWORK", value_name = "NAME")]
     pub network: Option<String>,

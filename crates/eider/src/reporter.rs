@@ -261,6 +261,16 @@ impl Reporter {
                 self.failure_status("Skipped", &format!("{job}: a job it depends on failed"));
             }
             JobOutcome::Cancelled => self.failure_status("Cancelled", job),
+            JobOutcome::InfrastructureFailure { message, hint } => {
+                self.failure_status(
+                    "Infra failed",
+                    &format!("{job} in {took}: infrastructure failure, not the job's"),
+                );
+                self.labelled("error", 31, message);
+                if let Some(hint) = hint {
+                    self.labelled("hint", 36, hint);
+                }
+            }
             JobOutcome::Error { message, hint } => {
                 self.failure_status("Failed", &format!("{job} in {took}"));
                 self.labelled("error", 31, message);

@@ -139,6 +139,15 @@ pub enum JobOutcome {
     Skipped,
     /// Not started: cancelled when another job of the pipeline failed, or by an interrupt.
     Cancelled,
+    /// The container engine failed while the job ran or was being launched: it stopped
+    /// answering, or restarted and stopped the job's containers. Says nothing about the job's own
+    /// code: running it again on a healthy engine may well succeed.
+    InfrastructureFailure {
+        /// What the engine did, naming the job and container.
+        message: String,
+        /// What to do about it.
+        hint: Option<String>,
+    },
     /// It could not run: a refused permission, a missing image, an engine error.
     Error {
         /// What went wrong, naming the job, container and image where they apply.
@@ -153,6 +162,12 @@ impl JobOutcome {
     #[must_use]
     pub fn succeeded(&self) -> bool {
         matches!(self, Self::Succeeded)
+    }
+
+    /// Whether the job ended because the container engine failed, not because of the job.
+    #[must_use]
+    pub fn is_infrastructure_failure(&self) -> bool {
+        matches!(self, Self::InfrastructureFailure { .. })
     }
 }
 

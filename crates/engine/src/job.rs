@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::event::{Event, JobOutcome, OutputSource};
+use crate::follow::{Followed, infrastructure_hint};
 use crate::output_budget::OutputBudget;
 use crate::plan::{self, PlanContext, PlannedContainer};
 use crate::policy::{self, Refusal};
@@ -38,6 +39,8 @@ struct Launched {
     outputs: Vec<JoinHandle<Result<(), RuntimeError>>>,
     /// The started sidecars, in launch order, and whether each has exited.
     exits: Vec<ExitWatch>,
+    /// Whether the primary has a TTY (to attach to it again after the engine restarted).
+    primary_tty: bool,
 }
 
 /// Whether a started container has exited, as far as eider has heard.
@@ -54,6 +57,7 @@ impl Launched {
             containers: Vec::new(),
             outputs: Vec::new(),
             exits: Vec::new(),
+            primary_tty: false,
         }
     }
 
@@ -159,7 +163,7 @@ impl<R: Runtime> Run<R> {
         let planned = plan::plan_job(job, context);
         let mut launched = Launched::new(Arc::clone(output_budget));
         let outcome = match self.launch(job, planned, &mut launched, deadline).await {
-            Ok(()) => self.wait_for_primary(job, &launched, deadline).await,
+            Ok(()) => self.wait_for_primary(job, &mut launched, deadline).await,
             Err(Stop::Outcome(outcome)) => outcome,
         };
         self.tear_down(launched, &outcome, source.into_private_copy())
@@ -375,27 +379,41 @@ impl<R: Runtime> Run<R> {
         launched
             .containers
             .push((container.name.clone(), id.clone()));
-        let stream = self.runtime.attach(&id, spec.tty).await.map_err(|error| {
-            Stop::Outcome(engine_error(
-                job,
-                Some(&container.name),
-                "cannot attach to the container",
-                &error,
-            ))
+        if container.primary {
+            launched.primary_tty = spec.tty;
+        }
+        let output = self
+            .forward_output(job, &container.name, &id, spec.tty, &launched.output_budget)
+            .await
+            .map_err(Stop::Outcome)?;
+        launched.outputs.push(output);
+        Ok(id)
+    }
+
+    /// Attaches to a container's output and forwards it as events until the stream ends.
+    async fn forward_output(
+        &self,
+        job: &Job,
+        name: &str,
+        id: &ContainerId,
+        tty: bool,
+        budget: &Arc<OutputBudget>,
+    ) -> Result<JoinHandle<Result<(), RuntimeError>>, JobOutcome> {
+        let stream = self.runtime.attach(id, tty).await.map_err(|error| {
+            engine_error(job, Some(name), "cannot attach to the container", &error)
         })?;
         let source = Arc::new(OutputSource {
             run_id: self.id.clone(),
             job: job.name.clone(),
-            container: container.name.clone(),
+            container: name.to_owned(),
         });
-        launched.outputs.push(tokio::spawn(crate::output::forward(
+        Ok(tokio::spawn(crate::output::forward(
             stream,
             source,
             Arc::clone(&self.masker),
-            Arc::clone(&launched.output_budget),
+            Arc::clone(budget),
             self.events.clone(),
-        )));
-        Ok(id)
+        )))
     }
 
     /// Removes the last container created, which never started, so that it can be created
@@ -442,29 +460,72 @@ impl<R: Runtime> Run<R> {
     }
 
     /// The job ends when the primary's main process exits (R14), the deadline passes, or the
-    /// run is interrupted.
+    /// run is interrupted; an engine that fails meanwhile ends it as an infrastructure failure.
     async fn wait_for_primary(
         &self,
         job: &Job,
-        launched: &Launched,
+        launched: &mut Launched,
         deadline: Instant,
     ) -> JobOutcome {
-        let Some((name, id)) = launched.containers.last() else {
+        let Some((name, id)) = launched.containers.last().cloned() else {
             return JobOutcome::Succeeded;
         };
         tokio::select! {
             biased;
             () = self.cancellation.graceful.cancelled() => JobOutcome::Interrupted,
             () = tokio::time::sleep_until(deadline) => self.timed_out(),
-            exit = self.runtime.wait(id) => match exit {
-                Ok(exit) if exit.code == 0 => JobOutcome::Succeeded,
-                Ok(exit) => JobOutcome::Failed {
-                    container: name.clone(),
+            outcome = self.follow_primary(job, &name, &id, launched) => outcome,
+        }
+    }
+
+    /// Follows the primary until it exits, attaching to it again each time the engine comes
+    /// back from a restart that the container survived.
+    async fn follow_primary(
+        &self,
+        job: &Job,
+        name: &str,
+        id: &ContainerId,
+        launched: &mut Launched,
+    ) -> JobOutcome {
+        loop {
+            let exit = match self.follow_container(job, name, id).await {
+                Followed::Exited(exit) => exit,
+                Followed::Failed(outcome) => {
+                    self.needs_sweep.store(true, Ordering::Relaxed);
+                    return outcome;
+                }
+                Followed::StillRunning => {
+                    if let Some(broken) = launched.outputs.pop() {
+                        drain(broken).await;
+                    }
+                    match self
+                        .forward_output(job, name, id, launched.primary_tty, &launched.output_budget)
+                        .await
+                    {
+                        Ok(output) => launched.outputs.push(output),
+                        Err(outcome) => return outcome,
+                    }
+                    self.warn(
+                        job,
+                        format!(
+                            "the container engine is back and container `{name}` still runs: \
+                             following it again (output it wrote while the engine was away may \
+                             be missing)"
+                        ),
+                    )
+                    .await;
+                    continue;
+                }
+            };
+            return if exit.code == 0 {
+                JobOutcome::Succeeded
+            } else {
+                JobOutcome::Failed {
+                    container: name.to_owned(),
                     exit_code: exit.code,
                     out_of_memory: exit.out_of_memory,
-                },
-                Err(error) => engine_error(job, Some(name), "lost track of the container", &error),
-            },
+                }
+            };
         }
     }
 
@@ -480,10 +541,14 @@ impl<R: Runtime> Run<R> {
             containers,
             outputs,
             exits,
-            output_budget: _,
+            ..
         } = launched;
         for watch in exits {
             watch.task.abort();
+        }
+        if self.engine_lost.load(Ordering::Relaxed) {
+            self.abandon(&containers, outputs, private_copy);
+            return;
         }
         let primary_exited = matches!(outcome, JobOutcome::Succeeded | JobOutcome::Failed { .. });
         let mut outputs = outputs;
@@ -557,6 +622,31 @@ impl<R: Runtime> Run<R> {
         });
         if let Ok(mut removals) = self.removals.lock() {
             removals.push(removal);
+        }
+    }
+
+    /// Leaves a job's containers to an engine that does not answer (each request would wait the
+    /// whole engine timeout): they carry the run's labels, so `eider clean` finds them.
+    fn abandon(
+        &self,
+        containers: &[(String, ContainerId)],
+        outputs: Vec<JoinHandle<Result<(), RuntimeError>>>,
+        private_copy: Option<String>,
+    ) {
+        for output in outputs {
+            output.abort();
+        }
+        let mut left: Vec<String> = containers
+            .iter()
+            .map(|(name, id)| format!("container `{name}` ({id}) is left to the engine"))
+            .collect();
+        if let Some(volume) = private_copy {
+            left.push(format!(
+                "the job's copy of the source ({volume}) is left to the engine"
+            ));
+        }
+        if let Ok(mut removals) = self.removals.lock() {
+            removals.push(tokio::spawn(async move { left }));
         }
     }
 
@@ -635,9 +725,17 @@ pub(crate) fn engine_error(
         Some(container) => format!("job `{}`: container `{container}`", job.name),
         None => format!("job `{}`", job.name),
     };
-    JobOutcome::Error {
-        message: format!("{place}: {what}: {error}"),
-        hint: None,
+    let message = format!("{place}: {what}: {error}");
+    if error.is_engine_fault() {
+        JobOutcome::InfrastructureFailure {
+            message,
+            hint: Some(infrastructure_hint()),
+        }
+    } else {
+        JobOutcome::Error {
+            message,
+            hint: None,
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 mod clean;
 pub mod environment;
 mod event;
+mod follow;
 mod job;
 pub mod labels;
 pub mod lines;
@@ -28,6 +29,8 @@ pub use clean::{CleanReport, clean, sweep_run};
 pub use event::{
     Event, EventReceiver, EventSender, JobOutcome, OutputSource, OutputStreamKind, channel,
 };
-pub use options::{DEFAULT_GRACE_PERIOD, DEFAULT_TIMEOUT, RunOptions, SeedSourceMode};
+pub use options::{
+    DEFAULT_ENGINE_TIMEOUT, DEFAULT_GRACE_PERIOD, DEFAULT_TIMEOUT, RunOptions, SeedSourceMode,
+};
 pub use policy::{Refusal, check_permissions, check_platform};
 pub use run::{Cancellation, JobReport, Run, RunSummary};

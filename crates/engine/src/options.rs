@@ -12,6 +12,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 /// How long stopped containers get between SIGTERM and SIGKILL.
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(10);
 
+/// How long the container engine may go without answering (a request, a liveness probe, a
+/// restart) before the job it serves ends as an infrastructure failure.
+pub const DEFAULT_ENGINE_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How seed-draft files (which have no `sourceMountMode`) get their source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SeedSourceMode {
@@ -31,6 +35,9 @@ pub struct RunOptions {
     pub timeout: Duration,
     /// Time between SIGTERM and SIGKILL when a run is interrupted.
     pub grace_period: Duration,
+    /// How long the engine may go without answering before a job ends as an infrastructure
+    /// failure (see [`DEFAULT_ENGINE_TIMEOUT`]).
+    pub engine_timeout: Duration,
     /// The network of each job's first container; the engine's default when unset.
     pub network: Option<String>,
     /// Whether `privileged: true` is honored.

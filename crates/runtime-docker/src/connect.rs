@@ -8,9 +8,10 @@ use eider_runtime::{Platform, RuntimeError};
 
 use crate::DockerRuntime;
 
-/// Requests that do not answer within this time are errors. Long-running calls (wait, attach,
-/// pulls) are not bounded by it: it only covers the time until the engine starts answering.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Requests that do not answer within this time are errors, unless the caller chooses another
+/// time ([`DockerRuntime::connect_with_timeout`]). Long-running calls (wait, attach, pulls) are
+/// not bounded by it: it only covers the time until the engine starts answering.
+pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How long to wait for the first answer of an engine before calling it unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -54,6 +55,14 @@ impl DockerRuntime {
     /// negotiation a round trip for nothing. What eider reads exists in every engine it supports
     /// (Docker 20.10 on).
     pub async fn connect() -> Result<Self, ConnectError> {
+        Self::connect_with_timeout(DEFAULT_RESPONSE_TIMEOUT).await
+    }
+
+    /// [`DockerRuntime::connect`], with requests (and liveness probes) that fail when the engine
+    /// has not started answering within `response_timeout` (whole seconds, at least one: the
+    /// granularity of the client).
+    pub async fn connect_with_timeout(response_timeout: Duration) -> Result<Self, ConnectError> {
+        let response_timeout = response_timeout.max(Duration::from_secs(1));
         let endpoint = std::env::var("DOCKER_HOST")
             .ok()
             .filter(|host| !host.is_empty())
@@ -70,7 +79,7 @@ impl DockerRuntime {
                     source,
                 },
             })?
-            .with_timeout(REQUEST_TIMEOUT);
+            .with_timeout(response_timeout);
         match tokio::time::timeout(CONNECT_TIMEOUT, client.ping()).await {
             Ok(Ok(_)) => {}
             Ok(Err(source)) => return Err(ConnectError::Unreachable { endpoint, source }),
@@ -87,6 +96,7 @@ impl DockerRuntime {
         Ok(Self {
             client,
             endpoint,
+            response_timeout,
             platform: std::sync::Arc::new(PlatformQuery {
                 pending: std::sync::Mutex::new(Some(query)),
                 answer: tokio::sync::OnceCell::new(),

@@ -98,11 +98,13 @@ impl DockerRuntime {
             {
                 code
             }
-            Some(Err(error)) => return Err(from_bollard(error)),
+            Some(Err(error)) => return Err(wait_error(error)),
+            // An engine that goes away (stopped, or restarting with live restore) closes the
+            // wait without an answer; the container may well still run.
             None => {
-                return Err(RuntimeError::Other(
-                    "the engine ended the wait without an exit code".to_owned(),
-                ));
+                return Err(RuntimeError::EngineLost {
+                    message: "the engine ended the wait without an exit code".to_owned(),
+                });
             }
         };
         let out_of_memory = code == KILLED_EXIT_CODE && self.was_out_of_memory(id).await;
@@ -222,6 +224,18 @@ impl DockerRuntime {
         })
         .await
         .map_err(|error| RuntimeError::Other(error.to_string()))?
+    }
+}
+
+/// A failed wait: the engine's answer when it gave one; otherwise the connection broke (the
+/// wait's only I/O), which is the engine going away, whatever the transport called it.
+fn wait_error(error: bollard::errors::Error) -> RuntimeError {
+    match from_bollard(error) {
+        RuntimeError::Io(error) => RuntimeError::EngineLost {
+            message: error.to_string(),
+        },
+        RuntimeError::Other(message) => RuntimeError::EngineLost { message },
+        other => other,
     }
 }
 

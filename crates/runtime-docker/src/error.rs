@@ -18,6 +18,13 @@ pub(crate) fn from_bollard(error: bollard::errors::Error) -> RuntimeError {
             message: error,
         },
         Error::IOError { err } => RuntimeError::Io(err),
+        Error::RequestTimeoutError => RuntimeError::Unresponsive,
+        // The connection could not be made or broke: the engine is down or restarting.
+        Error::HyperLegacyError { .. }
+        | Error::HyperResponseError { .. }
+        | Error::SocketNotFoundError(_) => RuntimeError::EngineLost {
+            message: error_text(&error),
+        },
         other => RuntimeError::Other(other.to_string()),
     }
 }
@@ -42,4 +49,19 @@ pub(crate) fn is_removal_in_progress(error: &bollard::errors::Error) -> bool {
             message,
         } if message.contains("already in progress")
     )
+}
+
+/// The error with its causes, which for connection errors hold the useful part (`connection
+/// refused`, `connection closed before message completed`).
+fn error_text(error: &bollard::errors::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(source) = cause {
+        let more = source.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = source.source();
+    }
+    text
 }

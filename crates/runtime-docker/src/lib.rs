@@ -6,6 +6,7 @@ mod connect;
 mod container;
 mod error;
 mod image;
+mod liveness;
 mod pull_retry;
 mod volume;
 
@@ -13,11 +14,11 @@ use std::time::Duration;
 
 use bollard::Docker;
 use eider_runtime::{
-    ArchiveStream, ContainerId, ContainerSpec, Exit, Labels, OutputStream, Platform, PullProgress,
-    RuntimeError,
+    ArchiveStream, ContainerId, ContainerSpec, ContainerState, Exit, Labels, OutputStream,
+    Platform, PullProgress, RuntimeError,
 };
 
-pub use connect::ConnectError;
+pub use connect::{ConnectError, DEFAULT_RESPONSE_TIMEOUT};
 pub use image::ImageIdentity;
 pub use pull_retry::{PullRetry, is_transient_pull_failure};
 
@@ -26,6 +27,8 @@ pub use pull_retry::{PullRetry, is_transient_pull_failure};
 pub struct DockerRuntime {
     client: Docker,
     endpoint: String,
+    /// How long a request may go unanswered before it fails; probes use it too.
+    response_timeout: Duration,
     /// Asked once, in the background from the moment of connecting: the engine takes a while to
     /// answer it, and nothing needs it before the first container starts.
     platform: std::sync::Arc<connect::PlatformQuery>,
@@ -87,6 +90,18 @@ impl eider_runtime::Runtime for DockerRuntime {
 
     async fn wait(&self, id: &ContainerId) -> Result<Exit, RuntimeError> {
         self.wait_container(id).await
+    }
+
+    async fn probe(&self) -> Result<(), RuntimeError> {
+        self.ping_fresh().await
+    }
+
+    async fn keeps_containers_across_restarts(&self) -> Result<bool, RuntimeError> {
+        self.live_restore_enabled().await
+    }
+
+    async fn container_state(&self, id: &ContainerId) -> Result<ContainerState, RuntimeError> {
+        self.state_of(id).await
     }
 
     async fn stop(&self, id: &ContainerId, grace: Duration) -> Result<(), RuntimeError> {

@@ -28,10 +28,33 @@ pub enum RuntimeError {
         /// What the engine said.
         message: String,
     },
+    /// The engine stopped answering: a request or a liveness probe got no answer in time (a
+    /// frozen or overloaded engine).
+    #[error("the container engine did not answer in time")]
+    Unresponsive,
+    /// The connection to the engine failed or broke while a request was under way: the engine
+    /// stopped or restarted.
+    #[error("lost the connection to the container engine: {message}")]
+    EngineLost {
+        /// What the connection reported.
+        message: String,
+    },
     /// A local file operation failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
     /// Anything else the backend reported.
     #[error("{0}")]
     Other(String),
+}
+
+impl RuntimeError {
+    /// Whether the error is the engine's own failure (gone, frozen, restarting) rather than an
+    /// answer about what was asked: the job's result then says nothing about the job's code.
+    #[must_use]
+    pub fn is_engine_fault(&self) -> bool {
+        matches!(
+            self,
+            Self::Unreachable { .. } | Self::Unresponsive | Self::EngineLost { .. }
+        )
+    }
 }

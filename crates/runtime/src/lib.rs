@@ -20,7 +20,9 @@ pub use error::RuntimeError;
 /// under a named directory (and not at the volume's root) lets relative symbolic links such as
 /// `up -> ..` through, which engines refuse when they point above the extraction root.
 pub const VOLUME_ARCHIVE_ROOT: &str = "eider-volume";
-pub use output::{ArchiveStream, Exit, OutputChunk, OutputStream, PullProgress, StreamKind};
+pub use output::{
+    ArchiveStream, ContainerState, Exit, OutputChunk, OutputStream, PullProgress, StreamKind,
+};
 
 /// A container backend. Every method talks to the backend; none of them blocks a thread.
 ///
@@ -70,6 +72,23 @@ pub trait Runtime: Send + Sync + 'static {
 
     /// Waits until the container's main process has exited and returns how it ended.
     fn wait(&self, id: &ContainerId) -> impl Future<Output = Result<Exit, RuntimeError>> + Send;
+
+    /// Whether the engine answers at all: a cheap request on a connection of its own, bounded by
+    /// the engine's response timeout. Used while a long request (a wait) is pending, which says
+    /// nothing about the engine until it ends.
+    fn probe(&self) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+
+    /// Whether the engine keeps containers running while it restarts (Docker's live restore):
+    /// without it, an engine that stopped has stopped every container too.
+    fn keeps_containers_across_restarts(
+        &self,
+    ) -> impl Future<Output = Result<bool, RuntimeError>> + Send;
+
+    /// Whether a container runs, how it exited, or whether the engine does not know it.
+    fn container_state(
+        &self,
+        id: &ContainerId,
+    ) -> impl Future<Output = Result<ContainerState, RuntimeError>> + Send;
 
     /// Sends SIGTERM, then SIGKILL after `grace`; a container that is not running is not an error.
     fn stop(

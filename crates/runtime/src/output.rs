@@ -39,6 +39,17 @@ pub struct Exit {
     pub out_of_memory: bool,
 }
 
+/// What the engine says of a container it was asked about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerState {
+    /// Created or running: its main process has not exited.
+    Running,
+    /// Its main process has exited.
+    Exited(Exit),
+    /// The engine does not know it (removed, or lost with the engine's state).
+    Missing,
+}
+
 /// One step of an image pull.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PullProgress {

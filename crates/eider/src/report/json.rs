@@ -39,7 +39,10 @@ pub fn render(runs: &[RunRecord]) -> Result<String, Failure> {
                         JobOutcome::TimedOut { after } => {
                             record["timeoutSeconds"] = json!(after.as_secs_f64());
                         }
-                        JobOutcome::Error { message, .. } => record["message"] = json!(message),
+                        JobOutcome::Error { message, .. }
+                        | JobOutcome::InfrastructureFailure { message, .. } => {
+                            record["message"] = json!(message);
+                        }
                         _ => {}
                     }
                     record
@@ -108,6 +111,13 @@ mod tests {
                             hint: None,
                         },
                     ),
+                    job(
+                        "engine-gone",
+                        JobOutcome::InfrastructureFailure {
+                            message: "the container engine did not answer".to_owned(),
+                            hint: None,
+                        },
+                    ),
                     job("stopped", JobOutcome::Interrupted),
                     job("later", JobOutcome::Cancelled),
                     job("downstream", JobOutcome::Skipped),
@@ -139,6 +149,7 @@ mod tests {
                 "failed",
                 "timed-out",
                 "error",
+                "infrastructure-failure",
                 "interrupted",
                 "cancelled",
                 "skipped"

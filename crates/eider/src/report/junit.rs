@@ -54,7 +54,11 @@ fn status(outcome: &JobOutcome) -> TestCaseStatus {
             NonSuccessKind::Failure,
             format!("timed out after {}", humantime::format_duration(*after)),
         ),
-        JobOutcome::Error { message, .. } => non_success(NonSuccessKind::Error, message.clone()),
+        // JUnit's `error` (not `failure`): the test could not be carried out, which is what an
+        // engine that failed under a job means.
+        JobOutcome::Error { message, .. } | JobOutcome::InfrastructureFailure { message, .. } => {
+            non_success(NonSuccessKind::Error, message.clone())
+        }
         JobOutcome::Interrupted => non_success(NonSuccessKind::Error, "interrupted".to_owned()),
         JobOutcome::Skipped | JobOutcome::Cancelled => {
             let mut status = TestCaseStatus::skipped();

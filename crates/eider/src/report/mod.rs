@@ -110,5 +110,6 @@ pub fn result_word(outcome: &JobOutcome) -> &'static str {
         JobOutcome::Skipped => "skipped",
         JobOutcome::Cancelled => "cancelled",
         JobOutcome::Error { .. } => "error",
+        JobOutcome::InfrastructureFailure { .. } => "infrastructure-failure",
     }
 }

@@ -7,6 +7,7 @@
     reason = "each test file uses a different part of the support module"
 )]
 
+pub mod disposable_engine;
 pub mod proxy;
 
 use std::path::{Path, PathBuf};

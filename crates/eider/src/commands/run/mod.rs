@@ -2,6 +2,7 @@
 //! succeeded), one pipeline (`-p`, as a DAG), or every pipeline an event selects by its triggers
 //! (`--event`), on the Docker Engine.
 
+mod result_code;
 pub(crate) mod selection;
 mod signals;
 mod summary;
@@ -139,7 +140,7 @@ pub fn run_drakefile(
         }
         let cancellation = Cancellation::default();
         signals::watch_signals(cancellation.clone(), Arc::clone(&signal), events.clone())?;
-        let docker = Arc::new(connect().await?);
+        let docker = Arc::new(connect(engine_options.engine_timeout).await?);
         let context = RunContext {
             docker: &docker,
             drakefile,
@@ -163,12 +164,8 @@ pub fn run_drakefile(
         reporter.write_stderr(&summary::summary_text(record, drakefile));
     }
     report::write_all(&options.report, &records, &reporter.take_captured())?;
-    let succeeded = records
-        .iter()
-        .all(|record| record.summary.succeeded() && record.summary.cleanup_errors.is_empty());
     let exit_code = match signal.load(Ordering::SeqCst) {
-        0 if succeeded => exit_code::SUCCESS,
-        0 => exit_code::FAILURE,
+        0 => result_code::of(&records),
         code => code,
     };
     if exit_code == exit_code::SUCCESS {
@@ -203,18 +200,20 @@ fn more_warnings(
 }
 
 /// Connects to the engine, with a hint when it does not answer.
-async fn connect() -> Result<DockerRuntime, Failure> {
+async fn connect(response_timeout: std::time::Duration) -> Result<DockerRuntime, Failure> {
     let pull_retry = crate::registry_retry::pull_retry()?;
-    let runtime = DockerRuntime::connect().await.map_err(|error| {
-        Failure::runtime(error.to_string())
-            .with_cause(
-                std::error::Error::source(&error).map_or_else(String::new, ToString::to_string),
-            )
-            .with_hint(
-                "start the Docker Engine (`dockerd`, or `bash scripts/test-env.sh` in eider's \
-                 repository), or point DOCKER_HOST at one",
-            )
-    })?;
+    let runtime = DockerRuntime::connect_with_timeout(response_timeout)
+        .await
+        .map_err(|error| {
+            Failure::runtime(error.to_string())
+                .with_cause(
+                    std::error::Error::source(&error).map_or_else(String::new, ToString::to_string),
+                )
+                .with_hint(
+                    "start the Docker Engine (`dockerd`, or `bash scripts/test-env.sh` in eider's \
+                     repository), or point DOCKER_HOST at one",
+                )
+        })?;
     Ok(runtime.with_pull_retry(pull_retry))
 }
 
@@ -293,6 +292,9 @@ fn engine_options(
             .grace_period
             .or(settings.grace_period)
             .unwrap_or(eider_engine::DEFAULT_GRACE_PERIOD),
+        engine_timeout: options
+            .engine_timeout
+            .unwrap_or(eider_engine::DEFAULT_ENGINE_TIMEOUT),
         network: options.network.clone().or(settings.network),
         allow_privileged: options.allow_privileged || settings.allow_privileged,
         allow_docker_socket: options.allow_docker_socket || settings.allow_docker_socket,

@@ -83,6 +83,10 @@ pub fn summary_text(record: &RunRecord, drakefile: &Drakefile) -> String {
             JobOutcome::Skipped => ("SKIP", "not run".to_owned()),
             JobOutcome::Cancelled => ("CANCELLED", "not run".to_owned()),
             JobOutcome::Error { .. } => ("ERROR", "could not run (see above)".to_owned()),
+            JobOutcome::InfrastructureFailure { .. } => (
+                "INFRA",
+                "infrastructure failure: the container engine failed (see above)".to_owned(),
+            ),
         };
         let duration = if matches!(job.outcome, JobOutcome::Skipped | JobOutcome::Cancelled) {
             String::new()
