@@ -263,6 +263,18 @@ fn sidecars_that_exit_early_neither_fail_the_job_nor_split_its_localhost() {
     run.assert_code(0);
     assert_eq!(run.lines_of(&name, "main"), ["served"]);
     assert_eq!(run.lines_of(&name, "once"), ["once"]);
+    // The job's result is the primary's, but the crash is not silent: the one sidecar that
+    // failed is named, the one that exited 0 and the one eider killed are not.
+    let warnings: Vec<String> = status_lines(&run)
+        .into_iter()
+        .filter(|line| line.starts_with("warning:"))
+        .collect();
+    assert_eq!(
+        warnings,
+        [format!(
+            "warning: {name}: sidecar `once` exited with code 7 while the job ran"
+        )]
+    );
     assert_no_leftovers(&run);
 }
 
@@ -494,20 +506,44 @@ fn output_of_primary_and_sidecars_is_attributed_and_kept_on_its_stream() {
 
 #[test]
 fn a_last_line_without_a_newline_is_printed_every_time() {
-    const RUNS: usize = 20;
-    let name = unique("last-line");
-    let project = project_with_job(&name, &[], "printf 'a\\nlast'");
+    const RUNS: usize = 50;
+    let (plain, terminal) = (unique("last-line"), unique("last-line-tty"));
+    let script = sh("printf 'a\\nlast'");
+    let project = Project::new(&drakefile(&format!(
+        "  {plain}:
+    primaryContainer:
+      name: main
+      image: {BUSYBOX}
+      command: {script}
+  {terminal}:
+    primaryContainer:
+      name: main
+      image: {BUSYBOX}
+      tty: true
+      command: {script}
+"
+    )));
     // The same job many times in one run: each is a fresh container whose exit races with the
-    // end of its output stream.
-    let mut arguments = vec!["--timeout", GUARD_TIMEOUT];
-    arguments.extend(std::iter::repeat_n(name.as_str(), RUNS));
-    let run = project.run(&arguments);
-    run.assert_code(0);
-    assert_eq!(
-        run.stdout,
-        format!("[{name}/main] a\n[{name}/main] last\n").repeat(RUNS)
-    );
-    assert_no_leftovers(&run);
+    // end of its output stream. With and without a terminal, in two runs at once.
+    let runs: Vec<std::thread::JoinHandle<(String, Run)>> = [plain, terminal]
+        .into_iter()
+        .map(|name| {
+            let mut command = project.eider();
+            command.args(["run", "--timeout", GUARD_TIMEOUT]);
+            command.args(std::iter::repeat_n(name.as_str(), RUNS));
+            std::thread::spawn(move || (name, run_with_pid(command).0))
+        })
+        .collect();
+    for run in runs {
+        let (name, run) = run.join().expect("a run's thread");
+        run.assert_code(0);
+        assert_eq!(
+            run.stdout,
+            format!("[{name}/main] a\n[{name}/main] last\n").repeat(RUNS),
+            "for {name}"
+        );
+        assert_no_leftovers(&run);
+    }
 }
 
 #[test]

@@ -46,10 +46,43 @@ pub async fn sweep_run<R: Runtime>(runtime: &R, run_id: &str) -> Vec<String> {
 }
 
 /// Removes everything eider created whose eider process is no longer running (or everything,
-/// with `all`): containers, then volumes (shared storage, copies of the source).
+/// with `all`): containers, then volumes (shared storage, copies of the source). What another
+/// pid namespace created (another machine or container sharing the engine) is kept unless
+/// `all`: whether its eider runs cannot be told from here.
 pub async fn clean<R: Runtime>(runtime: &R, all: bool) -> CleanReport {
+    let abandoned = |labels: &Labels| {
+        all || (!from_another_namespace(labels)
+            && !owner_is_alive(labels::value(labels, labels::PID)))
+    };
+    remove_where(runtime, abandoned).await
+}
+
+/// What a new run sweeps before it starts: the leftovers of eider processes of this pid
+/// namespace that are gone (a `kill -9`, a third Ctrl-C, a crash). Only what carries this
+/// namespace's label is touched, so a live eider elsewhere never loses a container, and
+/// nothing without eider's labels is ever looked at.
+pub async fn sweep_abandoned<R: Runtime>(runtime: &R) -> CleanReport {
+    let Some(namespace) = labels::pid_namespace() else {
+        return CleanReport::default();
+    };
+    let abandoned = |labels: &Labels| {
+        labels::value(labels, labels::PID_NAMESPACE) == Some(namespace)
+            && !owner_is_alive(labels::value(labels, labels::PID))
+    };
+    remove_where(runtime, abandoned).await
+}
+
+/// Whether something was created by an eider of another pid namespace than this one.
+fn from_another_namespace(labels: &Labels) -> bool {
+    match labels::value(labels, labels::PID_NAMESPACE) {
+        Some(namespace) => labels::pid_namespace() != Some(namespace),
+        None => false,
+    }
+}
+
+/// Removes the containers, then the volumes, labelled by eider for which `abandoned` holds.
+async fn remove_where<R: Runtime>(runtime: &R, abandoned: impl Fn(&Labels) -> bool) -> CleanReport {
     let mut report = CleanReport::default();
-    let abandoned = |labels: &Labels| all || !owner_is_alive(labels::value(labels, labels::PID));
     match runtime.list_containers(labels::RUN_ID).await {
         Ok(containers) => {
             let (remove, keep): (Vec<(ContainerId, Labels)>, Vec<_>) = containers

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use drakefile::{Job, PullPolicy};
-use eider_runtime::{ContainerId, ContainerSpec, NetworkMode, Runtime, RuntimeError};
+use eider_runtime::{ContainerId, ContainerSpec, Exit, NetworkMode, Runtime, RuntimeError};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -17,6 +17,7 @@ use crate::output_budget::OutputBudget;
 use crate::plan::{self, PlanContext, PlannedContainer};
 use crate::policy::{self, Refusal};
 use crate::run::{JobReport, Run};
+use crate::socket_watch::SocketWatch;
 use crate::sources::JobSource;
 
 /// How long a container's output may keep flowing after it was killed before eider stops
@@ -31,6 +32,9 @@ const REMOVAL_DEFER_LIMIT: Duration = Duration::from_secs(2);
 /// not run (its wait request then answers at once).
 const EXIT_NOTICE_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// The exit code of a process ended by SIGKILL (128 + 9), as eider's own kill leaves it.
+const KILLED_EXIT_CODE: i64 = 137;
+
 /// What a job has launched so far: everything here is torn down at the end.
 struct Launched {
     /// The output all the job's containers may still print.
@@ -43,10 +47,11 @@ struct Launched {
     primary_tty: bool,
 }
 
-/// Whether a started container has exited, as far as eider has heard.
+/// Whether a started sidecar has exited, and how, as far as eider has heard.
 struct ExitWatch {
+    name: String,
     id: ContainerId,
-    exited: watch::Receiver<bool>,
+    exited: watch::Receiver<Option<Exit>>,
     task: JoinHandle<()>,
 }
 
@@ -67,7 +72,7 @@ impl Launched {
         self.exits
             .iter()
             .rev()
-            .find(|watch| !*watch.exited.borrow())
+            .find(|watch| watch.exited.borrow().is_none())
             .map(|watch| watch.id.clone())
     }
 
@@ -77,8 +82,7 @@ impl Launched {
             return false;
         };
         matches!(
-            tokio::time::timeout(EXIT_NOTICE_TIMEOUT, watch.exited.wait_for(|exited| *exited))
-                .await,
+            tokio::time::timeout(EXIT_NOTICE_TIMEOUT, watch.exited.wait_for(Option::is_some)).await,
             Ok(Ok(_))
         )
     }
@@ -161,13 +165,29 @@ impl<R: Runtime> Run<R> {
             shared_volume: shared_volume.as_deref(),
         };
         let planned = plan::plan_job(job, context);
+        let socket_watch = SocketWatch::begin(self.runtime.as_ref(), job).await;
         let mut launched = Launched::new(Arc::clone(output_budget));
         let outcome = match self.launch(job, planned, &mut launched, deadline).await {
             Ok(()) => self.wait_for_primary(job, &mut launched, deadline).await,
             Err(Stop::Outcome(outcome)) => outcome,
         };
-        self.tear_down(launched, &outcome, source.into_private_copy())
+        self.tear_down(job, launched, &outcome, source.into_private_copy())
             .await;
+        if let Some(socket_watch) = socket_watch {
+            let appeared = socket_watch.appeared(self.runtime.as_ref()).await;
+            if !appeared.is_empty() {
+                self.warn(
+                    job,
+                    format!(
+                        "containers that eider did not create appeared while the job had the \
+                         Docker socket and are still there: {} (eider leaves them; `docker rm \
+                         -f NAME` removes one)",
+                        appeared.join(", ")
+                    ),
+                )
+                .await;
+            }
+        }
         outcome
     }
 
@@ -297,7 +317,7 @@ impl<R: Runtime> Run<R> {
                 match self.runtime.start(&id).await {
                     Ok(()) => {
                         if !container.primary {
-                            launched.exits.push(self.watch_exit(&id));
+                            launched.exits.push(self.watch_exit(&container.name, &id));
                         }
                         break;
                     }
@@ -441,18 +461,19 @@ impl<R: Runtime> Run<R> {
         Ok(())
     }
 
-    /// Watches a started container until it exits.
-    fn watch_exit(&self, id: &ContainerId) -> ExitWatch {
-        let (sender, exited) = watch::channel(false);
+    /// Watches a started sidecar until it exits.
+    fn watch_exit(&self, name: &str, id: &ContainerId) -> ExitWatch {
+        let (sender, exited) = watch::channel(None);
         let runtime = Arc::clone(&self.runtime);
         let watched = id.clone();
         let task = tokio::spawn(async move {
             // An engine error says nothing about the container: it then counts as running.
-            if runtime.wait(&watched).await.is_ok() {
-                let _ignored = sender.send(true);
+            if let Ok(exit) = runtime.wait(&watched).await {
+                let _ignored = sender.send(Some(exit));
             }
         });
         ExitWatch {
+            name: name.to_owned(),
             id: id.clone(),
             exited,
             task,
@@ -533,6 +554,7 @@ impl<R: Runtime> Run<R> {
     /// output drain, and removes every container.
     async fn tear_down(
         &self,
+        job: &Job,
         launched: Launched,
         outcome: &JobOutcome,
         private_copy: Option<String>,
@@ -543,10 +565,10 @@ impl<R: Runtime> Run<R> {
             exits,
             ..
         } = launched;
-        for watch in exits {
-            watch.task.abort();
-        }
         if self.engine_lost.load(Ordering::Relaxed) {
+            for watch in exits {
+                watch.task.abort();
+            }
             self.abandon(&containers, outputs, private_copy);
             return;
         }
@@ -567,6 +589,9 @@ impl<R: Runtime> Run<R> {
                 _ = futures_util::future::join_all(stops) => {}
                 () = self.cancellation.immediate.cancelled() => self.kill_all(&containers).await,
             }
+            for watch in exits {
+                watch.task.abort();
+            }
         } else {
             // An exited primary needs no signal (the engine would only answer that it does not
             // run): kill what may still run.
@@ -578,6 +603,7 @@ impl<R: Runtime> Run<R> {
                 &containers[..]
             };
             self.kill_all(running).await;
+            self.report_crashed_sidecars(job, exits).await;
         }
         for output in outputs {
             drain(output).await;
@@ -647,6 +673,39 @@ impl<R: Runtime> Run<R> {
         }
         if let Ok(mut removals) = self.removals.lock() {
             removals.push(tokio::spawn(async move { left }));
+        }
+    }
+
+    /// Warns about every sidecar that ended on its own with a failure while the job ran: the
+    /// job's result is its primary's (R14), but a crashed sidecar should not go unnoticed. Called
+    /// once the sidecars still running were killed, so every exit is known or about to be;
+    /// a plain SIGKILL exit (137) is eider's own kill and says nothing.
+    async fn report_crashed_sidecars(&self, job: &Job, exits: Vec<ExitWatch>) {
+        let exits = exits.into_iter().map(|mut watch| async move {
+            let exit =
+                tokio::time::timeout(EXIT_NOTICE_TIMEOUT, watch.exited.wait_for(Option::is_some))
+                    .await
+                    .ok()
+                    .and_then(|exit| exit.ok().and_then(|exit| *exit));
+            watch.task.abort();
+            (watch.name, exit)
+        });
+        for (name, exit) in futures_util::future::join_all(exits).await {
+            let Some(exit) = exit else { continue };
+            let message = if exit.out_of_memory {
+                format!(
+                    "sidecar `{name}` ran out of memory (exit code {}) while the job ran",
+                    exit.code
+                )
+            } else if exit.code != 0 && exit.code != KILLED_EXIT_CODE {
+                format!(
+                    "sidecar `{name}` exited with code {} while the job ran",
+                    exit.code
+                )
+            } else {
+                continue;
+            };
+            self.warn(job, message).await;
         }
     }
 

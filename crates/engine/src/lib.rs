@@ -21,11 +21,12 @@ mod policy;
 mod run;
 mod run_id;
 pub mod schedule;
+mod socket_watch;
 mod source_archive;
 mod sources;
 pub mod triggers;
 
-pub use clean::{CleanReport, clean, sweep_run};
+pub use clean::{CleanReport, clean, sweep_abandoned, sweep_run};
 pub use event::{
     Event, EventReceiver, EventSender, JobOutcome, OutputSource, OutputStreamKind, channel,
 };

@@ -194,6 +194,44 @@ impl DockerRuntime {
             .collect())
     }
 
+    /// Every container without the label `key`: the engine cannot filter on a missing label, so
+    /// all are listed and filtered here.
+    pub(crate) async fn list_unlabelled(
+        &self,
+        key: &str,
+    ) -> Result<Vec<(ContainerId, String)>, RuntimeError> {
+        let options = ListContainersOptions {
+            all: true,
+            ..ListContainersOptions::default()
+        };
+        let containers = self
+            .client
+            .list_containers(Some(options))
+            .await
+            .map_err(from_bollard)?;
+        Ok(containers
+            .into_iter()
+            .filter(|summary| {
+                !summary
+                    .labels
+                    .as_ref()
+                    .is_some_and(|labels| labels.contains_key(key))
+            })
+            .filter_map(|summary| {
+                let id = summary.id?;
+                // The engine names a container with a leading slash.
+                let name = summary
+                    .names
+                    .and_then(|names| names.into_iter().next())
+                    .map_or_else(
+                        || id.clone(),
+                        |name| name.trim_start_matches('/').to_owned(),
+                    );
+                Some((ContainerId(id), name))
+            })
+            .collect())
+    }
+
     /// Streams a directory of a (never started) container out as a tar archive and unpacks it.
     pub(crate) async fn copy_out(
         &self,

@@ -120,6 +120,13 @@ impl eider_runtime::Runtime for DockerRuntime {
         self.list_labelled(key).await
     }
 
+    async fn list_containers_without(
+        &self,
+        key: &str,
+    ) -> Result<Vec<(ContainerId, String)>, RuntimeError> {
+        self.list_unlabelled(key).await
+    }
+
     async fn list_volumes(&self, key: &str) -> Result<Vec<(String, Labels)>, RuntimeError> {
         self.list_labelled_volumes(key).await
     }

@@ -113,6 +113,13 @@ pub trait Runtime: Send + Sync + 'static {
         key: &str,
     ) -> impl Future<Output = Result<Vec<(ContainerId, Labels)>, RuntimeError>> + Send;
 
+    /// Containers (running or not) that do not carry the label `key`, by id with their name:
+    /// what something other than eider created.
+    fn list_containers_without(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Vec<(ContainerId, String)>, RuntimeError>> + Send;
+
     /// Volumes that carry the label `key`, by name, with all their labels.
     fn list_volumes(
         &self,

@@ -149,7 +149,12 @@ pub fn run_drakefile(
             events: &events,
             cancellation: &cancellation,
         };
-        let records = execute(&context, &selection, concurrency, policy).await;
+        // What dead eiders of this machine left (a `kill -9`, a third Ctrl-C) goes while this
+        // run works, silently: nothing of a live eider, nothing without eider's labels.
+        let (records, _swept) = tokio::join!(
+            execute(&context, &selection, concurrency, policy),
+            eider_engine::sweep_abandoned(docker.as_ref())
+        );
         Ok::<Vec<RunRecord>, Failure>(records)
     });
     // Dropping the runtime ends the signal watcher, and with `events` gone no sender remains:
