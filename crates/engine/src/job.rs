@@ -520,7 +520,13 @@ impl<R: Runtime> Run<R> {
                         drain(broken).await;
                     }
                     match self
-                        .forward_output(job, name, id, launched.primary_tty, &launched.output_budget)
+                        .forward_output(
+                            job,
+                            name,
+                            id,
+                            launched.primary_tty,
+                            &launched.output_budget,
+                        )
                         .await
                     {
                         Ok(output) => launched.outputs.push(output),

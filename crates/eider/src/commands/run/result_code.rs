@@ -53,6 +53,7 @@ mod tests {
                         name: format!("job-{index}"),
                         outcome,
                         duration: Duration::from_secs(1),
+                        log_limit_reached: false,
                     })
                     .collect(),
                 interrupted: false,
