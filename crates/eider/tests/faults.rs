@@ -337,6 +337,52 @@ fn ctrl_c_during_an_image_pull_ends_the_run_at_once_and_creates_nothing() {
     drop(registry);
 }
 
+#[test]
+fn ctrl_c_between_create_and_start_leaves_no_container_behind() {
+    let name = unique("start-cancel");
+    let project = Project::new(&drakefile(&job(&name, &[], "sleep 1000")));
+    // The start of the job's container is held back on its way to the engine: the container
+    // then exists in Created when the interrupt comes.
+    let proxy = support::proxy::RecordingProxy::holding_starts();
+    let child = project
+        .eider()
+        .env("DOCKER_HOST", proxy.docker_host())
+        .args([
+            "run",
+            "--timeout",
+            GUARD_TIMEOUT,
+            "--grace-period",
+            "1s",
+            &name,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start eider");
+    let mut eider = EiderProcess::new(child);
+    proxy.wait_for_held_start(PATIENCE);
+    let created = docker(&[
+        "ps",
+        "-a",
+        "--filter",
+        &format!("label=eider.job={name}"),
+        "--format",
+        "{{.State}}",
+    ]);
+    assert_eq!(created, ["created"], "the container waits to start");
+    send("-INT", eider.pid);
+    // The request in flight completes: eider must stop what it started and remove it.
+    proxy.release_starts();
+    let run = eider.wait();
+    assert_eq!(run.code, Some(130), "{}", run.stderr);
+    assert!(
+        status_lines(&run).contains(&format!("INTERRUPTED {name} <time>")),
+        "{}",
+        run.stderr
+    );
+    assert_no_leftovers(&run);
+}
+
 // ---------------------------------------------------------------------------------------------
 // 5. A sidecar that ignores SIGTERM
 

@@ -23,6 +23,33 @@ pub struct RecordingProxy {
     socket: PathBuf,
     /// Client-to-engine bytes, one buffer per connection.
     connections: Arc<Mutex<Vec<Record>>>,
+    /// Container starts held back on their way to the engine.
+    starts: Arc<StartGate>,
+}
+
+/// Holds back every container start request while closed, so that a test can act while a
+/// container exists but has not started yet.
+#[derive(Default)]
+struct StartGate {
+    /// Whether starts are held, and how many are held now.
+    state: Mutex<(bool, usize)>,
+    changed: std::sync::Condvar,
+}
+
+impl StartGate {
+    /// Blocks while the gate is closed, counted as one held start.
+    fn pass(&self) {
+        let mut state = self.state.lock().expect("start gate");
+        if !state.0 {
+            return;
+        }
+        state.1 += 1;
+        self.changed.notify_all();
+        while state.0 {
+            state = self.changed.wait(state).expect("start gate");
+        }
+        state.1 -= 1;
+    }
 }
 
 /// One HTTP request a client sent.
@@ -86,11 +113,23 @@ fn engine_socket() -> PathBuf {
 impl RecordingProxy {
     /// A proxy listening on a new socket in a temporary directory.
     pub fn start() -> Self {
+        Self::listen(false)
+    }
+
+    /// A proxy that holds back every container start until [`RecordingProxy::release_starts`].
+    pub fn holding_starts() -> Self {
+        Self::listen(true)
+    }
+
+    fn listen(hold_starts: bool) -> Self {
         let directory = tempfile::tempdir().expect("proxy directory");
         let socket = directory.path().join("engine.sock");
         let listener = UnixListener::bind(&socket).expect("bind the proxy socket");
         let connections: Arc<Mutex<Vec<Record>>> = Arc::default();
         let recorded = Arc::clone(&connections);
+        let starts = Arc::new(StartGate::default());
+        starts.state.lock().expect("start gate").0 = hold_starts;
+        let gate = Arc::clone(&starts);
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(client) = client else { break };
@@ -99,14 +138,36 @@ impl RecordingProxy {
                     .lock()
                     .expect("proxy records")
                     .push(Arc::clone(&record));
-                relay(client, record);
+                relay(client, record, Arc::clone(&gate));
             }
         });
         Self {
             directory,
             socket,
             connections,
+            starts,
         }
+    }
+
+    /// Waits until a container start is held back, panicking after `patience`.
+    #[track_caller]
+    pub fn wait_for_held_start(&self, patience: std::time::Duration) {
+        let state = self.starts.state.lock().expect("start gate");
+        let (state, timeout) = self
+            .starts
+            .changed
+            .wait_timeout_while(state, patience, |state| state.1 == 0)
+            .expect("start gate");
+        assert!(
+            !timeout.timed_out() || state.1 > 0,
+            "no container start reached the proxy in {patience:?}"
+        );
+    }
+
+    /// Lets the held starts (and every later one) through.
+    pub fn release_starts(&self) {
+        self.starts.state.lock().expect("start gate").0 = false;
+        self.starts.changed.notify_all();
     }
 
     /// The value of `DOCKER_HOST` that points at the proxy.
@@ -208,9 +269,16 @@ impl RecordingProxy {
     }
 }
 
+impl Drop for RecordingProxy {
+    /// A test that failed half-way leaves no request held.
+    fn drop(&mut self) {
+        self.release_starts();
+    }
+}
+
 /// Copies bytes both ways between `client` and a new connection to the engine, recording what
 /// the client sends.
-fn relay(client: UnixStream, record: Record) {
+fn relay(client: UnixStream, record: Record, starts: Arc<StartGate>) {
     let engine = UnixStream::connect(engine_socket()).expect("connect to the engine");
     let mut client_reader = client.try_clone().expect("clone the client stream");
     let mut engine_writer = engine.try_clone().expect("clone the engine stream");
@@ -220,6 +288,9 @@ fn relay(client: UnixStream, record: Record) {
             match client_reader.read(&mut buffer) {
                 Ok(0) | Err(_) => break,
                 Ok(count) => {
+                    if is_container_start(&buffer[..count]) {
+                        starts.pass();
+                    }
                     record
                         .lock()
                         .expect("connection record")
@@ -238,6 +309,23 @@ fn relay(client: UnixStream, record: Record) {
         let _ignored = std::io::copy(&mut engine_reader, &mut client_writer);
         let _ignored = client_writer.shutdown(Shutdown::Write);
     });
+}
+
+/// Whether `bytes` (what a client just sent) begin a request to start a container.
+fn is_container_start(bytes: &[u8]) -> bool {
+    let Some(line_end) = find(bytes, b"\r\n") else {
+        return false;
+    };
+    let line = String::from_utf8_lossy(&bytes[..line_end]);
+    let mut parts = line.split(' ');
+    parts.next() == Some("POST")
+        && parts.next().is_some_and(|target| {
+            target.contains("/containers/")
+                && target
+                    .split('?')
+                    .next()
+                    .is_some_and(|path| path.ends_with("/start"))
+        })
 }
 
 /// Splits what a client sent on one connection into HTTP/1.1 requests; stops at a connection
