@@ -6,8 +6,9 @@ pub const SUCCESS: u8 = 0;
 pub const FAILURE: u8 = 1;
 /// Bad input: an invalid or missing Drakefile, or a wrong command line. Nothing ran.
 pub const INVALID_INPUT: u8 = 2;
-/// The runner failed, not the jobs: a job ended because the container engine stopped answering
-/// or restarted under it, and no job failed on its own. Running again may succeed.
+/// The runner failed, not the jobs: the container engine could not be reached, or a job ended
+/// because the engine stopped answering or restarted under it, and no job failed on its own.
+/// Running again may succeed.
 pub const INFRASTRUCTURE_FAILURE: u8 = 3;
 /// Interrupted by SIGINT (Ctrl-C): 128 + 2, as shells report it.
 pub const INTERRUPTED: u8 = 130;

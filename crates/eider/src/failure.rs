@@ -48,6 +48,17 @@ impl Failure {
         }
     }
 
+    /// The container engine could not be reached or failed: nothing is known to be wrong with
+    /// what was asked, and running again may succeed.
+    pub fn infrastructure(message: impl Into<String>) -> Self {
+        Self::Message {
+            message: message.into(),
+            causes: Vec::new(),
+            hint: None,
+            exit_code: exit_code::INFRASTRUCTURE_FAILURE,
+        }
+    }
+
     /// Adds a cause.
     #[must_use]
     pub fn with_cause(mut self, cause: impl Into<String>) -> Self {

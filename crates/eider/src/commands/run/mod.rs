@@ -210,7 +210,7 @@ async fn connect(response_timeout: std::time::Duration) -> Result<DockerRuntime,
     let runtime = DockerRuntime::connect_with_timeout(response_timeout)
         .await
         .map_err(|error| {
-            Failure::runtime(error.to_string())
+            Failure::infrastructure(error.to_string())
                 .with_cause(
                     std::error::Error::source(&error).map_or_else(String::new, ToString::to_string),
                 )
