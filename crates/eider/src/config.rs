@@ -9,6 +9,7 @@
 //! allow-privileged = false
 //! allow-docker-socket = false
 //! log-limit = "4MiB"
+//! engine-timeout = "60s"
 //! ```
 //!
 //! Permissions are only read from a file outside the project's source tree: a repository must
@@ -50,6 +51,9 @@ pub struct RunConfig {
     pub allow_docker_socket: bool,
     /// Most bytes of output printed per job.
     pub log_limit: Option<crate::log_limit::LogLimit>,
+    /// How long the engine may go without answering before a job is an infrastructure failure.
+    #[serde(default, with = "optional_duration")]
+    pub engine_timeout: Option<Duration>,
 }
 
 /// A loaded config file and what was ignored in it.
@@ -152,11 +156,18 @@ mod tests {
         let project = tempfile::tempdir().expect("temporary directory");
         let root = Utf8Path::from_path(project.path()).expect("UTF-8 path");
         let path = root.join("eider.toml");
-        fs_err::write(&path, "[run]\nallow-privileged = true\ntimeout = \"5m\"\n")
-            .expect("write config");
+        fs_err::write(
+            &path,
+            "[run]\nallow-privileged = true\ntimeout = \"5m\"\nengine-timeout = \"15s\"\n",
+        )
+        .expect("write config");
         let loaded = load(Some(&path), root).expect("loads");
         assert!(!loaded.config.run.allow_privileged);
         assert_eq!(loaded.config.run.timeout, Some(Duration::from_secs(300)));
+        assert_eq!(
+            loaded.config.run.engine_timeout,
+            Some(Duration::from_secs(15))
+        );
         assert_eq!(loaded.warnings.len(), 1);
     }
 

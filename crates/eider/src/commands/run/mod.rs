@@ -299,6 +299,7 @@ fn engine_options(
             .unwrap_or(eider_engine::DEFAULT_GRACE_PERIOD),
         engine_timeout: options
             .engine_timeout
+            .or(settings.engine_timeout)
             .unwrap_or(eider_engine::DEFAULT_ENGINE_TIMEOUT),
         network: options.network.clone().or(settings.network),
         allow_privileged: options.allow_privileged || settings.allow_privileged,
