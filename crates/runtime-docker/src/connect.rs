@@ -10,7 +10,7 @@ use crate::DockerRuntime;
 
 /// Requests that do not answer within this time are errors. Long-running calls (wait, attach,
 /// pulls) are not bounded by it: it only covers the time until the engine starts answering.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How long to wait for the first answer of an engine before calling it unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

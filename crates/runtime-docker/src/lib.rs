@@ -4,9 +4,11 @@
 mod archive;
 mod connect;
 mod container;
+mod engine_answer;
 mod error;
 mod image;
 mod pull_retry;
+mod terminal_attach;
 mod volume;
 
 use std::time::Duration;
