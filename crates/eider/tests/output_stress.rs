@@ -11,6 +11,7 @@ mod support;
 use std::fmt::Write as _;
 use std::process::{Command, Output, Stdio};
 
+use support::proxy::RecordingProxy;
 use support::{BUSYBOX, Project, assert_no_leftovers, drakefile, sh, unique};
 
 /// Turns a hang (a pipe that blocks, a stream never ended) into a failed run.
@@ -123,17 +124,6 @@ fn assert_payload_passes_through(name_prefix: &str, payload: &[u8], terminal: bo
     assert_no_leftovers(&text_run(&output));
 }
 
-/// `payload` without the bytes 0, 1 and 2, for a container with a terminal: the engine's
-/// terminal stream is raw bytes, and the engine client (bollard 0.21) takes a read that starts
-/// with one of them for the header of a multiplexed frame, dropping 8 bytes. A known limit of
-/// `tty: true`, documented in docs/reliability-output-disk.md.
-fn without_frame_header_bytes(payload: &[u8]) -> Vec<u8> {
-    payload
-        .iter()
-        .map(|byte| if *byte <= 2 { b'.' } else { *byte })
-        .collect()
-}
-
 #[test]
 fn a_mebibyte_line_of_arbitrary_bytes_arrives_byte_exact_on_both_streams() {
     assert_payload_passes_through("mebibyte-bytes", &arbitrary_line(1 << 20), false);
@@ -141,7 +131,10 @@ fn a_mebibyte_line_of_arbitrary_bytes_arrives_byte_exact_on_both_streams() {
 
 #[test]
 fn a_mebibyte_line_of_arbitrary_bytes_arrives_byte_exact_through_a_terminal() {
-    let line = without_frame_header_bytes(&arbitrary_line(1 << 20));
+    let mut line = arbitrary_line(1 << 20);
+    // The first read of the output then starts like the header of a multiplexed frame, whatever
+    // the sizes of the reads after it.
+    line[0] = 1;
     assert_payload_passes_through("mebibyte-bytes-tty", &line, true);
 }
 
@@ -156,8 +149,66 @@ fn invalid_utf8_and_nul_bytes_pass_through_byte_exact() {
 
 #[test]
 fn invalid_utf8_passes_through_a_terminal_byte_exact() {
-    let payload = without_frame_header_bytes(INVALID_UTF8);
-    assert_payload_passes_through("invalid-utf8-tty", &payload, true);
+    assert_payload_passes_through("invalid-utf8-tty", INVALID_UTF8, true);
+}
+
+/// Runs a terminal job whose output comes in pieces that each start with byte 0, 1 or 2 (the
+/// pauses put each in a read of its own), on the engine at `docker_host` when given, and checks
+/// that eider prints every byte: a terminal's output is raw, never taken for the header of a
+/// multiplexed frame (which would drop 8 bytes and wait for a length read from the output).
+fn assert_frame_like_terminal_output_passes_through(name_prefix: &str, docker_host: Option<&str>) {
+    const ROUNDS: usize = 10;
+    let name = unique(name_prefix);
+    let project = Project::new(&drakefile(&format!(
+        "  {name}:
+    primaryContainer:
+      name: main
+      image: {BUSYBOX}
+      tty: true
+      command: {}
+",
+        sh(&format!(
+            "for i in $(seq {ROUNDS}); do printf '\\001abc'; sleep 0.05; \
+             printf '\\000\\002xyz\\n'; sleep 0.05; printf '\\002\\001\\000\\n'; sleep 0.05; done"
+        ))
+    )));
+    let mut eider = project.eider();
+    if let Some(host) = docker_host {
+        eider.env("DOCKER_HOST", host);
+    }
+    let output = eider
+        .args(["run", "--timeout", GUARD_TIMEOUT, &name])
+        .output()
+        .expect("run eider");
+    assert_code(&output, 0);
+    let prefix = format!("[{name}/main] ");
+    let expected = [&b"\x01abc\x00\x02xyz"[..], b"\x02\x01\x00"].repeat(ROUNDS);
+    assert_eq!(
+        lines_with_prefix(&output.stdout, &prefix),
+        expected,
+        "terminal output altered"
+    );
+    assert_no_leftovers(&text_run(&output));
+}
+
+#[test]
+fn terminal_output_whose_reads_start_with_bytes_0_1_and_2_arrives_byte_exact() {
+    assert_frame_like_terminal_output_passes_through("frame-like-tty", None);
+}
+
+#[test]
+fn terminal_output_whose_reads_start_with_bytes_0_1_and_2_arrives_byte_exact_over_tcp() {
+    let proxy = RecordingProxy::start_tcp();
+    assert_frame_like_terminal_output_passes_through(
+        "frame-like-tty-tcp",
+        Some(&proxy.docker_host()),
+    );
+    let attached = proxy
+        .requests()
+        .iter()
+        .filter(|request| request.method == "POST" && request.target.contains("/attach?"))
+        .count();
+    assert_eq!(attached, 1, "attach requests through the TCP endpoint");
 }
 
 #[test]
@@ -454,10 +505,57 @@ fn peak_resident_kibibytes(stderr: &str) -> u64 {
         .unwrap_or_else(|| panic!("no peak memory from /usr/bin/time -v in:\n{stderr}"))
 }
 
+/// Runs job `name` of `project` under `/usr/bin/time -v`, its stdout to `stdout`: what it wrote
+/// on stderr, its exit code, and eider's peak resident memory in KiB.
+fn run_measuring_peak_memory(project: &Project, name: &str, stdout: Stdio) -> (support::Run, u64) {
+    let eider = project.eider();
+    let mut command = Command::new("/usr/bin/time");
+    command
+        .arg("-v")
+        .arg(eider.get_program())
+        .arg("run")
+        .args(["--timeout", GUARD_TIMEOUT, name])
+        .current_dir(project.path())
+        .stdin(Stdio::null())
+        .stdout(stdout);
+    for (key, value) in eider.get_envs() {
+        match value {
+            Some(value) => command.env(key, value),
+            None => command.env_remove(key),
+        };
+    }
+    let output = command.output().unwrap_or_else(|error| {
+        panic!("/usr/bin/time: {error} (install Debian's `time`: scripts/test-env.sh)")
+    });
+    let run = text_run(&output);
+    let peak = peak_resident_kibibytes(&run.stderr);
+    eprintln!("eider's peak resident memory: {peak} KiB");
+    (run, peak)
+}
+
+/// The first `head` and last `tail` bytes of the file at `path` (fewer when it is shorter).
+fn file_ends(path: &std::path::Path, head: usize, tail: usize) -> (Vec<u8>, Vec<u8>) {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    let mut file = std::fs::File::open(path).expect("open the output file");
+    let mut start = Vec::new();
+    (&mut file)
+        .take(head as u64)
+        .read_to_end(&mut start)
+        .expect("read the output file");
+    let length = file.metadata().expect("the output file's size").len();
+    file.seek(SeekFrom::Start(length.saturating_sub(tail as u64)))
+        .expect("seek in the output file");
+    let mut end = Vec::new();
+    file.read_to_end(&mut end).expect("read the output file");
+    (start, end)
+}
+
+/// The most eider may hold while a job prints hundreds of megabytes.
+const MOST_KIBIBYTES: u64 = 64 * 1024;
+
 #[test]
 fn eider_s_memory_stays_bounded_while_a_job_prints_200_megabytes() {
     const BYTES: usize = 200_000_000;
-    const MOST_KIBIBYTES: u64 = 64 * 1024;
     let name = unique("memory");
     let mut script = String::new();
     // Lines of every length from 1 byte to 64 KiB, and one of 2 MiB, then plain text.
@@ -477,37 +575,64 @@ fn eider_s_memory_stays_bounded_while_a_job_prints_200_megabytes() {
 ",
         sh(&script)
     )));
-    let eider = project.eider();
-    let mut command = Command::new("/usr/bin/time");
-    command
-        .arg("-v")
-        .arg(eider.get_program())
-        .arg("run")
-        .args(["--timeout", GUARD_TIMEOUT, &name])
-        .current_dir(project.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null());
-    for (key, value) in eider.get_envs() {
-        match value {
-            Some(value) => command.env(key, value),
-            None => command.env_remove(key),
-        };
-    }
-    let output = command.output().unwrap_or_else(|error| {
-        panic!("/usr/bin/time: {error} (install Debian's `time`: scripts/test-env.sh)")
-    });
-    let run = text_run(&output);
+    let (run, peak) = run_measuring_peak_memory(&project, &name, Stdio::null());
     run.assert_code(0);
     assert_eq!(
         run.error_lines_of(&name, "main"),
         ["printed everything"],
         "the job's last line, after 200 MB"
     );
-    let peak = peak_resident_kibibytes(&run.stderr);
     assert!(
         peak < MOST_KIBIBYTES,
         "eider peaked at {peak} KiB while a job printed {BYTES} bytes"
     );
-    eprintln!("eider's peak resident memory: {peak} KiB");
+    assert_no_leftovers(&run);
+}
+
+/// Terminal output that starts like the header of a multiplexed frame of 2 GiB is output as it
+/// comes, never held until the container exits.
+#[test]
+fn eider_s_memory_stays_bounded_when_terminal_output_starts_like_a_huge_frame() {
+    const BYTES: usize = 100_000_000;
+    let name = unique("memory-tty");
+    // Stream 1 (stdout), length 0x7fffffff; then 100 MB of lines and a last one.
+    let script = format!(
+        "printf '\\001\\000\\000\\000\\177\\377\\377\\377\\n'; \
+         yes 'the quick brown fox jumps over the lazy dog' | head -c {BYTES}; echo; echo last line"
+    );
+    let project = Project::new(&drakefile(&format!(
+        "  {name}:
+    primaryContainer:
+      name: main
+      image: {BUSYBOX}
+      tty: true
+      command: {}
+",
+        sh(&script)
+    )));
+    // On disk, in the project (removed with it); only its two ends are read back.
+    let stdout_path = project.path().join("stdout");
+    let stdout = std::fs::File::create(&stdout_path).expect("create the stdout file");
+    let (run, peak) = run_measuring_peak_memory(&project, &name, stdout.into());
+    run.assert_code(0);
+    assert!(
+        peak < MOST_KIBIBYTES,
+        "eider peaked at {peak} KiB while a terminal job printed {BYTES} bytes"
+    );
+    let prefix = format!("[{name}/main] ");
+    let mut first_line = prefix.clone().into_bytes();
+    first_line.extend_from_slice(b"\x01\x00\x00\x00\x7f\xff\xff\xff\n");
+    let last_line = format!("{prefix}last line\n").into_bytes();
+    let (start, end) = file_ends(&stdout_path, first_line.len(), last_line.len());
+    assert_eq!(
+        String::from_utf8_lossy(&start),
+        String::from_utf8_lossy(&first_line),
+        "the first line"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&end),
+        String::from_utf8_lossy(&last_line),
+        "the last line"
+    );
     assert_no_leftovers(&run);
 }

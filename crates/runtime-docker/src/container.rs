@@ -19,6 +19,7 @@ use futures_util::{StreamExt, TryStreamExt};
 
 use crate::DockerRuntime;
 use crate::error::{from_bollard, is_gone_or_done, is_removal_in_progress};
+use crate::terminal_attach::{RawEndpoint, attach_terminal};
 
 /// Docker's exit code for a process killed by SIGKILL, which is how the OOM killer ends one.
 const KILLED_EXIT_CODE: i64 = 137;
@@ -42,6 +43,13 @@ impl DockerRuntime {
         id: &ContainerId,
         tty: bool,
     ) -> Result<OutputStream, RuntimeError> {
+        // A terminal's output is raw bytes, which bollard's decoder may take for frame headers
+        // (see `terminal_attach`). Other endpoints (TLS, SSH: not built into bollard here) would
+        // keep bollard's attachment, and that limit: reading raw bytes there would take a TLS or
+        // SSH client of eider's own.
+        if tty && let Some(endpoint) = RawEndpoint::of_docker_host(&self.endpoint) {
+            return attach_terminal(&endpoint, id, self.response_timeout).await;
+        }
         let options = AttachContainerOptions {
             stream: true,
             stdout: true,

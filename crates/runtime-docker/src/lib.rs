@@ -4,10 +4,12 @@
 mod archive;
 mod connect;
 mod container;
+mod engine_answer;
 mod error;
 mod image;
 mod liveness;
 mod pull_retry;
+mod terminal_attach;
 mod volume;
 
 use std::time::Duration;

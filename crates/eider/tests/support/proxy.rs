@@ -1,10 +1,11 @@
 //! A recording proxy between eider and the engine: a Unix socket that relays every connection to
 //! the engine and keeps what clients send, so that a test can read the requests eider made (a
 //! container's create request shows exactly what the engine was asked), or check that it made
-//! none. Point eider at it with `DOCKER_HOST` ([`RecordingProxy::docker_host`]).
+//! none. Point eider at it with `DOCKER_HOST` ([`RecordingProxy::docker_host`]). It can also
+//! listen on a loopback TCP port ([`RecordingProxy::start_tcp`]), for eider on a `tcp://` engine.
 
 use std::io::{Read, Write};
-use std::net::Shutdown;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -13,14 +14,21 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 use tempfile::TempDir;
 
+/// Where a proxy takes connections.
+enum Listening {
+    /// A socket in a directory of its own.
+    Unix { directory: TempDir, socket: PathBuf },
+    /// A port of 127.0.0.1.
+    Tcp(SocketAddr),
+}
+
 /// What a client sent on one connection.
 type Record = Arc<Mutex<Vec<u8>>>;
 
 /// A Unix socket that relays every connection to the engine and records what clients send, so
 /// a test can read the requests eider made. Its threads end with the test process.
 pub struct RecordingProxy {
-    directory: TempDir,
-    socket: PathBuf,
+    listening: Listening,
     /// Client-to-engine bytes, one buffer per connection.
     connections: Arc<Mutex<Vec<Record>>>,
     /// Container starts held back on their way to the engine.
@@ -37,6 +45,12 @@ struct StartGate {
 }
 
 impl StartGate {
+    fn new(closed: bool) -> Arc<Self> {
+        let gate = Arc::new(Self::default());
+        gate.state.lock().expect("start gate").0 = closed;
+        gate
+    }
+
     /// Blocks while the gate is closed, counted as one held start.
     fn pass(&self) {
         let mut state = self.state.lock().expect("start gate");
@@ -127,23 +141,27 @@ impl RecordingProxy {
         let listener = UnixListener::bind(&socket).expect("bind the proxy socket");
         let connections: Arc<Mutex<Vec<Record>>> = Arc::default();
         let recorded = Arc::clone(&connections);
-        let starts = Arc::new(StartGate::default());
-        starts.state.lock().expect("start gate").0 = hold_starts;
+        let starts = StartGate::new(hold_starts);
         let gate = Arc::clone(&starts);
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { break };
-                let record = Arc::new(Mutex::new(Vec::new()));
-                recorded
-                    .lock()
-                    .expect("proxy records")
-                    .push(Arc::clone(&record));
-                relay(client, record, Arc::clone(&gate));
-            }
-        });
+        std::thread::spawn(move || accept_and_relay(listener.incoming(), &recorded, &gate));
         Self {
-            directory,
-            socket,
+            listening: Listening::Unix { directory, socket },
+            connections,
+            starts,
+        }
+    }
+
+    /// A proxy listening on a free port of 127.0.0.1 (plain TCP, no TLS).
+    pub fn start_tcp() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy port");
+        let tcp_address = listener.local_addr().expect("the proxy's address");
+        let connections: Arc<Mutex<Vec<Record>>> = Arc::default();
+        let recorded = Arc::clone(&connections);
+        let starts = StartGate::new(false);
+        let gate = Arc::clone(&starts);
+        std::thread::spawn(move || accept_and_relay(listener.incoming(), &recorded, &gate));
+        Self {
+            listening: Listening::Tcp(tcp_address),
             connections,
             starts,
         }
@@ -172,20 +190,27 @@ impl RecordingProxy {
 
     /// The value of `DOCKER_HOST` that points at the proxy.
     pub fn docker_host(&self) -> String {
-        format!("unix://{}", self.socket.display())
+        match &self.listening {
+            Listening::Unix { socket, .. } => format!("unix://{}", socket.display()),
+            Listening::Tcp(address) => format!("tcp://{address}"),
+        }
     }
 
-    /// The proxy's socket on this machine.
+    /// The proxy's socket on this machine (a proxy started with `start`).
+    #[track_caller]
     pub fn socket(&self) -> &Path {
-        &self.socket
+        match &self.listening {
+            Listening::Unix { socket, .. } => socket,
+            Listening::Tcp(address) => panic!("the proxy listens on {address}, not on a socket"),
+        }
     }
 
-    /// Lets any user connect, for eider run as another user.
+    /// Lets any user connect, for eider run as another user (a TCP port already does).
     pub fn open_to_everyone(&self) {
-        for (path, mode) in [
-            (self.directory.path(), 0o755),
-            (self.socket.as_path(), 0o666),
-        ] {
+        let Listening::Unix { directory, socket } = &self.listening else {
+            return;
+        };
+        for (path, mode) in [(directory.path(), 0o755), (socket.as_path(), 0o666)] {
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
                 .expect("open the proxy socket");
         }
@@ -269,6 +294,34 @@ impl RecordingProxy {
     }
 }
 
+/// A client connection the proxy relays: a Unix socket or a TCP stream.
+trait ClientConnection: Read + Write + Send + Sized + 'static {
+    /// A second handle on the same connection, for the other direction.
+    fn duplicate(&self) -> std::io::Result<Self>;
+    /// Tells the client that nothing more comes.
+    fn end_writes(&self);
+}
+
+impl ClientConnection for UnixStream {
+    fn duplicate(&self) -> std::io::Result<Self> {
+        self.try_clone()
+    }
+
+    fn end_writes(&self) {
+        let _ignored = self.shutdown(Shutdown::Write);
+    }
+}
+
+impl ClientConnection for TcpStream {
+    fn duplicate(&self) -> std::io::Result<Self> {
+        self.try_clone()
+    }
+
+    fn end_writes(&self) {
+        let _ignored = self.shutdown(Shutdown::Write);
+    }
+}
+
 impl Drop for RecordingProxy {
     /// A test that failed half-way leaves no request held.
     fn drop(&mut self) {
@@ -276,11 +329,28 @@ impl Drop for RecordingProxy {
     }
 }
 
+/// Relays every connection of `clients`, recording each in `connections`, until accepting fails.
+fn accept_and_relay<Client: ClientConnection>(
+    clients: impl Iterator<Item = std::io::Result<Client>>,
+    connections: &Mutex<Vec<Record>>,
+    starts: &Arc<StartGate>,
+) {
+    for client in clients {
+        let Ok(client) = client else { break };
+        let record = Arc::new(Mutex::new(Vec::new()));
+        connections
+            .lock()
+            .expect("proxy records")
+            .push(Arc::clone(&record));
+        relay(client, record, Arc::clone(starts));
+    }
+}
+
 /// Copies bytes both ways between `client` and a new connection to the engine, recording what
 /// the client sends.
-fn relay(client: UnixStream, record: Record, starts: Arc<StartGate>) {
+fn relay<Client: ClientConnection>(client: Client, record: Record, starts: Arc<StartGate>) {
     let engine = UnixStream::connect(engine_socket()).expect("connect to the engine");
-    let mut client_reader = client.try_clone().expect("clone the client stream");
+    let mut client_reader = client.duplicate().expect("clone the client stream");
     let mut engine_writer = engine.try_clone().expect("clone the engine stream");
     std::thread::spawn(move || {
         let mut buffer = [0_u8; 16 * 1024];
@@ -307,7 +377,7 @@ fn relay(client: UnixStream, record: Record, starts: Arc<StartGate>) {
     let mut client_writer = client;
     std::thread::spawn(move || {
         let _ignored = std::io::copy(&mut engine_reader, &mut client_writer);
-        let _ignored = client_writer.shutdown(Shutdown::Write);
+        client_writer.end_writes();
     });
 }
 
