@@ -328,7 +328,13 @@ fn engine_that_stays_down_ends_the_job_as_an_infrastructure_failure_within_the_e
         "eider clean failed:\n{}",
         String::from_utf8_lossy(&clean.stderr)
     );
-    assert_eq!(engine.eider_leftovers(), Vec::<String>::new());
+    assert_eq!(
+        engine.eider_leftovers(),
+        Vec::<String>::new(),
+        "after eider clean, which said:\n{}{}",
+        String::from_utf8_lossy(&clean.stdout),
+        String::from_utf8_lossy(&clean.stderr)
+    );
 }
 
 #[test]
@@ -365,7 +371,13 @@ fn frozen_engine_ends_the_job_as_an_infrastructure_failure_within_the_engine_tim
         "eider clean failed:\n{}",
         String::from_utf8_lossy(&clean.stderr)
     );
-    assert_eq!(engine.eider_leftovers(), Vec::<String>::new());
+    assert_eq!(
+        engine.eider_leftovers(),
+        Vec::<String>::new(),
+        "after eider clean, which said:\n{}{}",
+        String::from_utf8_lossy(&clean.stdout),
+        String::from_utf8_lossy(&clean.stderr)
+    );
 }
 
 trait WithEngine {

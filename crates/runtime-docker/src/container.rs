@@ -21,6 +21,9 @@ use crate::DockerRuntime;
 use crate::error::{from_bollard, is_gone_or_done, is_removal_in_progress};
 use crate::terminal_attach::{RawEndpoint, attach_terminal};
 
+/// How long a removal that another request started may take before eider reports it.
+const REMOVAL_PATIENCE: Duration = Duration::from_secs(10);
+
 /// Docker's exit code for a process killed by SIGKILL, which is how the OOM killer ends one.
 const KILLED_EXIT_CODE: i64 = 137;
 
@@ -171,8 +174,33 @@ impl DockerRuntime {
         };
         match self.client.remove_container(&id.0, Some(options)).await {
             Ok(()) => Ok(()),
-            Err(error) if is_gone_or_done(&error) || is_removal_in_progress(&error) => Ok(()),
+            Err(error) if is_gone_or_done(&error) => Ok(()),
+            // Another request removes it (one sent by an eider that died since, say): it is
+            // removed once that one is done, so that a caller never finds it there after.
+            Err(error) if is_removal_in_progress(&error) => self.wait_until_gone(id).await,
             Err(error) => Err(from_bollard(error)),
+        }
+    }
+
+    /// Waits until the engine no longer knows container `id`, for a bounded time.
+    async fn wait_until_gone(&self, id: &ContainerId) -> Result<(), RuntimeError> {
+        let deadline = tokio::time::Instant::now() + REMOVAL_PATIENCE;
+        loop {
+            match self
+                .client
+                .inspect_container(&id.0, None::<InspectContainerOptions>)
+                .await
+            {
+                Err(error) if is_gone_or_done(&error) => return Ok(()),
+                Err(error) => return Err(from_bollard(error)),
+                Ok(_) if tokio::time::Instant::now() >= deadline => {
+                    return Err(RuntimeError::Other(format!(
+                        "container {id} was still being removed after {}s",
+                        REMOVAL_PATIENCE.as_secs()
+                    )));
+                }
+                Ok(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
         }
     }
 
