@@ -16,26 +16,30 @@ pub const RETRY_BASE_VARIABLE: &str = "EIDER_REGISTRY_RETRY_BASE_MS";
 
 /// The registry client's retries.
 pub fn registry_retry_policy() -> Result<RetryPolicy, Failure> {
-    let mut policy = RetryPolicy::default();
-    if let Some(base) = base_from_environment()? {
+    with_base_from_environment(RetryPolicy::default())
+}
+
+/// The engine pulls' retries: the registry client's backoff, without `Retry-After` (the engine
+/// does not pass it on), 4 tries in all from a 1 s wait by default.
+pub fn pull_retry() -> Result<PullRetry, Failure> {
+    let policy = with_base_from_environment(RetryPolicy {
+        max_attempts: 4,
+        initial_delay: Duration::from_secs(1),
+        ..RetryPolicy::default()
+    })?;
+    Ok(PullRetry {
+        max_attempts: policy.max_attempts,
+        delay: std::sync::Arc::new(move |failed_attempts| policy.delay(failed_attempts, None)),
+    })
+}
+
+/// `policy`, with its first wait from the environment when set there.
+fn with_base_from_environment(mut policy: RetryPolicy) -> Result<RetryPolicy, Failure> {
+    if let Some(base) = parse_base(std::env::var(RETRY_BASE_VARIABLE).ok().as_deref())? {
         policy.initial_delay = base;
         policy.max_delay = policy.max_delay.max(base);
     }
     Ok(policy)
-}
-
-/// The engine pulls' retries.
-pub fn pull_retry() -> Result<PullRetry, Failure> {
-    let mut retry = PullRetry::default();
-    if let Some(base) = base_from_environment()? {
-        retry.initial_delay = base;
-        retry.max_delay = retry.max_delay.max(base);
-    }
-    Ok(retry)
-}
-
-fn base_from_environment() -> Result<Option<Duration>, Failure> {
-    parse_base(std::env::var(RETRY_BASE_VARIABLE).ok().as_deref())
 }
 
 fn parse_base(value: Option<&str>) -> Result<Option<Duration>, Failure> {

@@ -52,7 +52,7 @@ impl DockerRuntime {
                     message: format!("{message} (tried {failed_attempts} times)"),
                 });
             }
-            let delay = retry.delay(failed_attempts);
+            let delay = (retry.delay)(failed_attempts);
             progress(PullProgress {
                 layer: None,
                 status: format!(

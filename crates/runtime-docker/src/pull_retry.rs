@@ -1,45 +1,39 @@
 //! Pulls the engine failed for a reason that may go away: which ones (the engine reports only a
 //! message, so it is read for the causes it names), and how long to wait before the next try.
-//! The engine speaks to the registry itself, so eider cannot see a `Retry-After`; an exponential
-//! backoff with jitter stands in for it.
+//! The engine speaks to the registry itself, so eider cannot see a `Retry-After`; the caller's
+//! exponential backoff with jitter stands in for it.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher as _, Hasher as _};
-use std::time::{Duration, SystemTime};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
 
-/// How often, and how far apart, a pull is tried when it fails for a transient reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How often, and how far apart, a pull is tried when it fails for a transient reason. The waits
+/// come from the caller, so that eider backs off from a registry alike whether it speaks to it
+/// itself or through the engine.
+#[derive(Clone)]
 pub struct PullRetry {
     /// Tries in total, the first included (1 = never retry).
     pub max_attempts: u32,
-    /// The wait after the first failure; it doubles after each further one.
-    pub initial_delay: Duration,
-    /// The longest wait.
-    pub max_delay: Duration,
+    /// The wait after the `n`-th failure (1-based).
+    pub delay: Arc<dyn Fn(u32) -> Duration + Send + Sync>,
 }
 
 impl Default for PullRetry {
+    /// Never retries.
     fn default() -> Self {
         Self {
-            max_attempts: 4,
-            initial_delay: Duration::from_secs(1),
-            max_delay: Duration::from_secs(15),
+            max_attempts: 1,
+            delay: Arc::new(|_| Duration::ZERO),
         }
     }
 }
 
-impl PullRetry {
-    /// The wait after the `failed_attempts`-th failure (1-based): `initial_delay * 2^(n-1)`,
-    /// capped at `max_delay`, scaled by a random factor in [0.5, 1] so that the jobs of a run
-    /// that pull from one registry do not come back in lockstep.
-    #[must_use]
-    pub fn delay(&self, failed_attempts: u32) -> Duration {
-        let exponent = failed_attempts.saturating_sub(1).min(31);
-        let backoff = self
-            .initial_delay
-            .saturating_mul(1_u32 << exponent)
-            .min(self.max_delay);
-        backoff.mul_f64(0.5 + 0.5 * random_fraction())
+impl fmt::Debug for PullRetry {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("PullRetry")
+            .field("max_attempts", &self.max_attempts)
+            .finish_non_exhaustive()
     }
 }
 
@@ -82,24 +76,6 @@ pub fn is_transient_pull_failure(message: &str) -> bool {
     TRANSIENT.iter().any(|cause| message.contains(cause)) || message.trim_end().ends_with(": eof")
 }
 
-/// A number in [0, 1) from the standard library's per-process random hash keys: enough to spread
-/// retries, without a dependency for it.
-fn random_fraction() -> f64 {
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u64(
-        SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_nanos() as u64),
-    );
-    let bits = hasher.finish() >> 11;
-    #[expect(
-        clippy::cast_precision_loss,
-        reason = "53 random bits fit an f64 mantissa exactly"
-    )]
-    let fraction = bits as f64 / (1_u64 << 53) as f64;
-    fraction
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,22 +107,6 @@ mod tests {
             "something else entirely",
         ] {
             assert!(!is_transient_pull_failure(message), "{message}");
-        }
-    }
-
-    #[test]
-    fn the_backoff_doubles_within_its_jitter_and_is_capped() {
-        let retry = PullRetry {
-            max_attempts: 4,
-            initial_delay: Duration::from_millis(100),
-            max_delay: Duration::from_millis(300),
-        };
-        for (attempt, full) in [(1, 100), (2, 200), (3, 300), (40, 300)] {
-            for _ in 0..20 {
-                let delay = retry.delay(attempt);
-                let full = Duration::from_millis(full);
-                assert!(delay >= full / 2 && delay <= full, "{attempt}: {delay:?}");
-            }
         }
     }
 }
