@@ -22,8 +22,8 @@ use std::time::Duration;
 use stalled_registry::StalledRegistry;
 use support::{
     BUSYBOX, Project, Run, assert_no_leftovers, assert_no_leftovers_of_every_run,
-    container_events_since, docker, drakefile, leftovers_of, sh, status_lines, unique,
-    unix_seconds, wait_until_running, wait_with_patience,
+    busybox_job as job, container_events_since, docker, drakefile, leftovers_of, sh, status_lines,
+    unique, unix_seconds, wait_until_running, wait_with_patience,
 };
 
 /// Turns a hang into a failed run, far above what a healthy run needs.
@@ -31,28 +31,6 @@ const GUARD_TIMEOUT: &str = "120s";
 
 /// How long a test waits for eider or the engine to reach a state.
 const PATIENCE: Duration = Duration::from_secs(60);
-
-/// A job of busybox containers: sidecars `(name, script)` in order, then the primary `main`.
-fn job(name: &str, sidecars: &[(&str, &str)], primary: &str) -> String {
-    use std::fmt::Write as _;
-    let mut yaml = format!("  {name}:\n");
-    if !sidecars.is_empty() {
-        yaml.push_str("    sidecarContainers:\n");
-        for (sidecar, script) in sidecars {
-            let _ = write!(
-                yaml,
-                "    - name: {sidecar}\n      image: {BUSYBOX}\n      command: {}\n",
-                sh(script)
-            );
-        }
-    }
-    let _ = write!(
-        yaml,
-        "    primaryContainer:\n      name: main\n      image: {BUSYBOX}\n      command: {}\n",
-        sh(primary)
-    );
-    yaml
-}
 
 /// Sends `signal` (`-INT`, `-KILL`...) to process `pid`.
 fn send(signal: &str, pid: u32) {

@@ -16,8 +16,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use support::{
-    BUSYBOX, ENTRYPOINT_IMAGE, Project, Run, assert_no_leftovers, docker, drakefile, leftovers_of,
-    normalize_status, registry, registry_image, sh, status_lines, unique, wait_until_running,
+    BUSYBOX, ENTRYPOINT_IMAGE, Project, Run, assert_no_leftovers, busybox_job as job, docker,
+    drakefile, leftovers_of, normalize_status, registry, registry_image, sh, status_lines, unique,
+    wait_until_running,
 };
 
 /// Turns a hang (a sidecar never killed, a wait never ending) into a failed run well within the
@@ -26,28 +27,6 @@ const GUARD_TIMEOUT: &str = "120s";
 
 /// How long a test waits for the engine to reach a state (containers running, events seen).
 const ENGINE_PATIENCE: Duration = Duration::from_secs(60);
-
-/// A job of busybox containers: the sidecars `(name, script)` in order, then the primary `main`
-/// running `primary`.
-fn job(name: &str, sidecars: &[(&str, &str)], primary: &str) -> String {
-    let mut yaml = format!("  {name}:\n");
-    if !sidecars.is_empty() {
-        yaml.push_str("    sidecarContainers:\n");
-        for (sidecar, script) in sidecars {
-            let _ = write!(
-                yaml,
-                "    - name: {sidecar}\n      image: {BUSYBOX}\n      command: {}\n",
-                sh(script)
-            );
-        }
-    }
-    let _ = write!(
-        yaml,
-        "    primaryContainer:\n      name: main\n      image: {BUSYBOX}\n      command: {}\n",
-        sh(primary)
-    );
-    yaml
-}
 
 /// A project whose Drakefile has the one job `name` (see [`job`]).
 fn project_with_job(name: &str, sidecars: &[(&str, &str)], primary: &str) -> Project {

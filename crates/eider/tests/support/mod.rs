@@ -174,6 +174,29 @@ impl Run {
     }
 }
 
+/// A job of busybox containers: the sidecars `(name, script)` in order, then the primary `main`
+/// running `primary`.
+pub fn busybox_job(name: &str, sidecars: &[(&str, &str)], primary: &str) -> String {
+    use std::fmt::Write as _;
+    let mut yaml = format!("  {name}:\n");
+    if !sidecars.is_empty() {
+        yaml.push_str("    sidecarContainers:\n");
+        for (sidecar, script) in sidecars {
+            let _ = write!(
+                yaml,
+                "    - name: {sidecar}\n      image: {BUSYBOX}\n      command: {}\n",
+                sh(script)
+            );
+        }
+    }
+    let _ = write!(
+        yaml,
+        "    primaryContainer:\n      name: main\n      image: {BUSYBOX}\n      command: {}\n",
+        sh(primary)
+    );
+    yaml
+}
+
 /// A Drakefile of the latest version with the given `jobs:` body (indented by two spaces).
 pub fn drakefile(jobs: &str) -> String {
     format!("specUri: github.com/lovethedrake/drakespec\nspecVersion: v0.6.0\njobs:\n{jobs}")
