@@ -311,3 +311,30 @@ fn a_report_on_a_full_disk_fails_the_run_naming_it_and_leaves_no_partial_report(
     );
     support::assert_no_leftovers(&run);
 }
+
+#[test]
+fn shared_storage_kept_on_a_full_disk_fails_naming_it_and_leaves_no_partial_copy() {
+    let job = unique("keep-full");
+    // 8 MiB of shared storage, for a 4 MiB disk.
+    let project = Project::new(&drakefile(&format!(
+        "  {job}:
+    primaryContainer:
+      name: main
+      image: {BUSYBOX}
+      sharedStorageMountPath: /shared
+      command: {}
+",
+        support::sh("dd if=/dev/zero of=/shared/big bs=1M count=8 2>/dev/null && echo written")
+    )));
+    let disk = SmallDisk::mount(4);
+    let kept = disk.path().join("shared");
+    let run = project.run(&["--keep-shared", &kept.display().to_string(), &job]);
+    assert_disk_full_failure(&run, &kept);
+    assert_eq!(run.lines_of(&job, "main"), ["written"]);
+    assert!(
+        !kept.exists(),
+        "a partial copy of the shared storage was left: {:?}",
+        files_under(&kept)
+    );
+    support::assert_no_leftovers(&run);
+}

@@ -288,12 +288,25 @@ impl DockerRuntime {
         // The tar crate reads synchronously: unpack on a blocking thread, fed as bytes arrive.
         tokio::task::spawn_blocking(move || -> Result<(), RuntimeError> {
             let reader = tokio_util::io::SyncIoBridge::new(reader);
+            let existed = destination.exists();
             fs_err::create_dir_all(&destination)?;
             let mut archive = tar::Archive::new(reader);
             archive.set_preserve_permissions(true);
             archive.set_overwrite(true);
             archive.unpack(&destination).map_err(|error| {
-                RuntimeError::Other(format!("cannot unpack into {destination}: {error}"))
+                // Half a copy passes for the whole of it: a directory eider made goes again. One
+                // that was there before may hold the user's own files, which eider never removes.
+                let left = if existed {
+                    "; what was copied before the failure is in it"
+                } else if fs_err::remove_dir_all(&destination).is_ok() {
+                    ""
+                } else {
+                    "; the partial copy could not be removed"
+                };
+                RuntimeError::Other(format!(
+                    "cannot unpack into {destination}: {}{left}",
+                    crate::error::chain_text(&error)
+                ))
             })
         })
         .await
