@@ -5,6 +5,8 @@
 //!
 //! Run with `cargo test -p eider --test engine_faults` (needs root: it starts dockerd).
 
+#[path = "faults/stalled_registry.rs"]
+mod stalled_registry;
 mod support;
 
 use std::io::Read;
@@ -12,6 +14,7 @@ use std::process::{Child, ExitStatus};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use stalled_registry::StalledRegistry;
 use support::disposable_engine::DisposableEngine;
 use support::{BUSYBOX, Project, drakefile, sh, unique};
 
@@ -401,4 +404,46 @@ impl WithEngine for Project {
             .output()
             .expect("run eider")
     }
+}
+
+#[test]
+fn engine_that_stops_during_a_pull_ends_the_job_as_an_infrastructure_failure() {
+    let mut engine = DisposableEngine::start(false);
+    let registry = StalledRegistry::start();
+    let name = unique("pull-lost");
+    let image = format!("{}/eider-test/{name}:latest", registry.address());
+    let project = Project::new(&drakefile(&format!(
+        "  {name}:
+    primaryContainer:
+      name: main
+      image: {image}
+      command: [echo, never]
+"
+    )));
+    let started = Instant::now();
+    let mut eider = RunningEider::start(&project, &engine, SHORT_ENGINE_TIMEOUT, &["run", &name]);
+    eider.wait_for(&format!("Pulling {image}"));
+    let deadline = Instant::now() + PATIENCE;
+    while registry.connection_count() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the engine never reached the registry"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The engine goes away while it waits for the registry: the pull's stream breaks.
+    engine.stop();
+    let finished = eider.finish(started);
+    finished.assert_code(3);
+    assert!(
+        finished.stderr.contains("INFRA"),
+        "the job is an infrastructure failure:\n{}",
+        finished.stderr
+    );
+    assert!(
+        !finished.stderr.contains("is not available"),
+        "the image is blamed for the engine:\n{}",
+        finished.stderr
+    );
+    drop(registry);
 }

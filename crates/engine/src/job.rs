@@ -247,6 +247,15 @@ impl<R: Runtime> Run<R> {
                 });
             };
             if let Err(error) = self.runtime.pull_image(image, &progress).await {
+                if error.is_engine_fault() {
+                    // The engine went away mid-pull: nothing is known about the image.
+                    return Err(engine_error(
+                        job,
+                        Some(&container.name),
+                        &format!("cannot pull image `{image}`"),
+                        &error,
+                    ));
+                }
                 return Err(JobOutcome::Error {
                     message: format!(
                         "job `{}`: container `{}`: image `{image}` is not available: {}",
