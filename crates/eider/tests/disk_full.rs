@@ -59,7 +59,12 @@ impl Drop for SmallDisk {
 
 /// Files under `root`, recursively.
 fn files_under(root: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
+    entries_under(root).0
+}
+
+/// The files and the directories under `root`, recursively.
+fn entries_under(root: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let (mut files, mut directories) = (Vec::new(), Vec::new());
     let mut pending = vec![root.to_owned()];
     while let Some(directory) = pending.pop() {
         let Ok(entries) = std::fs::read_dir(&directory) else {
@@ -68,20 +73,22 @@ fn files_under(root: &Path) -> Vec<PathBuf> {
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
-                pending.push(path);
+                pending.push(path.clone());
+                directories.push(path);
             } else {
-                found.push(path);
+                files.push(path);
             }
         }
     }
-    found
+    (files, directories)
 }
 
 /// No temporary file is left under `root`, and every blob there hashes to its name: nothing a
 /// later run would trust is partial.
 #[track_caller]
 fn assert_nothing_partial(root: &Path) {
-    for path in files_under(root) {
+    let (files, directories) = entries_under(root);
+    for path in files {
         let name = path
             .file_name()
             .and_then(|name| name.to_str())
@@ -104,7 +111,7 @@ fn assert_nothing_partial(root: &Path) {
             );
         }
     }
-    for path in walk_directories(root) {
+    for path in directories {
         let name = path
             .file_name()
             .and_then(|name| name.to_str())
@@ -115,23 +122,6 @@ fn assert_nothing_partial(root: &Path) {
             path.display()
         );
     }
-}
-
-fn walk_directories(root: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut pending = vec![root.to_owned()];
-    while let Some(directory) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&directory) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            if entry.path().is_dir() {
-                found.push(entry.path());
-                pending.push(entry.path());
-            }
-        }
-    }
-    found
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

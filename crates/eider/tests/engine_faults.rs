@@ -5,8 +5,6 @@
 //!
 //! Run with `cargo test -p eider --test engine_faults` (needs root: it starts dockerd).
 
-#[path = "faults/stalled_registry.rs"]
-mod stalled_registry;
 mod support;
 
 use std::io::Read;
@@ -14,7 +12,6 @@ use std::process::{Child, ExitStatus};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use stalled_registry::StalledRegistry;
 use support::disposable_engine::DisposableEngine;
 use support::{BUSYBOX, Project, drakefile, sh, unique};
 
@@ -325,19 +322,7 @@ fn engine_that_stays_down_ends_the_job_as_an_infrastructure_failure_within_the_e
 
     // What the engine kept is labelled: `eider clean` removes it once the engine is back.
     engine.restart();
-    let clean = project.command_with_engine(&engine, &["clean"]);
-    assert!(
-        clean.status.success(),
-        "eider clean failed:\n{}",
-        String::from_utf8_lossy(&clean.stderr)
-    );
-    assert_eq!(
-        engine.eider_leftovers(),
-        Vec::<String>::new(),
-        "after eider clean, which said:\n{}{}",
-        String::from_utf8_lossy(&clean.stdout),
-        String::from_utf8_lossy(&clean.stderr)
-    );
+    assert_clean_leaves_nothing(&project, &engine);
 }
 
 #[test]
@@ -368,7 +353,13 @@ fn frozen_engine_ends_the_job_as_an_infrastructure_failure_within_the_engine_tim
     );
     assert!(finished.took < PATIENCE, "took {:?}", finished.took);
 
-    let clean = project.command_with_engine(&engine, &["clean"]);
+    assert_clean_leaves_nothing(&project, &engine);
+}
+
+/// `eider clean` against `engine` succeeds and leaves nothing of eider's there.
+#[track_caller]
+fn assert_clean_leaves_nothing(project: &Project, engine: &DisposableEngine) {
+    let clean = project.command_with_engine(engine, &["clean"]);
     assert!(
         clean.status.success(),
         "eider clean failed:\n{}",
@@ -409,7 +400,7 @@ impl WithEngine for Project {
 #[test]
 fn engine_that_stops_during_a_pull_ends_the_job_as_an_infrastructure_failure() {
     let mut engine = DisposableEngine::start(false);
-    let registry = StalledRegistry::start();
+    let registry = support::stalled_registry();
     let name = unique("pull-lost");
     let image = format!("{}/eider-test/{name}:latest", registry.address());
     let project = Project::new(&drakefile(&format!(
@@ -424,7 +415,7 @@ fn engine_that_stops_during_a_pull_ends_the_job_as_an_infrastructure_failure() {
     let mut eider = RunningEider::start(&project, &engine, SHORT_ENGINE_TIMEOUT, &["run", &name]);
     eider.wait_for(&format!("Pulling {image}"));
     let deadline = Instant::now() + PATIENCE;
-    while registry.connection_count() == 0 {
+    while registry.requests().is_empty() {
         assert!(
             Instant::now() < deadline,
             "the engine never reached the registry"

@@ -10,16 +10,12 @@
 
 mod support;
 
-#[path = "faults/stalled_registry.rs"]
-mod stalled_registry;
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use stalled_registry::StalledRegistry;
 use support::{
     BUSYBOX, Project, Run, assert_no_leftovers, assert_no_leftovers_of_every_run,
     busybox_job as job, container_events_since, docker, drakefile, leftovers_of, sh, status_lines,
@@ -269,7 +265,7 @@ fn a_third_interrupt_exits_at_once_and_eider_clean_sweeps_what_is_left() {
 #[test]
 fn ctrl_c_during_an_image_pull_ends_the_run_at_once_and_creates_nothing() {
     let name = unique("pull-cancel");
-    let registry = StalledRegistry::start();
+    let registry = support::stalled_registry();
     let image = format!("{}/eider-test/{name}:latest", registry.address());
     let project = Project::new(&drakefile(&format!(
         "  {name}:
@@ -290,7 +286,7 @@ fn ctrl_c_during_an_image_pull_ends_the_run_at_once_and_creates_nothing() {
     wait_for_line(&lines, &format!("Pulling {image}"), &mut seen);
     // The engine is connected and waits for an answer that never comes.
     let deadline = std::time::Instant::now() + PATIENCE;
-    while registry.connection_count() == 0 {
+    while registry.requests().is_empty() {
         assert!(
             std::time::Instant::now() < deadline,
             "the engine never reached the registry"

@@ -43,6 +43,19 @@ pub fn registry() -> String {
     test_environment("EIDER_TEST_PLAIN_REGISTRY")
 }
 
+/// A registry that never answers: the fault proxy in front of the open test registry, holding
+/// every request back, so that a pull from it is stuck for as long as the test wants. Dropping
+/// it closes every connection (the pull then fails). `requests()` tells that the engine came.
+pub fn stalled_registry() -> eider_fault_proxy::FaultProxy {
+    let proxy = eider_fault_proxy::FaultProxy::start(&registry());
+    proxy.add(eider_fault_proxy::Rule::new(
+        "*",
+        "*",
+        eider_fault_proxy::Fault::Delay(std::time::Duration::from_secs(3600)),
+    ));
+    proxy
+}
+
 /// `BUSYBOX` pushed to the open test registry.
 pub fn registry_image() -> String {
     format!("{}/eider-test/busybox:latest", registry())
