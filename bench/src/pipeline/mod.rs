@@ -10,6 +10,7 @@
 //!
 //! These runs take seconds each, so they get fewer rounds than the single-job benchmarks.
 
+mod cpu;
 mod graph;
 mod lines;
 mod report;
@@ -309,6 +310,9 @@ fn dag_benchmark(context: &Context<'_>) -> Result<DagSamples, RoundError> {
     let pipeline = context.eider_pipeline(spec::DAG_PIPELINE, Some(&report_path));
     let report_argument = format!("json={}", path_text(&report_path));
     let single = context.eider(&["--report", &report_argument, spec::SINGLE_JOB]);
+    let mut sequence_arguments = vec!["--report", &report_argument];
+    sequence_arguments.extend([spec::SINGLE_JOB; spec::SEQUENCE_JOBS]);
+    let sequence = context.eider(&sequence_arguments);
     let lane_jobs = context.dag.len().div_ceil(CONCURRENCY);
     let by_hand = context.by_hand(spec::TWO_LANES_BY_HAND, lane_jobs, &["true"]);
     eprintln!(
@@ -318,26 +322,31 @@ fn dag_benchmark(context: &Context<'_>) -> Result<DagSamples, RoundError> {
     );
     eprintln!("{name}: pipeline: {}", pipeline.display());
     eprintln!("{name}: single:   {}", single.display());
+    eprintln!("{name}: sequence: {}", sequence.display());
     eprintln!("{name}: by hand:  {}", shown(&by_hand));
     let mut samples = DagSamples {
         jobs: context.dag.len(),
         critical_path: context.dag.critical_path(),
         steps: context.dag.lower_bound(CONCURRENCY),
         schedule_steps: context.dag.longest_path_first_steps(CONCURRENCY),
+        cores: cpu::cores(),
         ..DagSamples::default()
     };
-    // Run with its report read back: the trace and the report.
+    // Run with its report read back: the trace, the report and the machine's busy time.
     let run_reported = |probe: &Probe| -> Result<_, RoundError> {
         // A report left by an earlier run must not pass for this one's.
         let _absent = fs_err::remove_file(&report_path);
+        let before = cpu::busy_so_far();
         let (trace, _) = trace::run(probe, drain)?;
+        let busy = cpu::spent(before, cpu::busy_so_far());
         let report = trace::read_report(&report_path)?;
-        Ok((trace, report))
+        Ok((trace, report, busy))
     };
     let rounds = WARMUP_ROUNDS + runs;
     for round in 0..rounds {
         progress(name, round, runs, WARMUP_ROUNDS);
         let mut singles = Vec::with_capacity(SINGLE_RUNS_PER_ROUND);
+        let mut sequence_busy = None;
         let mut measured = None;
         let mut hand_wall = Duration::ZERO;
         for turn in 0..3 {
@@ -347,6 +356,7 @@ fn dag_benchmark(context: &Context<'_>) -> Result<DagSamples, RoundError> {
                     for _ in 0..SINGLE_RUNS_PER_ROUND {
                         singles.push(run_reported(&single)?);
                     }
+                    sequence_busy = run_reported(&sequence)?.2;
                 }
                 _ => hand_wall = trace::run(&by_hand, drain)?.0.wall,
             }
@@ -354,9 +364,11 @@ fn dag_benchmark(context: &Context<'_>) -> Result<DagSamples, RoundError> {
         if round < WARMUP_ROUNDS {
             continue;
         }
-        let Some((trace, report)) = measured else {
+        let Some((trace, report, busy)) = measured else {
             continue;
         };
+        samples.pipeline_busy.extend(busy);
+        samples.sequence_busy.extend(sequence_busy);
         let marks = trace::marks(&trace.stderr);
         let gaps = trace::dispatch_gaps(&marks, &context.dag, CONCURRENCY);
         let count = u32::try_from(gaps.len()).unwrap_or(u32::MAX).max(1);
@@ -380,7 +392,8 @@ fn dag_benchmark(context: &Context<'_>) -> Result<DagSamples, RoundError> {
         samples
             .in_run_bounds
             .push(context.dag.weighted_lower_bound(&durations, CONCURRENCY));
-        for (trace, report) in singles {
+        for (trace, report, busy) in singles {
+            samples.single_busy.extend(busy);
             samples.single_wall.push(trace.wall);
             samples
                 .single_job

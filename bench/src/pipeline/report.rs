@@ -7,7 +7,7 @@ use crate::engine::Row;
 use crate::engine::compare::Spread;
 use crate::measure::{median, milliseconds};
 use crate::pipeline::lines::LineCheck;
-use crate::pipeline::spec::{OUTPUT_LINES, SLEEP_SECONDS};
+use crate::pipeline::spec::{OUTPUT_LINES, SEQUENCE_JOBS, SLEEP_SECONDS};
 
 /// eider's two-lane pipeline may take at most this multiple of the best hand schedule.
 pub const LANES_MAX_RATIO: f64 = 0.95;
@@ -61,6 +61,14 @@ pub struct DagSamples {
     pub mean_gaps: Vec<Duration>,
     /// Every such wait, over every run.
     pub gaps: Vec<Duration>,
+    /// The machine's busy processor time during each pipeline run.
+    pub pipeline_busy: Vec<Duration>,
+    /// The same during each run of the single no-op job.
+    pub single_busy: Vec<Duration>,
+    /// The same during each run of the no-op job [`SEQUENCE_JOBS`] times in a row.
+    pub sequence_busy: Vec<Duration>,
+    /// The machine's cores.
+    pub cores: usize,
 }
 
 /// The runs of the output benchmark.
@@ -85,6 +93,22 @@ pub struct Bound {
     pub total: Duration,
 }
 
+/// What the machine's processors allow: the bound assumes that two no-op jobs at once each run
+/// as fast as one alone, which takes twice the cores one keeps busy.
+#[derive(Debug, Clone, Copy)]
+pub struct Capacity {
+    /// The processor time one more no-op job costs the machine (engine, containerd, shims,
+    /// runc, kernel and eider together).
+    pub job_cpu: Duration,
+    /// The cores a no-op job alone keeps busy: its processor time over its duration.
+    pub cores_per_job: f64,
+    /// The bound with the jobs' processor time shared out on every core as a floor:
+    /// `fixed + max(steps × job, jobs × job_cpu / cores)`.
+    pub total: Duration,
+    /// The share of the machine's processor time the pipeline runs used.
+    pub pipeline_use: f64,
+}
+
 impl DagSamples {
     /// The bound: the time of the best two-lane schedule if every job took as long as the
     /// single no-op job alone, plus eider's fixed cost.
@@ -98,6 +122,29 @@ impl DagSamples {
             fixed,
             total: fixed + job * steps,
         }
+    }
+}
+
+impl DagSamples {
+    /// The capacity bound, when the machine's busy time could be read.
+    pub fn capacity(&self) -> Option<Capacity> {
+        if self.single_busy.is_empty() || self.sequence_busy.is_empty() || self.eider.is_empty() {
+            return None;
+        }
+        let bound = self.bound();
+        let more_jobs = u32::try_from(SEQUENCE_JOBS - 1).unwrap_or(u32::MAX).max(1);
+        let job_cpu =
+            median_of(&self.sequence_busy).saturating_sub(median_of(&self.single_busy)) / more_jobs;
+        let cores = u32::try_from(self.cores.max(1)).unwrap_or(u32::MAX);
+        let jobs = u32::try_from(self.jobs).unwrap_or(u32::MAX);
+        let shared_out = job_cpu * jobs / cores;
+        let wall = median_of(&self.eider);
+        Some(Capacity {
+            job_cpu,
+            cores_per_job: ratio(job_cpu, bound.job),
+            total: bound.fixed + bound.total.saturating_sub(bound.fixed).max(shared_out),
+            pipeline_use: ratio(median_of(&self.pipeline_busy), wall) / f64::from(cores),
+        })
     }
 }
 
@@ -162,7 +209,7 @@ pub fn dag_rows(samples: &DagSamples) -> Vec<Row> {
     let in_run_bound = bound.fixed + median_of(&samples.in_run_bounds);
     let against_in_run_bound = ratio(eider, in_run_bound);
     let overhead = median_of(&samples.mean_gaps);
-    vec![
+    let mut rows = vec![
         Row {
             benchmark: format!("{} no-op DAG -c 2 vs bound (wall)", samples.jobs),
             eider: seconds(eider),
@@ -198,7 +245,25 @@ pub fn dag_rows(samples: &DagSamples) -> Vec<Row> {
             target: format!("< {:.0} ms", milliseconds(OVERHEAD_MAX)),
             met: Some(overhead < OVERHEAD_MAX),
         },
-    ]
+    ];
+    if let Some(capacity) = samples.capacity() {
+        // Beside the bound it qualifies: what no executor could beat on these processors.
+        rows.insert(
+            1,
+            Row {
+                benchmark: format!(
+                    "{} no-op DAG -c 2 vs the processor time its jobs need",
+                    samples.jobs
+                ),
+                eider: seconds(eider),
+                baseline: seconds(capacity.total),
+                ratio: format!("{:.2}x", ratio(eider, capacity.total)),
+                target: "-".to_owned(),
+                met: None,
+            },
+        );
+    }
+    rows
 }
 
 /// The row of the output benchmark.
@@ -254,7 +319,7 @@ pub fn dag_notes(samples: &DagSamples) -> Vec<String> {
     let jobs = u32::try_from(samples.jobs).unwrap_or(u32::MAX).max(1);
     let excess = eider.saturating_sub(bound.total) / jobs;
     let pipeline_job = median_of(&samples.pipeline_jobs);
-    vec![
+    let mut notes = vec![
         format!(
             "{} no-op jobs (`true`): 4 setup jobs, a spine chain of 40, fan-outs (root, 8 \
              leaves, join) and chains of 4 hanging off every 5th spine job; critical path {} \
@@ -314,7 +379,20 @@ pub fn dag_notes(samples: &DagSamples) -> Vec<String> {
                         .max(1)
             )
         ),
-    ]
+    ];
+    if let Some(capacity) = samples.capacity() {
+        notes.push(format!(
+            "  processor time: one more no-op job costs the machine {:.1} ms of processor time              (its busy time, /proc/stat, over `eider run` of the job {SEQUENCE_JOBS} times in a              row minus once, / {}): alone, a no-op job keeps {:.2} cores busy, so two at once              at the single-job speed the bound assumes need {:.2} of the {} cores. With that              time shared out on every core as a floor, the bound becomes {}; the pipeline runs              kept {:.0}% of the machine busy.",
+            milliseconds(capacity.job_cpu),
+            SEQUENCE_JOBS - 1,
+            capacity.cores_per_job,
+            2.0 * capacity.cores_per_job,
+            samples.cores,
+            seconds(capacity.total),
+            100.0 * capacity.pipeline_use
+        ));
+    }
+    notes
 }
 
 /// How the output check was made.
@@ -399,5 +477,33 @@ mod tests {
         assert_eq!(rows[2].met, None);
         assert_eq!(rows[3].eider, "2.00 ms");
         assert_eq!(rows[3].met, Some(true));
+        assert!(samples.capacity().is_none(), "no busy time was read");
+    }
+
+    #[test]
+    fn the_capacity_bound_shares_the_jobs_processor_time_out_on_every_core() {
+        let samples = DagSamples {
+            jobs: 100,
+            steps: 50,
+            cores: 2,
+            eider: ms(&[17_000]),
+            single_job: ms(&[300]),
+            single_wall: ms(&[350]),
+            // One more job costs (1290 - 300) / 3 = 330 ms of processor time.
+            single_busy: ms(&[300, 310, 290]),
+            sequence_busy: ms(&[1_290]),
+            pipeline_busy: ms(&[30_600]),
+            ..DagSamples::default()
+        };
+        let capacity = samples.capacity().expect("busy times were read");
+        assert_eq!(capacity.job_cpu, Duration::from_millis(330));
+        assert!((capacity.cores_per_job - 1.1).abs() < 1e-9);
+        // 50 ms + the larger of 50 x 300 ms and 100 x 330 ms / 2 cores.
+        assert_eq!(capacity.total, Duration::from_millis(16_550));
+        assert!((capacity.pipeline_use - 0.9).abs() < 1e-9);
+        let rows = dag_rows(&samples);
+        assert_eq!(rows[1].baseline, "16.55 s");
+        assert_eq!(rows[1].ratio, "1.03x");
+        assert_eq!(rows[1].met, None);
     }
 }

@@ -24,6 +24,10 @@ pub const PAYLOAD_CHARACTERS: usize = 64;
 /// The single no-op job, timed alone to compute the DAG's bound.
 pub const SINGLE_JOB: &str = "no-op";
 
+/// Runs of the no-op job one after the other in one `eider run`: against a run of one, the
+/// processor time that one more no-op job costs the machine.
+pub const SEQUENCE_JOBS: usize = 4;
+
 /// The benchmark pipelines, by name in the Drakefile.
 pub const LANES_PIPELINE: &str = "lanes";
 /// The 100-job DAG of no-op jobs.

@@ -209,6 +209,122 @@ fn jobs_start_after_their_dependencies_and_never_more_than_the_cap_run_at_once()
     assert_eq!(rows, expected);
 }
 
+/// How long the engine took to launch each container of run `run_id`: from its `create` event
+/// to its `start` event, in nanoseconds since the epoch, in the order of the creates, and when
+/// the first of them died.
+fn launch_windows(since: u64, run_id: &str) -> (Vec<(u128, u128)>, u128) {
+    let lines = support::docker(&[
+        "events",
+        "--since",
+        &since.saturating_sub(1).to_string(),
+        "--until",
+        &(unix_seconds() + 1).to_string(),
+        "--filter",
+        "type=container",
+        "--filter",
+        &format!("label=eider.run-id={run_id}"),
+        "--format",
+        "{{.TimeNano}} {{.Action}} {{.Actor.ID}}",
+    ]);
+    let mut windows: Vec<(String, u128, Option<u128>)> = Vec::new();
+    let mut first_death = u128::MAX;
+    for line in &lines {
+        let mut words = line.split(' ');
+        let (Some(at), Some(action), Some(id)) = (words.next(), words.next(), words.next()) else {
+            continue;
+        };
+        let at: u128 = at.parse().expect("a time in nanoseconds");
+        match action {
+            "create" => windows.push((id.to_owned(), at, None)),
+            "start" => {
+                if let Some(window) = windows.iter_mut().find(|window| window.0 == id) {
+                    window.2 = Some(at);
+                }
+            }
+            "die" => first_death = first_death.min(at),
+            _ => {}
+        }
+    }
+    let windows = windows
+        .into_iter()
+        .map(|(id, created, started)| {
+            (
+                created,
+                started.unwrap_or_else(|| panic!("{id} never started: {lines:#?}")),
+            )
+        })
+        .collect();
+    (windows, first_death)
+}
+
+/// Jobs that run longer than their launch take turns launching once one of them has finished:
+/// two lanes of one-second jobs at `-c 2`. The first pair launches at once (nothing is known
+/// yet); after that, no container is created while another one is being started, so each launch
+/// has the engine to itself (one launch at a time per two cores: the lanes are as many).
+#[test]
+fn jobs_that_run_longer_than_a_launch_take_turns_launching() {
+    let prefix = unique("turns");
+    let turns = std::thread::available_parallelism().map_or(1, |cores| (cores.get() / 2).max(1));
+    let lanes = 2 * turns;
+    let mut jobs = Vec::new();
+    let mut graph: Vec<(String, Vec<String>)> = Vec::new();
+    for lane in 0..lanes {
+        for step in 0..3 {
+            let name = format!("l{lane}-{step}");
+            jobs.push(job(&format!("{prefix}-{name}"), "sleep 1"));
+            let dependencies = if step == 0 {
+                Vec::new()
+            } else {
+                vec![format!("l{lane}-{}", step - 1)]
+            };
+            graph.push((name, dependencies));
+        }
+    }
+    let dependencies: Vec<Vec<&str>> = graph
+        .iter()
+        .map(|(_, dependencies)| dependencies.iter().map(String::as_str).collect())
+        .collect();
+    let graph: Vec<(&str, &[&str])> = graph
+        .iter()
+        .zip(&dependencies)
+        .map(|((name, _), dependencies)| (name.as_str(), dependencies.as_slice()))
+        .collect();
+    let project = project(&jobs, &[pipeline(&prefix, &graph)]);
+
+    let since = unix_seconds();
+    let concurrency = lanes.to_string();
+    let run = project.run(&[
+        "-p",
+        &prefix,
+        "-c",
+        &concurrency,
+        "--timeout",
+        GUARD_TIMEOUT,
+    ]);
+    run.assert_code(0);
+    let ids = assert_no_leftovers_of_every_run(&run);
+    let (windows, first_death) = launch_windows(since, &ids[0]);
+    assert_eq!(windows.len(), 3 * lanes, "{windows:?}");
+    let paced: Vec<&(u128, u128)> = windows
+        .iter()
+        .filter(|(created, _)| *created > first_death)
+        .collect();
+    assert_eq!(paced.len(), 2 * lanes, "{windows:?}");
+    for (index, (created, started)) in paced.iter().enumerate() {
+        let overlapping = paced
+            .iter()
+            .filter(|(other_created, other_started)| {
+                other_created < started && created < other_started
+            })
+            .count();
+        assert!(
+            overlapping <= turns,
+            "launch {index} overlaps {} others: {paced:?}",
+            overlapping - 1
+        );
+    }
+}
+
 /// A→{B, C}, B→D, A→E in pipeline `PREFIX`: B fails at once with code 3, C takes a second, the
 /// others print their names.
 fn failing_diamond() -> (Project, String) {

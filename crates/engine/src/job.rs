@@ -13,6 +13,7 @@ use tokio::time::Instant;
 
 use crate::event::{Event, JobOutcome, OutputSource};
 use crate::follow::{Followed, infrastructure_hint};
+use crate::launch_pacer::JobClock;
 use crate::output_budget::OutputBudget;
 use crate::plan::{self, PlanContext, PlannedContainer};
 use crate::policy::{self, Refusal};
@@ -23,10 +24,6 @@ use crate::sources::JobSource;
 /// How long a container's output may keep flowing after it was killed before eider stops
 /// reading it (the engine closes the stream on exit; this only guards against a stuck engine).
 const OUTPUT_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The longest a finished job's removal waits for the jobs being launched: removals then go
-/// ahead, so that a run whose jobs keep launching still cleans up as it goes.
-const REMOVAL_DEFER_LIMIT: Duration = Duration::from_secs(2);
 
 /// How long eider waits to hear that a container has exited, once the engine has said it does
 /// not run (its wait request then answers at once).
@@ -45,6 +42,8 @@ struct Launched {
     exits: Vec<ExitWatch>,
     /// Whether the primary has a TTY (to attach to it again after the engine restarted).
     primary_tty: bool,
+    /// How long the launch and the run took, for the launch pacer.
+    clock: JobClock,
 }
 
 /// Whether a started sidecar has exited, and how, as far as eider has heard.
@@ -63,6 +62,7 @@ impl Launched {
             outputs: Vec::new(),
             exits: Vec::new(),
             primary_tty: false,
+            clock: JobClock::default(),
         }
     }
 
@@ -171,6 +171,11 @@ impl<R: Runtime> Run<R> {
             Ok(()) => self.wait_for_primary(job, &mut launched, deadline).await,
             Err(Stop::Outcome(outcome)) => outcome,
         };
+        if matches!(outcome, JobOutcome::Succeeded | JobOutcome::Failed { .. })
+            && let Some(timing) = launched.clock.timing()
+        {
+            self.launch_pacer.record(timing);
+        }
         self.tear_down(job, launched, &outcome, source.into_private_copy())
             .await;
         if let Some(socket_watch) = socket_watch {
@@ -297,7 +302,15 @@ impl<R: Runtime> Run<R> {
         launched: &mut Launched,
         deadline: Instant,
     ) -> Result<(), Stop> {
-        let _launching = Launching::begin(&self.launching);
+        let launch = tokio::select! {
+            biased;
+            () = self.cancellation.graceful.cancelled() => {
+                return Err(Stop::Outcome(JobOutcome::Interrupted));
+            }
+            () = tokio::time::sleep_until(deadline) => return Err(Stop::Outcome(self.timed_out())),
+            launch = self.launch_pacer.launch() => launch,
+        };
+        launched.clock.launch_began(launch.at_once());
         // A container that starts a namespace gets the network the plan gave the first one.
         let own_network = planned
             .first()
@@ -325,7 +338,9 @@ impl<R: Runtime> Run<R> {
                 }
                 match self.runtime.start(&id).await {
                     Ok(()) => {
-                        if !container.primary {
+                        if container.primary {
+                            launched.clock.primary_started(launch.at_once());
+                        } else {
                             launched.exits.push(self.watch_exit(&container.name, &id));
                         }
                         break;
@@ -623,22 +638,14 @@ impl<R: Runtime> Run<R> {
         for output in outputs {
             drain(output).await;
         }
-        // Removed in the background: the job's result is known and its output printed. In a
-        // pipeline, the jobs that waited for this one are being launched now; the removal
-        // waits for their containers to start, since it would compete with them for the
-        // engine (a chain of jobs then starts each link sooner).
+        // Removed in the background: the job's result is known and its output printed, and in a
+        // pipeline the jobs that waited for this one launch now. The removal goes on beside
+        // them: held back until they had started, removals piled up and then all went at once,
+        // which cost a pipeline of short jobs more than it saved a chain of them.
         let runtime = Arc::clone(&self.runtime);
-        let mut launching = self.launching.subscribe();
         let removal = tokio::spawn(async move {
+            // The dependents' launches are under way first.
             tokio::task::yield_now().await;
-            // The guard the wait returns must not live across the removals' awaits.
-            drop(
-                tokio::time::timeout(
-                    REMOVAL_DEFER_LIMIT,
-                    launching.wait_for(|launching| *launching == 0),
-                )
-                .await,
-            );
             let removals = containers
                 .iter()
                 .map(|(_, id)| runtime.remove_container(id));
@@ -748,25 +755,6 @@ impl<R: Runtime> Run<R> {
         JobOutcome::TimedOut {
             after: self.options.timeout,
         }
-    }
-}
-
-/// A job launching its containers, counted in the run while this lives.
-struct Launching<'run> {
-    count: &'run watch::Sender<usize>,
-}
-
-impl<'run> Launching<'run> {
-    fn begin(count: &'run watch::Sender<usize>) -> Self {
-        count.send_modify(|count| *count += 1);
-        Self { count }
-    }
-}
-
-impl Drop for Launching<'_> {
-    fn drop(&mut self) {
-        self.count
-            .send_modify(|count| *count = count.saturating_sub(1));
     }
 }
 

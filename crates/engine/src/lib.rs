@@ -9,6 +9,7 @@ mod event;
 mod follow;
 mod job;
 pub mod labels;
+mod launch_pacer;
 pub mod lines;
 pub mod mask;
 mod mask_encodings;

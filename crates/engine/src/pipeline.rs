@@ -28,6 +28,7 @@ impl<R: Runtime> Run<R> {
                 run_id: self.id.clone(),
             })
             .await;
+        self.launch_pacer.set_slots(concurrency);
         let dag = Dag::from_pipeline(pipeline);
         let names: Vec<String> = (0..dag.len())
             .map(|index| dag.name(index).to_owned())

@@ -93,9 +93,8 @@ pub struct Run<R: Runtime> {
     /// Images this run found or pulled, not looked up again for `IfNotPresent` (a chain of jobs
     /// of one image asks once).
     pub(crate) present_images: std::sync::Mutex<std::collections::HashSet<String>>,
-    /// How many jobs are creating and starting their containers: removals wait until none is
-    /// (see `job.rs`), so that the engine's time goes to the jobs that are about to run.
-    pub(crate) launching: tokio::sync::watch::Sender<usize>,
+    /// Whether launches take turns, and the turns (see `launch_pacer.rs`).
+    pub(crate) launch_pacer: crate::launch_pacer::LaunchPacer,
 }
 
 impl<R: Runtime> Run<R> {
@@ -123,7 +122,7 @@ impl<R: Runtime> Run<R> {
             removals: std::sync::Mutex::new(Vec::new()),
             executions: std::sync::atomic::AtomicUsize::new(0),
             present_images: std::sync::Mutex::new(std::collections::HashSet::new()),
-            launching: tokio::sync::watch::Sender::new(0),
+            launch_pacer: crate::launch_pacer::LaunchPacer::for_this_machine(),
         }
     }
 
