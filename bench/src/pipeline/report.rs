@@ -382,7 +382,12 @@ pub fn dag_notes(samples: &DagSamples) -> Vec<String> {
     ];
     if let Some(capacity) = samples.capacity() {
         notes.push(format!(
-            "  processor time: one more no-op job costs the machine {:.1} ms of processor time              (its busy time, /proc/stat, over `eider run` of the job {SEQUENCE_JOBS} times in a              row minus once, / {}): alone, a no-op job keeps {:.2} cores busy, so two at once              at the single-job speed the bound assumes need {:.2} of the {} cores. With that              time shared out on every core as a floor, the bound becomes {}; the pipeline runs              kept {:.0}% of the machine busy.",
+            "  processor time: one more no-op job costs the machine {:.1} ms of processor time \
+             (its busy time, /proc/stat, over `eider run` of the job {SEQUENCE_JOBS} times in a \
+             row minus once, / {}): alone, a no-op job keeps {:.2} cores busy, so two at once \
+             at the single-job speed the bound assumes need {:.2} of the {} cores. With that \
+             time shared out on every core as a floor, the bound becomes {}; the pipeline runs \
+             kept {:.0}% of the machine busy.",
             milliseconds(capacity.job_cpu),
             SEQUENCE_JOBS - 1,
             capacity.cores_per_job,
