@@ -313,14 +313,18 @@ fn dag_benchmark(context: &Context<'_>) -> Result<DagSamples, RoundError> {
     let mut sequence_arguments = vec!["--report", &report_argument];
     sequence_arguments.extend([spec::SINGLE_JOB; spec::SEQUENCE_JOBS]);
     let sequence = context.eider(&sequence_arguments);
+    let wide_concurrency = spec::WIDE_CONCURRENCY.to_string();
+    let wide = context.eider(&["-p", spec::DAG_PIPELINE, "-c", &wide_concurrency]);
     let lane_jobs = context.dag.len().div_ceil(CONCURRENCY);
     let by_hand = context.by_hand(spec::TWO_LANES_BY_HAND, lane_jobs, &["true"]);
     eprintln!(
-        "{name}: {WARMUP_ROUNDS} warm-up and {runs} measured rounds of the pipeline, \
-         {SINGLE_RUNS_PER_ROUND} runs of the single no-op job and two lanes of `docker run` by \
-         hand, in rotating order"
+        "{name}: {WARMUP_ROUNDS} warm-up and {runs} measured rounds of the pipeline, the same \
+         at -c {}, {SINGLE_RUNS_PER_ROUND} runs of the single no-op job and two \
+         lanes of `docker run` by hand, in rotating order",
+        spec::WIDE_CONCURRENCY
     );
     eprintln!("{name}: pipeline: {}", pipeline.display());
+    eprintln!("{name}: wide:     {}", wide.display());
     eprintln!("{name}: single:   {}", single.display());
     eprintln!("{name}: sequence: {}", sequence.display());
     eprintln!("{name}: by hand:  {}", shown(&by_hand));
@@ -333,7 +337,7 @@ fn dag_benchmark(context: &Context<'_>) -> Result<DagSamples, RoundError> {
         ..DagSamples::default()
     };
     // Run with its report read back: the trace, the report and the machine's busy time.
-    let run_reported = |probe: &Probe| -> Result<_, RoundError> {
+    let run_reported = |probe: &Probe| -> Result<ReportedRun, RoundError> {
         // A report left by an earlier run must not pass for this one's.
         let _absent = fs_err::remove_file(&report_path);
         let before = cpu::busy_so_far();
@@ -349,10 +353,12 @@ fn dag_benchmark(context: &Context<'_>) -> Result<DagSamples, RoundError> {
         let mut sequence_busy = None;
         let mut measured = None;
         let mut hand_wall = Duration::ZERO;
-        for turn in 0..3 {
-            match (round + turn) % 3 {
+        let mut wide_wall = Duration::ZERO;
+        for turn in 0..4 {
+            match (round + turn) % 4 {
                 0 => measured = Some(run_reported(&pipeline)?),
-                1 => {
+                1 => wide_wall = trace::run(&wide, drain)?.0.wall,
+                2 => {
                     for _ in 0..SINGLE_RUNS_PER_ROUND {
                         singles.push(run_reported(&single)?);
                     }
@@ -364,44 +370,73 @@ fn dag_benchmark(context: &Context<'_>) -> Result<DagSamples, RoundError> {
         if round < WARMUP_ROUNDS {
             continue;
         }
-        let Some((trace, report, busy)) = measured else {
+        let Some(measured) = measured else {
             continue;
         };
-        samples.pipeline_busy.extend(busy);
-        samples.sequence_busy.extend(sequence_busy);
-        let marks = trace::marks(&trace.stderr);
-        let gaps = trace::dispatch_gaps(&marks, &context.dag, CONCURRENCY);
-        let count = u32::try_from(gaps.len()).unwrap_or(u32::MAX).max(1);
-        samples
-            .mean_gaps
-            .push(gaps.iter().sum::<Duration>() / count);
-        samples.gaps.extend(gaps);
-        samples.first_start.extend(trace::first_start(&marks));
-        samples.eider.push(trace.wall);
-        samples.by_hand.push(hand_wall);
-        samples.eider_run.push(report.run);
-        samples
-            .pipeline_jobs
-            .extend(report.jobs.iter().map(|(_, duration)| *duration));
-        let mut durations = vec![Duration::ZERO; context.dag.len()];
-        for (job, duration) in &report.jobs {
-            if let Some(index) = context.dag.index(job) {
-                durations[index] = *duration;
-            }
-        }
-        samples
-            .in_run_bounds
-            .push(context.dag.weighted_lower_bound(&durations, CONCURRENCY));
-        for (trace, report, busy) in singles {
-            samples.single_busy.extend(busy);
-            samples.single_wall.push(trace.wall);
-            samples
-                .single_job
-                .extend(report.jobs.iter().map(|(_, duration)| *duration));
-        }
+        add_round(
+            &mut samples,
+            &context.dag,
+            Round {
+                measured,
+                singles,
+                sequence_busy,
+                hand_wall,
+                wide_wall,
+            },
+        );
     }
     end_progress();
     Ok(samples)
+}
+
+/// A run of `eider run` with its report read back, and the machine's busy time meanwhile.
+type ReportedRun = (trace::Trace, trace::JsonReport, Option<Duration>);
+
+/// What one round of the DAG benchmark measured.
+struct Round {
+    measured: ReportedRun,
+    singles: Vec<ReportedRun>,
+    sequence_busy: Option<Duration>,
+    hand_wall: Duration,
+    wide_wall: Duration,
+}
+
+/// Adds a measured round to the samples.
+fn add_round(samples: &mut DagSamples, dag: &Graph, round: Round) {
+    let (trace, report, busy) = round.measured;
+    samples.pipeline_busy.extend(busy);
+    samples.sequence_busy.extend(round.sequence_busy);
+    let marks = trace::marks(&trace.stderr);
+    let gaps = trace::dispatch_gaps(&marks, dag, CONCURRENCY);
+    let count = u32::try_from(gaps.len()).unwrap_or(u32::MAX).max(1);
+    samples
+        .mean_gaps
+        .push(gaps.iter().sum::<Duration>() / count);
+    samples.gaps.extend(gaps);
+    samples.first_start.extend(trace::first_start(&marks));
+    samples.eider.push(trace.wall);
+    samples.wide.push(round.wide_wall);
+    samples.by_hand.push(round.hand_wall);
+    samples.eider_run.push(report.run);
+    samples
+        .pipeline_jobs
+        .extend(report.jobs.iter().map(|(_, duration)| *duration));
+    let mut durations = vec![Duration::ZERO; dag.len()];
+    for (job, duration) in &report.jobs {
+        if let Some(index) = dag.index(job) {
+            durations[index] = *duration;
+        }
+    }
+    samples
+        .in_run_bounds
+        .push(dag.weighted_lower_bound(&durations, CONCURRENCY));
+    for (trace, report, busy) in round.singles {
+        samples.single_busy.extend(busy);
+        samples.single_wall.push(trace.wall);
+        samples
+            .single_job
+            .extend(report.jobs.iter().map(|(_, duration)| *duration));
+    }
 }
 
 /// Runs of the two printing jobs, every line of each checked.

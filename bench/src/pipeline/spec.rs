@@ -24,6 +24,10 @@ pub const PAYLOAD_CHARACTERS: usize = 64;
 /// The single no-op job, timed alone to compute the DAG's bound.
 pub const SINGLE_JOB: &str = "no-op";
 
+/// Jobs at once of the DAG run that shows how fast the engine goes through no-op jobs at all:
+/// four times `-c 2`, as many as the DAG's fan-outs ever hold ready.
+pub const WIDE_CONCURRENCY: usize = 8;
+
 /// Runs of the no-op job one after the other in one `eider run`: against a run of one, the
 /// processor time that one more no-op job costs the machine.
 pub const SEQUENCE_JOBS: usize = 4;
