@@ -213,19 +213,11 @@ fn jobs_start_after_their_dependencies_and_never_more_than_the_cap_run_at_once()
 /// to its `start` event, in nanoseconds since the epoch, in the order of the creates, and when
 /// the first of them died.
 fn launch_windows(since: u64, run_id: &str) -> (Vec<(u128, u128)>, u128) {
-    let lines = support::docker(&[
-        "events",
-        "--since",
-        &since.saturating_sub(1).to_string(),
-        "--until",
-        &(unix_seconds() + 1).to_string(),
-        "--filter",
-        "type=container",
-        "--filter",
+    let lines = support::container_events(
+        since,
         &format!("label=eider.run-id={run_id}"),
-        "--format",
         "{{.TimeNano}} {{.Action}} {{.Actor.ID}}",
-    ]);
+    );
     let mut windows: Vec<(String, u128, Option<u128>)> = Vec::new();
     let mut first_death = u128::MAX;
     for line in &lines {

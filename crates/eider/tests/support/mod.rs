@@ -327,6 +327,16 @@ pub fn unix_seconds() -> u64 {
 /// The container events the engine recorded for job `job` from `since` (unix seconds) until
 /// now, as `ACTION NAME` lines: empty when no container of that job was ever created.
 pub fn container_events_since(since: u64, job: &str) -> Vec<String> {
+    container_events(
+        since,
+        &format!("label=eider.job={job}"),
+        "{{.Action}} {{.Actor.Attributes.name}}",
+    )
+}
+
+/// The container events the engine recorded from `since` (unix seconds) until now that match
+/// `filter` (as `docker events --filter` takes it), one line each as `format` writes it.
+pub fn container_events(since: u64, filter: &str, format: &str) -> Vec<String> {
     docker(&[
         "events",
         "--since",
@@ -336,9 +346,9 @@ pub fn container_events_since(since: u64, job: &str) -> Vec<String> {
         "--filter",
         "type=container",
         "--filter",
-        &format!("label=eider.job={job}"),
+        filter,
         "--format",
-        "{{.Action}} {{.Actor.Attributes.name}}",
+        format,
     ])
 }
 
