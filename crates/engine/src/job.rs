@@ -640,8 +640,8 @@ impl<R: Runtime> Run<R> {
         }
         // Removed in the background: the job's result is known and its output printed, and in a
         // pipeline the jobs that waited for this one launch now. The removal goes on beside
-        // them: held back until they had started, removals piled up and then all went at once,
-        // which cost a pipeline of short jobs more than it saved a chain of them.
+        // them rather than after them: in a pipeline whose jobs launch back to back, removals
+        // held back would pile up and then all go at once, stalling the launches of that time.
         let runtime = Arc::clone(&self.runtime);
         let removal = tokio::spawn(async move {
             // The dependents' launches are under way first.

@@ -2,10 +2,10 @@
 //!
 //! Starting a container keeps the engine busy on about one core for a fifth of a second (runc,
 //! the engine's network setup, the shim). When a pipeline's concurrent jobs all launch at once,
-//! their launches compete for those cores and each takes longer; their jobs then sit idle
-//! together while the containers run. Launched in turns instead, each launch has the engine to
-//! itself and overlaps with the other jobs' running time, and the jobs stay out of step from
-//! then on: every job starts sooner, and a chain of jobs (the critical path) finishes sooner.
+//! their launches compete for those cores and each takes longer, and then the engine idles while
+//! all their containers run. Launched in turns instead, each launch has the engine to itself
+//! while the other jobs run, and the jobs stay out of step from then on: every job starts
+//! sooner, and a chain of jobs (the critical path) finishes sooner.
 //!
 //! Turns only pay when the others' running time can hide a launch: with `slots` jobs at once
 //! and `turns` launches at a time, a slot never waits for its turn when each job runs at least
