@@ -4,14 +4,13 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::Duration;
 
 use eider_fault_proxy::{Fault, FaultProxy, Recorded, Rule, unused_address};
 use eider_registry::{
     BlobOutcome, ClientOptions, CredentialSource, Credentials, ManifestError, OCI_MANIFEST,
-    PushError, PushRequest, Reference, RegistryClient, Repository, RequestError, RetryPolicy,
-    UploadMode, no_progress, sha256_digest,
+    PushError, PushReport, PushRequest, Reference, RegistryClient, Repository, RequestError,
+    RetryPolicy, UploadMode, no_progress, sha256_digest,
 };
 use support::error_chain;
 use support::image::{TestImage, make_image, temp_store};
@@ -77,18 +76,9 @@ async fn seed(registry: &TestRegistry, image: &TestImage, name: &str, tag: &str)
 
 /// The digest `skopeo` reads for `name:tag`, straight from the registry.
 fn skopeo_digest(registry: &TestRegistry, name_and_tag: &str) -> String {
-    let output = Command::new("skopeo")
-        .args(["inspect", "--tls-verify=false"])
-        .arg(format!("docker://{}/{name_and_tag}", registry.address()))
-        .output()
+    let inspected = registry
+        .skopeo_inspect(name_and_tag)
         .expect("skopeo runs (bash scripts/test-env.sh installs it)");
-    assert!(
-        output.status.success(),
-        "skopeo inspect failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let inspected: serde_json::Value =
-        serde_json::from_slice(&output.stdout).expect("skopeo prints JSON");
     inspected["Digest"].as_str().expect("a digest").to_owned()
 }
 
@@ -321,6 +311,29 @@ fn assert_manifest_last(proxy: &FaultProxy) {
     assert_eq!(successful_puts, 1, "{requests:#?}");
 }
 
+/// Pushes `image` to `eider/push:TAG` through the proxy with `client`; a failure panics with
+/// its causes.
+async fn push_through(
+    client: &RegistryClient,
+    proxy: &FaultProxy,
+    image: &TestImage,
+    tag: &str,
+) -> PushReport {
+    let request = push_request(&repository_at(&proxy.address(), "eider/push"), image, tag);
+    client
+        .push(&request, no_progress())
+        .await
+        .unwrap_or_else(|error| panic!("{}", error_chain(&error)))
+}
+
+/// Asserts that the registry itself serves `image` as `eider/push:TAG`, as skopeo reads it.
+fn assert_served(registry: &TestRegistry, image: &TestImage, tag: &str) {
+    assert_eq!(
+        skopeo_digest(registry, &format!("eider/push:{tag}")),
+        image.manifest_digest
+    );
+}
+
 #[tokio::test]
 async fn push_a_connection_reset_mid_blob_restarts_the_blob_and_completes() {
     let (registry, proxy) = registry_behind_proxy();
@@ -328,17 +341,10 @@ async fn push_a_connection_reset_mid_blob_restarts_the_blob_and_completes() {
     let image = make_image(&store, "push-reset", "amd64", &[400_000, 200_000]);
     proxy.add(Rule::new("PUT", UPLOADS, Fault::ResetRequestBody { after: 150_000 }).first(2));
 
-    let request = push_request(&repository_at(&proxy.address(), "eider/push"), &image, "v1");
-    let report = client()
-        .push(&request, no_progress())
-        .await
-        .unwrap_or_else(|error| panic!("{}", error_chain(&error)));
+    let report = push_through(&client(), &proxy, &image, "v1").await;
     assert_eq!(report.manifest_digest, image.manifest_digest);
     assert_manifest_last(&proxy);
-    assert_eq!(
-        skopeo_digest(&registry, "eider/push:v1"),
-        image.manifest_digest
-    );
+    assert_served(&registry, &image, "v1");
 }
 
 #[tokio::test]
@@ -354,11 +360,7 @@ async fn push_a_416_to_a_chunk_restarts_the_upload() {
         ..options()
     })
     .expect("client");
-    let request = push_request(&repository_at(&proxy.address(), "eider/push"), &image, "v1");
-    let report = client
-        .push(&request, no_progress())
-        .await
-        .unwrap_or_else(|error| panic!("{}", error_chain(&error)));
+    let report = push_through(&client, &proxy, &image, "v1").await;
     assert!(
         report
             .blobs
@@ -370,10 +372,7 @@ async fn push_a_416_to_a_chunk_restarts_the_upload() {
     let sessions = proxy.matching("POST", UPLOADS).len();
     assert_eq!(sessions, 3, "{:#?}", proxy.requests());
     assert_manifest_last(&proxy);
-    assert_eq!(
-        skopeo_digest(&registry, "eider/push:v1"),
-        image.manifest_digest
-    );
+    assert_served(&registry, &image, "v1");
 }
 
 #[tokio::test]
@@ -384,11 +383,7 @@ async fn push_a_lost_upload_session_restarts_the_blob() {
     proxy.add(Rule::new("PUT", UPLOADS, Fault::upload_unknown()).first(1));
     proxy.add(Rule::new("PATCH", UPLOADS, Fault::upload_unknown()).first(1));
 
-    let request = push_request(&repository_at(&proxy.address(), "eider/push"), &image, "v1");
-    client()
-        .push(&request, no_progress())
-        .await
-        .unwrap_or_else(|error| panic!("{}", error_chain(&error)));
+    push_through(&client(), &proxy, &image, "v1").await;
     let chunked = RegistryClient::new(ClientOptions {
         upload_mode: UploadMode::Chunked,
         ..options()
@@ -396,20 +391,10 @@ async fn push_a_lost_upload_session_restarts_the_blob() {
     .expect("client");
     let (_other_dir, other_store) = temp_store();
     let other = make_image(&other_store, "push-lost-chunked", "amd64", &[300_000]);
-    let other_request = push_request(&repository_at(&proxy.address(), "eider/push"), &other, "v2");
-    chunked
-        .push(&other_request, no_progress())
-        .await
-        .unwrap_or_else(|error| panic!("{}", error_chain(&error)));
+    push_through(&chunked, &proxy, &other, "v2").await;
 
-    assert_eq!(
-        skopeo_digest(&registry, "eider/push:v1"),
-        image.manifest_digest
-    );
-    assert_eq!(
-        skopeo_digest(&registry, "eider/push:v2"),
-        other.manifest_digest
-    );
+    assert_served(&registry, &image, "v1");
+    assert_served(&registry, &other, "v2");
     let lost: Vec<Recorded> = proxy
         .requests()
         .into_iter()
@@ -425,17 +410,10 @@ async fn push_503_on_the_manifest_is_retried() {
     let image = make_image(&store, "push-manifest-503", "amd64", &[50_000]);
     proxy.add(Rule::new("PUT", MANIFESTS, Fault::status(503)).first(2));
 
-    let request = push_request(&repository_at(&proxy.address(), "eider/push"), &image, "v1");
-    client()
-        .push(&request, no_progress())
-        .await
-        .unwrap_or_else(|error| panic!("{}", error_chain(&error)));
+    push_through(&client(), &proxy, &image, "v1").await;
     assert_eq!(proxy.matching("PUT", MANIFESTS).len(), 3);
     assert_manifest_last(&proxy);
-    assert_eq!(
-        skopeo_digest(&registry, "eider/push:v1"),
-        image.manifest_digest
-    );
+    assert_served(&registry, &image, "v1");
 }
 
 #[tokio::test]
@@ -496,11 +474,7 @@ async fn push_skips_blobs_the_registry_already_has() {
     let image = make_image(&store, "push-present", "amd64", &[200_000, 100_000]);
     seed(&registry, &image, "eider/push", "v1").await;
 
-    let request = push_request(&repository_at(&proxy.address(), "eider/push"), &image, "v2");
-    let report = client()
-        .push(&request, no_progress())
-        .await
-        .unwrap_or_else(|error| panic!("{}", error_chain(&error)));
+    let report = push_through(&client(), &proxy, &image, "v2").await;
     assert!(
         report
             .blobs
@@ -515,10 +489,7 @@ async fn push_skips_blobs_the_registry_already_has() {
         .collect();
     assert!(uploads.is_empty(), "{uploads:#?}");
     assert_eq!(proxy.matching("HEAD", BLOBS).len(), 3);
-    assert_eq!(
-        skopeo_digest(&registry, "eider/push:v2"),
-        image.manifest_digest
-    );
+    assert_served(&registry, &image, "v2");
 }
 
 #[tokio::test]
@@ -541,11 +512,7 @@ async fn push_confirms_each_uploaded_blob_before_the_manifest() {
         .first(1),
     );
 
-    let request = push_request(&repository_at(&proxy.address(), "eider/push"), &image, "v1");
-    client()
-        .push(&request, no_progress())
-        .await
-        .unwrap_or_else(|error| panic!("{}", error_chain(&error)));
+    push_through(&client(), &proxy, &image, "v1").await;
     assert_manifest_last(&proxy);
     // Every blob answered to a HEAD with 200 before the manifest went.
     let requests = proxy.requests();
@@ -558,10 +525,7 @@ async fn push_confirms_each_uploaded_blob_before_the_manifest() {
         });
         assert!(confirmed, "{} never confirmed: {requests:#?}", blob.digest);
     }
-    assert_eq!(
-        skopeo_digest(&registry, "eider/push:v1"),
-        image.manifest_digest
-    );
+    assert_served(&registry, &image, "v1");
 }
 
 #[tokio::test]
@@ -646,8 +610,5 @@ async fn push_a_streamed_upload_cut_mid_body_is_sent_again_from_the_file() {
         BlobOutcome::Uploaded { chunked: false }
     );
     assert_manifest_last(&proxy);
-    assert_eq!(
-        skopeo_digest(&registry, "eider/push:v1"),
-        image.manifest_digest
-    );
+    assert_served(&registry, &image, "v1");
 }

@@ -3,7 +3,6 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::Duration;
 
 use camino::Utf8PathBuf;
@@ -134,21 +133,10 @@ async fn a_pushed_image_is_pulled_back_byte_for_byte() {
 
 /// An independent client reads the pushed image the same way.
 fn skopeo_agrees(registry: &TestRegistry, name_and_tag: &str, image: &TestImage) {
-    let Ok(output) = Command::new("skopeo")
-        .args(["inspect", "--tls-verify=false"])
-        .arg(format!("docker://{}/{name_and_tag}", registry.address()))
-        .output()
-    else {
+    let Ok(inspected) = registry.skopeo_inspect(name_and_tag) else {
         eprintln!("skopeo is not installed: the interoperability check is skipped");
         return;
     };
-    assert!(
-        output.status.success(),
-        "skopeo inspect failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let inspected: serde_json::Value =
-        serde_json::from_slice(&output.stdout).expect("skopeo prints JSON");
     assert_eq!(inspected["Digest"], image.manifest_digest.as_str());
     let layers: Vec<&str> = inspected["Layers"]
         .as_array()

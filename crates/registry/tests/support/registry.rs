@@ -95,6 +95,21 @@ impl TestRegistry {
         self.address.to_string()
     }
 
+    /// What `skopeo inspect` (an independent client) reads of `name:tag` in this registry; an
+    /// error when skopeo cannot be run at all.
+    pub fn skopeo_inspect(&self, name_and_tag: &str) -> std::io::Result<serde_json::Value> {
+        let output = Command::new("skopeo")
+            .args(["inspect", "--tls-verify=false"])
+            .arg(format!("docker://{}/{name_and_tag}", self.address))
+            .output()?;
+        assert!(
+            output.status.success(),
+            "skopeo inspect failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok(serde_json::from_slice(&output.stdout).expect("skopeo prints JSON"))
+    }
+
     /// Where the registry keeps its data, for tests that corrupt it.
     pub fn storage_root(&self) -> Utf8PathBuf {
         utf8(self.directory.path()).join("data")
