@@ -51,14 +51,22 @@ fn pulling_project(image: &str) -> (Project, String) {
 }
 
 fn run_with_fast_retries(project: &Project, job: &str) -> Run {
-    Run::from(
-        project
-            .eider()
-            .env("EIDER_REGISTRY_RETRY_BASE_MS", RETRY_BASE_MS)
-            .args(["run", "--timeout", "2m", job])
-            .output()
-            .expect("run eider"),
-    )
+    eider(project, &["run", "--timeout", "2m", job])
+}
+
+/// Runs `job`, which pulls `image`, and asserts that it failed because the image is not
+/// available, naming it.
+#[track_caller]
+fn run_without_the_image(project: &Project, job: &str, image: &str) -> Run {
+    let run = run_with_fast_retries(project, job);
+    run.assert_code(1);
+    assert!(
+        run.stderr
+            .contains(&format!("image `{image}` is not available")),
+        "{}",
+        run.stderr
+    );
+    run
 }
 
 /// `eider ARGS...` in the project, with short retry waits.
@@ -103,14 +111,7 @@ fn run_gives_up_on_a_registry_that_refuses_connections_after_bounded_tries_namin
     let _image_name = ImageNameGuard(image.clone());
     let (project, job) = pulling_project(&image);
 
-    let run = run_with_fast_retries(&project, &job);
-    run.assert_code(1);
-    assert!(
-        run.stderr
-            .contains(&format!("image `{image}` is not available")),
-        "{}",
-        run.stderr
-    );
+    let run = run_without_the_image(&project, &job, &image);
     assert!(run.stderr.contains("connection refused"), "{}", run.stderr);
     assert!(run.stderr.contains("(tried 4 times)"), "{}", run.stderr);
     assert_no_leftovers(&run);
@@ -123,14 +124,7 @@ fn run_fails_fast_when_the_image_is_missing_naming_it() {
     let _image_name = ImageNameGuard(image.clone());
     let (project, job) = pulling_project(&image);
 
-    let run = run_with_fast_retries(&project, &job);
-    run.assert_code(1);
-    assert!(
-        run.stderr
-            .contains(&format!("image `{image}` is not available")),
-        "{}",
-        run.stderr
-    );
+    let run = run_without_the_image(&project, &job, &image);
     assert!(run.stderr.contains("manifest unknown"), "{}", run.stderr);
     assert!(!run.stderr.contains("tried"), "{}", run.stderr);
     // One pull: the engine's `HEAD` and `GET` of the manifest, once each.
@@ -147,14 +141,7 @@ fn run_fails_fast_when_the_registry_wants_credentials() {
     let _image_name = ImageNameGuard(image.clone());
     let (project, job) = pulling_project(&image);
 
-    let run = run_with_fast_retries(&project, &job);
-    run.assert_code(1);
-    assert!(
-        run.stderr
-            .contains(&format!("image `{image}` is not available")),
-        "{}",
-        run.stderr
-    );
+    let run = run_without_the_image(&project, &job, &image);
     assert!(!run.stderr.contains("tried"), "{}", run.stderr);
     let first_try = proxy.requests().len();
     assert!(first_try <= 3, "{:#?}", proxy.requests());
