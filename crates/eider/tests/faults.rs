@@ -19,7 +19,7 @@ use std::time::Duration;
 use support::{
     BUSYBOX, Project, Run, assert_no_leftovers, assert_no_leftovers_of_every_run,
     busybox_job as job, container_events_since, docker, drakefile, leftovers_of, sh, status_lines,
-    unique, unix_seconds, wait_until_running, wait_with_patience,
+    terminal_job, unique, unix_seconds, wait_until_running, wait_with_patience,
 };
 
 /// Turns a hang into a failed run, far above what a healthy run needs.
@@ -610,21 +610,12 @@ fn a_container_a_job_starts_through_the_docker_socket_is_named_in_a_warning() {
 #[test]
 fn without_a_tty_the_streams_stay_apart_and_with_one_both_reach_stdout() {
     let (plain, terminal) = (unique("streams"), unique("streams-tty"));
-    let script = sh("if [ -t 1 ]; then echo out-terminal; else echo out-pipe; fi
-         if [ -t 2 ]; then echo err-terminal >&2; else echo err-pipe >&2; fi");
+    let script = "if [ -t 1 ]; then echo out-terminal; else echo out-pipe; fi
+         if [ -t 2 ]; then echo err-terminal >&2; else echo err-pipe >&2; fi";
     let project = Project::new(&drakefile(&format!(
-        "  {plain}:
-    primaryContainer:
-      name: main
-      image: {BUSYBOX}
-      command: {script}
-  {terminal}:
-    primaryContainer:
-      name: main
-      image: {BUSYBOX}
-      tty: true
-      command: {script}
-"
+        "{}{}",
+        job(&plain, &[], script),
+        terminal_job(&terminal, script)
     )));
     let run = project.run(&["--timeout", GUARD_TIMEOUT, &plain, &terminal]);
     run.assert_code(0);

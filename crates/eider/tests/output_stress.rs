@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::process::{Command, Output, Stdio};
 
 use support::proxy::RecordingProxy;
-use support::{BUSYBOX, Project, assert_no_leftovers, drakefile, sh, unique};
+use support::{BUSYBOX, Project, assert_no_leftovers, drakefile, sh, terminal_job, unique};
 
 /// Turns a hang (a pipe that blocks, a stream never ended) into a failed run.
 const GUARD_TIMEOUT: &str = "300s";
@@ -159,18 +159,12 @@ fn invalid_utf8_passes_through_a_terminal_byte_exact() {
 fn assert_frame_like_terminal_output_passes_through(name_prefix: &str, docker_host: Option<&str>) {
     const ROUNDS: usize = 10;
     let name = unique(name_prefix);
-    let project = Project::new(&drakefile(&format!(
-        "  {name}:
-    primaryContainer:
-      name: main
-      image: {BUSYBOX}
-      tty: true
-      command: {}
-",
-        sh(&format!(
+    let project = Project::new(&drakefile(&terminal_job(
+        &name,
+        &format!(
             "for i in $(seq {ROUNDS}); do printf '\\001abc'; sleep 0.05; \
              printf '\\000\\002xyz\\n'; sleep 0.05; printf '\\002\\001\\000\\n'; sleep 0.05; done"
-        ))
+        ),
     )));
     let mut eider = project.eider();
     if let Some(host) = docker_host {
@@ -600,16 +594,7 @@ fn eider_s_memory_stays_bounded_when_terminal_output_starts_like_a_huge_frame() 
         "printf '\\001\\000\\000\\000\\177\\377\\377\\377\\n'; \
          yes 'the quick brown fox jumps over the lazy dog' | head -c {BYTES}; echo; echo last line"
     );
-    let project = Project::new(&drakefile(&format!(
-        "  {name}:
-    primaryContainer:
-      name: main
-      image: {BUSYBOX}
-      tty: true
-      command: {}
-",
-        sh(&script)
-    )));
+    let project = Project::new(&drakefile(&terminal_job(&name, &script)));
     // On disk, in the project (removed with it); only its two ends are read back.
     let stdout_path = project.path().join("stdout");
     let stdout = std::fs::File::create(&stdout_path).expect("create the stdout file");

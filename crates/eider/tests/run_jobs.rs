@@ -17,8 +17,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use support::{
     BUSYBOX, ENTRYPOINT_IMAGE, Project, Run, assert_no_leftovers, busybox_job as job, docker,
-    drakefile, leftovers_of, normalize_status, registry, registry_image, sh, status_lines, unique,
-    wait_until_running,
+    drakefile, leftovers_of, normalize_status, registry, registry_image, sh, status_lines,
+    terminal_job, unique, wait_until_running,
 };
 
 /// Turns a hang (a sidecar never killed, a wait never ending) into a failed run well within the
@@ -487,20 +487,11 @@ fn output_of_primary_and_sidecars_is_attributed_and_kept_on_its_stream() {
 fn a_last_line_without_a_newline_is_printed_every_time() {
     const RUNS: usize = 50;
     let (plain, terminal) = (unique("last-line"), unique("last-line-tty"));
-    let script = sh("printf 'a\\nlast'");
+    let script = "printf 'a\\nlast'";
     let project = Project::new(&drakefile(&format!(
-        "  {plain}:
-    primaryContainer:
-      name: main
-      image: {BUSYBOX}
-      command: {script}
-  {terminal}:
-    primaryContainer:
-      name: main
-      image: {BUSYBOX}
-      tty: true
-      command: {script}
-"
+        "{}{}",
+        job(&plain, &[], script),
+        terminal_job(&terminal, script)
     )));
     // The same job many times in one run: each is a fresh container whose exit races with the
     // end of its output stream. With and without a terminal, in two runs at once.
@@ -629,20 +620,11 @@ fn no_escape_codes_when_piped_or_with_no_color() {
 #[test]
 fn tty_gives_the_main_process_a_terminal_only_when_asked() {
     let (with_tty, without_tty) = (unique("tty"), unique("no-tty"));
-    let test = sh("if [ -t 1 ]; then echo terminal; else echo pipe; fi");
+    let test = "if [ -t 1 ]; then echo terminal; else echo pipe; fi";
     let project = Project::new(&drakefile(&format!(
-        "  {with_tty}:
-    primaryContainer:
-      name: main
-      image: {BUSYBOX}
-      tty: true
-      command: {test}
-  {without_tty}:
-    primaryContainer:
-      name: main
-      image: {BUSYBOX}
-      command: {test}
-"
+        "{}{}",
+        terminal_job(&with_tty, test),
+        job(&without_tty, &[], test)
     )));
     let run = project.run(&["--timeout", GUARD_TIMEOUT, &with_tty, &without_tty]);
     run.assert_code(0);

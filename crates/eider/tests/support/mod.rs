@@ -210,6 +210,15 @@ pub fn busybox_job(name: &str, sidecars: &[(&str, &str)], primary: &str) -> Stri
     yaml
 }
 
+/// A job whose busybox primary `main` runs `script` with a terminal (`tty: true`).
+pub fn terminal_job(name: &str, script: &str) -> String {
+    format!(
+        "  {name}:\n    primaryContainer:\n      name: main\n      image: {BUSYBOX}\n      \
+         tty: true\n      command: {}\n",
+        sh(script)
+    )
+}
+
 /// A Drakefile of the latest version with the given `jobs:` body (indented by two spaces).
 pub fn drakefile(jobs: &str) -> String {
     format!("specUri: github.com/lovethedrake/drakespec\nspecVersion: v0.6.0\njobs:\n{jobs}")
