@@ -7,7 +7,7 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use support::{BUSYBOX, Project, Run, docker, registry, test_environment, unique};
+use support::{BUSYBOX, Project, Run, docker, git, registry, test_environment, unique};
 
 /// A job whose primary prints a file of the source, found in the image at /src.
 fn packaged_drakefile(job: &str) -> String {
@@ -39,25 +39,6 @@ fn project(job: &str) -> Project {
     git(project.path(), &["commit", "-q", "-m", "source"]);
     git(project.path(), &["tag", "v1.0.0"]);
     project
-}
-
-fn git(directory: &Path, arguments: &[&str]) {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(directory)
-        .args([
-            "-c",
-            "user.email=tests@example.invalid",
-            "-c",
-            "user.name=Tests",
-        ])
-        .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
-        .args(arguments)
-        .env("GIT_COMMITTER_DATE", "@1700000000 +0000")
-        .env("GIT_AUTHOR_DATE", "@1700000000 +0000")
-        .output()
-        .expect("git runs");
-    assert!(output.status.success(), "git {arguments:?}: {output:?}");
 }
 
 fn package(project: &Project, arguments: &[&str]) -> Run {

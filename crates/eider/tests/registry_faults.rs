@@ -5,12 +5,11 @@
 
 mod support;
 
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use eider_fault_proxy::{Fault, FaultProxy, Rule, unused_address};
-use support::{BUSYBOX, Project, Run, assert_no_leftovers, drakefile, registry, unique};
+use support::{BUSYBOX, Project, Run, assert_no_leftovers, drakefile, git, registry, unique};
 
 const MANIFESTS: &str = "/v2/*/manifests/*";
 const BLOBS: &str = "/v2/*/blobs/sha256:*";
@@ -285,25 +284,6 @@ fn source_project() -> (Project, String) {
     git(project.path(), &["add", "-A"]);
     git(project.path(), &["commit", "-q", "-m", "source"]);
     (project, job)
-}
-
-fn git(directory: &Path, arguments: &[&str]) {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(directory)
-        .args([
-            "-c",
-            "user.email=tests@example.invalid",
-            "-c",
-            "user.name=Tests",
-        ])
-        .args(["-c", "commit.gpgsign=false"])
-        .args(arguments)
-        .env("GIT_COMMITTER_DATE", "@1700000000 +0000")
-        .env("GIT_AUTHOR_DATE", "@1700000000 +0000")
-        .output()
-        .expect("git runs");
-    assert!(output.status.success(), "git {arguments:?}: {output:?}");
 }
 
 /// What skopeo reads for `reference` straight from the registry: its digest, or `None` when

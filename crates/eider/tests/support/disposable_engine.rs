@@ -146,20 +146,7 @@ impl DisposableEngine {
 
     /// Runs the docker CLI against this engine; its stdout lines.
     pub fn docker(&self, arguments: &[&str]) -> Vec<String> {
-        let output = Command::new("docker")
-            .args(arguments)
-            .env("DOCKER_HOST", self.host())
-            .output()
-            .expect("run the docker CLI");
-        assert!(
-            output.status.success(),
-            "docker {arguments:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .map(ToOwned::to_owned)
-            .collect()
+        super::docker_on(Some(&self.host()), arguments)
     }
 
     /// Everything labelled by eider in this engine: containers, then volumes.

@@ -252,9 +252,40 @@ pub fn assert_no_leftovers(run: &Run) {
     assert!(found.is_empty(), "run {id} left {found:?} behind");
 }
 
+/// Runs git in `directory` as a test user, with fixed dates and no signing, so that commits
+/// and tags are the same on every machine.
+pub fn git(directory: &std::path::Path, arguments: &[&str]) {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(directory)
+        .args([
+            "-c",
+            "user.email=tests@example.invalid",
+            "-c",
+            "user.name=Tests",
+        ])
+        .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
+        .args(arguments)
+        .env("GIT_COMMITTER_DATE", "@1700000000 +0000")
+        .env("GIT_AUTHOR_DATE", "@1700000000 +0000")
+        .output()
+        .expect("git runs");
+    assert!(output.status.success(), "git {arguments:?}: {output:?}");
+}
+
 /// Runs the docker CLI and returns its stdout lines.
 pub fn docker(arguments: &[&str]) -> Vec<String> {
-    let output = Command::new("docker")
+    docker_on(None, arguments)
+}
+
+/// Runs the docker CLI against the engine at `host` (`DOCKER_HOST`; the default one when
+/// `None`) and returns its stdout lines.
+pub fn docker_on(host: Option<&str>, arguments: &[&str]) -> Vec<String> {
+    let mut command = Command::new("docker");
+    if let Some(host) = host {
+        command.env("DOCKER_HOST", host);
+    }
+    let output = command
         .args(arguments)
         .output()
         .expect("run the docker CLI");
