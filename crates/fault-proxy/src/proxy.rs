@@ -190,6 +190,10 @@ fn serve(client: TcpStream, shared: &Shared) {
         };
         // Recorded before the answer goes out: a client that has its answer finds it logged.
         let record_status = |status: u16| lock(&shared.log)[index].status = Some(status);
+        // A delayed request is relayed as any other, only later.
+        if let Some(Fault::Delay(delay)) = fault {
+            std::thread::sleep(delay);
+        }
         let outcome = match fault {
             Some(Fault::Refuse) => Outcome::Close,
             Some(Fault::Answer {
@@ -221,19 +225,7 @@ fn serve(client: TcpStream, shared: &Shared) {
                 Some(after),
                 &record_status,
             ),
-            Some(Fault::Delay(delay)) => {
-                std::thread::sleep(delay);
-                relay(
-                    shared,
-                    &mut reader,
-                    &mut writer,
-                    &head,
-                    None,
-                    None,
-                    &record_status,
-                )
-            }
-            None => relay(
+            Some(Fault::Delay(_)) | None => relay(
                 shared,
                 &mut reader,
                 &mut writer,

@@ -209,17 +209,9 @@ impl DockerRuntime {
         key: &str,
     ) -> Result<Vec<(ContainerId, Labels)>, RuntimeError> {
         let filters = HashMap::from([("label".to_owned(), vec![key.to_owned()])]);
-        let options = ListContainersOptions {
-            all: true,
-            filters: Some(filters),
-            ..ListContainersOptions::default()
-        };
-        let containers = self
-            .client
-            .list_containers(Some(options))
-            .await
-            .map_err(from_bollard)?;
-        Ok(containers
+        Ok(self
+            .list_all(Some(filters))
+            .await?
             .into_iter()
             .filter_map(|summary| {
                 let id = summary.id?;
@@ -236,16 +228,9 @@ impl DockerRuntime {
         &self,
         key: &str,
     ) -> Result<Vec<(ContainerId, String)>, RuntimeError> {
-        let options = ListContainersOptions {
-            all: true,
-            ..ListContainersOptions::default()
-        };
-        let containers = self
-            .client
-            .list_containers(Some(options))
-            .await
-            .map_err(from_bollard)?;
-        Ok(containers
+        Ok(self
+            .list_all(None)
+            .await?
             .into_iter()
             .filter(|summary| {
                 !summary
@@ -266,6 +251,22 @@ impl DockerRuntime {
                 Some((ContainerId(id), name))
             })
             .collect())
+    }
+
+    /// Every container, running or not, that matches `filters`.
+    async fn list_all(
+        &self,
+        filters: Option<HashMap<String, Vec<String>>>,
+    ) -> Result<Vec<bollard::models::ContainerSummary>, RuntimeError> {
+        let options = ListContainersOptions {
+            all: true,
+            filters,
+            ..ListContainersOptions::default()
+        };
+        self.client
+            .list_containers(Some(options))
+            .await
+            .map_err(from_bollard)
     }
 
     /// Streams a directory of a (never started) container out as a tar archive and unpacks it.
