@@ -279,14 +279,10 @@ fn a_full_cache_directory_fails_the_package_naming_it_and_a_later_run_succeeds()
 fn a_report_on_a_full_disk_fails_the_run_naming_it_and_leaves_no_partial_report() {
     let job = unique("report-full");
     // Enough output for a JUnit report larger than the disk.
-    let project = Project::new(&drakefile(&format!(
-        "  {job}:
-    primaryContainer:
-      name: main
-      image: {BUSYBOX}
-      command: {}
-",
-        support::sh("yes 'a line of the report, and another one, and another' | head -n 40000")
+    let project = Project::new(&drakefile(&support::busybox_job(
+        &job,
+        &[],
+        "yes 'a line of the report, and another one, and another' | head -n 40000",
     )));
     let disk = SmallDisk::mount(1);
     let report = disk.path().join("report.xml");
