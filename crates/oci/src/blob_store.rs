@@ -3,17 +3,13 @@
 //! is a store plus its index. Blobs appear under their final name only once complete (written
 //! to a temporary name beside them, then renamed), so a name always means the whole content.
 
-use std::io::{self, BufWriter, Read, Write};
-use std::process;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::io::{self, BufWriter, Write};
 
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::digest::{Digest, HashingWriter};
-
-/// Temporary files start with this, so that they are never taken for blobs.
-const TEMPORARY_PREFIX: &str = ".eider-tmp-";
+use crate::regular_file::{MAX_SMALL_BLOB, open_regular, read_bounded};
+pub(crate) use crate::temporary::TemporaryFile;
 
 /// Buffer between a blob writer and its file: large writes of compressed data pass through.
 const WRITE_BUFFER: usize = 256 * 1024;
@@ -63,6 +59,16 @@ pub enum BlobStoreError {
         expected: u64,
         /// The size on disk.
         found: u64,
+    },
+    /// A stored blob's bytes do not hash to its name.
+    #[error("blob {digest} at {path} is damaged: its content hashes to {found}")]
+    Damaged {
+        /// The blob's name.
+        digest: Digest,
+        /// Its file.
+        path: Utf8PathBuf,
+        /// What its content hashes to.
+        found: Digest,
     },
     /// Bytes written under a digest do not hash to it.
     #[error("content written for {expected} hashes to {found}")]
@@ -124,7 +130,7 @@ impl BlobStore {
     /// Opens a blob for reading, checking that its size is `size` when given.
     pub fn open(&self, digest: &Digest, size: Option<u64>) -> Result<fs_err::File, BlobStoreError> {
         let path = self.blob_path(digest);
-        let file = match fs_err::File::open(&path) {
+        let file = match open_regular(&path) {
             Ok(file) => file,
             Err(error) if error.kind() == io::ErrorKind::NotFound => {
                 return Err(BlobStoreError::Missing {
@@ -151,11 +157,11 @@ impl BlobStore {
         Ok(file)
     }
 
-    /// Reads a small blob (a manifest, a config) whole, checking its size and its digest.
+    /// Reads a small blob (a manifest, a config) whole, checking its size and its digest; one
+    /// over [`MAX_SMALL_BLOB`] bytes is refused unread.
     pub fn read(&self, digest: &Digest, size: Option<u64>) -> Result<Vec<u8>, BlobStoreError> {
-        let mut file = self.open(digest, size)?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)
+        let file = self.open(digest, size)?;
+        let bytes = read_bounded(file, MAX_SMALL_BLOB, &format!("blob {digest}"))
             .map_err(|source| self.io("read a blob", source))?;
         let found = Digest::of(&bytes);
         if &found != digest {
@@ -168,11 +174,11 @@ impl BlobStore {
     }
 
     /// Stores `bytes` (a manifest, a config) and returns their digest and size. Nothing is
-    /// written when the blob is already there.
+    /// written when the blob is already there, whole.
     pub fn write(&self, bytes: &[u8]) -> Result<(Digest, u64), BlobStoreError> {
         let digest = Digest::of(bytes);
         let size = bytes.len() as u64;
-        if !self.has_blob(&digest, size)? {
+        if !self.has_intact_blob(&digest, size)? {
             let mut writer = self.writer()?;
             writer
                 .write_all(bytes)
@@ -200,41 +206,50 @@ impl BlobStore {
         })
     }
 
-    /// Makes the blob `digest` of `source` available here: a hard link when both stores share a
-    /// file system (blobs are never modified in place, so sharing the inode is safe), else a
-    /// copy. Does nothing when the blob is already here with the right size.
+    /// Whether the store has the blob with exactly `size` bytes that hash to `digest`: the whole
+    /// file is read. A blob that is there but damaged is removed, so that it is made again.
+    pub fn has_intact_blob(&self, digest: &Digest, size: u64) -> Result<bool, BlobStoreError> {
+        if !self.has_blob(digest, size)? {
+            return Ok(false);
+        }
+        let mut hashing = HashingWriter::new(io::sink());
+        io::copy(&mut self.open(digest, Some(size))?, &mut hashing)
+            .map_err(|source| self.io("read a blob", source))?;
+        let (_, found, _) = hashing.finish();
+        if &found == digest {
+            return Ok(true);
+        }
+        match fs_err::remove_file(self.blob_path(digest)) {
+            Ok(()) => Ok(false),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(source) => Err(self.io("remove a damaged blob", source)),
+        }
+    }
+
+    /// Makes the blob `digest` of `source` available here, as a file of this store's own: a
+    /// copy, checked against its digest as it is made. Stores never share a file (a hard link
+    /// would let a change to one layout's blob reach the cache and every other layout). A blob
+    /// already here is kept when it is whole, and replaced when it is damaged.
     pub fn import(
         &self,
         source: &BlobStore,
         digest: &Digest,
         size: u64,
     ) -> Result<(), BlobStoreError> {
-        if self.has_blob(digest, size)? {
+        if self.has_intact_blob(digest, size)? {
             return Ok(());
-        }
-        // Checks that the source has it, with that size, before anything is linked.
-        drop(source.open(digest, Some(size))?);
-        fs_err::create_dir_all(self.blob_directory())
-            .map_err(|source| self.io("create the blob directory", source))?;
-        let from = source.blob_path(digest);
-        let to = self.blob_path(digest);
-        match fs_err::hard_link(&from, &to) {
-            Ok(()) => return Ok(()),
-            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
-                // A blob of the wrong size was there; it is replaced below by a whole copy.
-            }
-            Err(_) => {
-                // Another file system, or links not allowed: copying gives the same content.
-            }
         }
         let mut reader = source.open(digest, Some(size))?;
         let mut writer = self.writer()?;
         io::copy(&mut reader, &mut writer).map_err(|source| self.io("copy a blob", source))?;
-        let (written, _) = writer.commit()?;
-        if &written != digest {
-            return Err(BlobStoreError::Content {
-                expected: digest.clone(),
-                found: written,
+        let (found, _) = writer.commit()?;
+        if &found != digest {
+            // Stored under the name of what it really holds, which no image asked for.
+            let _ignored = fs_err::remove_file(self.blob_path(&found));
+            return Err(BlobStoreError::Damaged {
+                digest: digest.clone(),
+                path: source.blob_path(digest),
+                found,
             });
         }
         Ok(())
@@ -337,69 +352,6 @@ impl Write for BlobWriter {
     }
 }
 
-/// A file with a unique temporary name, removed when dropped unless persisted: a failure or a
-/// panic halfway leaves no partial file under a final name.
-pub(crate) struct TemporaryFile {
-    path: Utf8PathBuf,
-    pub(crate) file: fs_err::File,
-    persisted: bool,
-}
-
-impl TemporaryFile {
-    /// Creates a new temporary file in `directory`.
-    pub(crate) fn create(directory: &Utf8Path) -> io::Result<Self> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.subsec_nanos());
-        loop {
-            let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let path = directory.join(format!(
-                "{TEMPORARY_PREFIX}{}-{count}-{nanos}",
-                process::id()
-            ));
-            match fs_err::OpenOptions::new()
-                .write(true)
-                .read(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(file) => {
-                    return Ok(Self {
-                        path,
-                        file,
-                        persisted: false,
-                    });
-                }
-                // Left over by a process with the same id that died: take the next name.
-                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(error) => return Err(error),
-            }
-        }
-    }
-
-    /// The temporary path.
-    pub(crate) fn path(&self) -> &Utf8Path {
-        &self.path
-    }
-
-    /// Renames the file to `destination`, replacing what was there atomically.
-    pub(crate) fn persist(&mut self, destination: &Utf8Path) -> io::Result<()> {
-        fs_err::rename(&self.path, destination)?;
-        self.persisted = true;
-        Ok(())
-    }
-}
-
-impl Drop for TemporaryFile {
-    fn drop(&mut self) {
-        if !self.persisted {
-            // Best effort: a leftover temporary file is never mistaken for a blob.
-            let _ignored = std::fs::remove_file(&self.path);
-        }
-    }
-}
-
 /// Writes `bytes` to `destination` through a temporary file in the same directory and a rename,
 /// so readers see the old content or the new, never a mix.
 pub(crate) fn write_atomically(destination: &Utf8Path, bytes: &[u8]) -> io::Result<()> {
@@ -489,7 +441,68 @@ mod tests {
     }
 
     #[test]
-    fn import_links_or_copies_between_stores() {
+    fn an_imported_blob_is_a_file_of_its_own_not_a_link_to_the_source() {
+        use std::os::unix::fs::MetadataExt as _;
+        let (_first_directory, first) = temporary_store();
+        let (_second_directory, second) = temporary_store();
+        let (digest, size) = first.write(b"layer").expect("write");
+        second.import(&first, &digest, size).expect("import");
+        let inode = |store: &BlobStore| {
+            fs_err::metadata(store.blob_path(&digest))
+                .expect("metadata")
+                .ino()
+        };
+        assert_ne!(inode(&first), inode(&second));
+        fs_err::write(first.blob_path(&digest), b"LAYER").expect("change the source");
+        assert_eq!(second.read(&digest, Some(size)).expect("read"), b"layer");
+    }
+
+    #[test]
+    fn importing_a_damaged_blob_fails_naming_it_and_stores_nothing() {
+        let (_first_directory, first) = temporary_store();
+        let (_second_directory, second) = temporary_store();
+        let (digest, size) = first.write(b"layer").expect("write");
+        fs_err::write(first.blob_path(&digest), b"LAYER").expect("damage");
+        let error = second.import(&first, &digest, size).expect_err("damaged");
+        assert!(
+            matches!(&error, BlobStoreError::Damaged { path, .. } if *path == first.blob_path(&digest)),
+            "{error}"
+        );
+        assert!(entries(&second.blob_directory()).is_empty());
+    }
+
+    #[test]
+    fn a_damaged_blob_already_there_is_replaced_on_import_and_removed_by_the_check() {
+        let (_first_directory, first) = temporary_store();
+        let (_second_directory, second) = temporary_store();
+        let (digest, size) = first.write(b"layer").expect("write");
+        second.import(&first, &digest, size).expect("import");
+        fs_err::write(second.blob_path(&digest), b"LAYER").expect("damage");
+        second.import(&first, &digest, size).expect("import again");
+        assert_eq!(second.read(&digest, Some(size)).expect("read"), b"layer");
+        fs_err::write(second.blob_path(&digest), b"LAYER").expect("damage");
+        assert!(!second.has_intact_blob(&digest, size).expect("check"));
+        assert!(entries(&second.blob_directory()).is_empty());
+    }
+
+    #[test]
+    fn a_blob_that_is_a_link_to_a_device_is_refused_unread() {
+        let (_directory, store) = temporary_store();
+        let digest = Digest::of(b"manifest");
+        std::os::unix::fs::symlink("/dev/zero", store.blob_path(&digest)).expect("symlink");
+        let error = store.read(&digest, None).expect_err("refused");
+        assert!(error.to_string().contains("cannot open a blob"), "{error}");
+        let mut chain = String::new();
+        let mut source: Option<&dyn std::error::Error> = Some(&error);
+        while let Some(cause) = source {
+            chain.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        assert!(chain.contains("not a regular file"), "{chain}");
+    }
+
+    #[test]
+    fn import_copies_between_stores() {
         let (_first_directory, first) = temporary_store();
         let (_second_directory, second) = temporary_store();
         let (digest, size) = first.write(b"layer").expect("write");

@@ -18,6 +18,7 @@ use crate::image::{
     AssembleError, AssembledImage, BaseImage, Descriptor, ImageIndex, ManifestError,
     ParsedManifest, Platform, parse_manifest,
 };
+use crate::regular_file::{MAX_SMALL_BLOB, read_regular};
 
 /// The annotation that tags a manifest in a layout's index.
 pub const REF_NAME_ANNOTATION: &str = "org.opencontainers.image.ref.name";
@@ -294,10 +295,11 @@ impl OciLayout {
         self.store.root().join(INDEX_FILE)
     }
 
-    /// The layout's index (empty when there is no `index.json` yet).
+    /// The layout's index (empty when there is no `index.json` yet). Anything but a regular
+    /// file of at most [`MAX_SMALL_BLOB`] bytes is refused unread.
     pub fn index(&self) -> Result<ImageIndex, LayoutError> {
         let path = self.index_path();
-        let bytes = match fs_err::read(&path) {
+        let bytes = match read_regular(&path, MAX_SMALL_BLOB) {
             Ok(bytes) => bytes,
             Err(error) if error.kind() == io::ErrorKind::NotFound => {
                 return Ok(ImageIndex::new());
@@ -318,7 +320,7 @@ impl OciLayout {
         Ok(tags_of(&self.index()?))
     }
 
-    /// Writes `image` into the layout: the layers (hard-linked or copied from the first of
+    /// Writes `image` into the layout: the layers (copied, and checked, from the first of
     /// `sources` that has each), the config and the manifest, then the index, where the
     /// manifest replaces any entry with the same tag (or, untagged, with the same digest).
     pub fn write_image(

@@ -11,6 +11,7 @@ use crate::decompress::decoder;
 use crate::digest::{Digest, Hasher, HashingWriter};
 use crate::image::{Descriptor, ImageConfiguration, ParsedManifest, parse_manifest};
 use crate::media_type::layer_encoding;
+use crate::regular_file::{MAX_SMALL_BLOB, read_bounded};
 
 /// What a blob is to the image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -302,16 +303,18 @@ fn read_small(
     size: Option<u64>,
     findings: &mut Vec<Finding>,
 ) -> Option<Vec<u8>> {
-    let mut file = open(store, role, digest, size, findings)?;
-    let mut bytes = Vec::new();
-    if let Err(error) = file.read_to_end(&mut bytes) {
-        findings.push(Finding::Unreadable {
-            role,
-            digest: digest.clone(),
-            problem: error.to_string(),
-        });
-        return None;
-    }
+    let file = open(store, role, digest, size, findings)?;
+    let bytes = match read_bounded(file, MAX_SMALL_BLOB, &format!("the {role}")) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            findings.push(Finding::Unreadable {
+                role,
+                digest: digest.clone(),
+                problem: error.to_string(),
+            });
+            return None;
+        }
+    };
     let found = Digest::of(&bytes);
     if &found != digest {
         findings.push(Finding::Digest {

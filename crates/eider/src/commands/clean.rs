@@ -6,8 +6,17 @@ use crate::cli::CleanOptions;
 use crate::failure::Failure;
 use crate::render::Output;
 
-/// Removes leftovers of eider processes that are gone (all of them with `--all`).
+/// Removes leftovers of eider processes that are gone (all of them with `--all`): containers
+/// and volumes in the engine, and the temporary files of packaging in the cache (only of gone
+/// processes, even with `--all`: a running package still writes them).
 pub fn run(options: &CleanOptions, output: Output) -> Result<(), Failure> {
+    let temporary = crate::commands::package::sweep_cache();
+    if temporary > 0 {
+        output.note(&format!(
+            "removed {temporary} temporary file{} of interrupted packaging",
+            plural(temporary, "", "s")
+        ));
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -93,8 +93,7 @@ fn layout_image(
             .with_cause(error.to_string())
     })?;
     let index = layout.index().map_err(|error| {
-        Failure::runtime(format!("cannot read the index of {directory}"))
-            .with_cause(error.to_string())
+        Failure::runtime(format!("cannot read the index of {directory}")).with_error(&error)
     })?;
     let found = index.manifests.iter().find(|descriptor| match tag {
         Some(tag) => descriptor

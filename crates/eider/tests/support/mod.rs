@@ -8,6 +8,7 @@
 )]
 
 pub mod disposable_engine;
+pub mod packaging;
 pub mod proxy;
 
 use std::path::{Path, PathBuf};

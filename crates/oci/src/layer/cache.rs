@@ -143,8 +143,11 @@ impl LayerCache {
         let files = files_fingerprint(spec, &entries).hex();
         let index = self.load();
 
+        // A cached blob is hashed before it is handed out again: the cache's files are its own,
+        // but a damaged one (a disk fault, an older eider that shared them with layouts) must be
+        // made again, never built upon.
         if let Some(layer) = index.files.get(&files)
-            && self.store.has_blob(&layer.digest, layer.size)?
+            && self.store.has_intact_blob(&layer.digest, layer.size)?
         {
             let blob = LayerBlob {
                 diff_id: layer.diff_id.clone(),
@@ -172,7 +175,7 @@ impl LayerCache {
             if let Some(blob) = index
                 .compressed
                 .get(&compressed_key(&diff_id, spec.compression))
-                && self.store.has_blob(&blob.digest, blob.size)?
+                && self.store.has_intact_blob(&blob.digest, blob.size)?
             {
                 reused = Some(LayerBlob {
                     diff_id,

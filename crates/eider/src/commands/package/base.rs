@@ -2,7 +2,7 @@
 //! they are), read from an OCI layout, or exported from the local engine (its layers compressed
 //! once, then found again by the image's id).
 
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8Path;
 use eider_oci::{BaseImage, BlobStore, LayerCache, OciLayout, ParsedManifest};
 use eider_registry::{Reference, RegistryClient};
 use eider_runtime_docker::DockerRuntime;
@@ -88,7 +88,7 @@ pub async fn fetch_location(
     }
 }
 
-/// A base image of an OCI layout, its blobs copied (or linked) into `store`.
+/// A base image of an OCI layout, its blobs copied into `store`.
 fn from_layout(
     directory: &Utf8Path,
     tag: Option<&str>,
@@ -144,6 +144,10 @@ async fn from_registry(
     let repository = reference.repository();
     let root = store.root().to_owned();
     for descriptor in std::iter::once(&manifest.config).chain(&manifest.layers) {
+        // A damaged copy in the cache is removed here, so that it is downloaded again.
+        store
+            .has_intact_blob(&descriptor.digest, descriptor.size)
+            .map_err(|error| failure("check a cached blob", &error))?;
         registry
             .fetch_blob(
                 repository,
@@ -209,16 +213,9 @@ async fn from_daemon(
             repository: None,
         });
     }
-    let work = tempfile::Builder::new()
-        .prefix("export-")
-        .tempdir_in(cache.directory())
+    let work = eider_oci::temporary::TemporaryDirectory::create(cache.directory(), "export-")
         .map_err(|error| failure("make room for the export", &error))?;
-    let work_path = Utf8PathBuf::from_path_buf(work.path().to_owned()).map_err(|path| {
-        Failure::runtime(format!(
-            "cannot use the cache directory for base image `{image}`"
-        ))
-        .with_cause(format!("{} is not UTF-8", path.display()))
-    })?;
+    let work_path = work.path().to_owned();
     // The engine's archive goes to disk first: its index comes last, after the layers.
     let archive = work_path.join("image.tar");
     save_to_file(daemon, id, &archive)
@@ -309,17 +306,18 @@ fn import_saved(
     Ok((bytes, config))
 }
 
-/// The base image recorded at `path`, when every blob it names is still in the store.
+/// The base image recorded at `path`, when every blob it names is still in the store, whole.
 fn known_base(path: &Utf8Path, store: &BlobStore) -> Option<BaseImage> {
     let manifest = fs_err::read(path).ok()?;
     let parsed: eider_oci::ImageManifest = serde_json::from_slice(&manifest).ok()?;
     let config = store
         .read(&parsed.config.digest, Some(parsed.config.size))
         .ok()?;
-    let all_present = parsed
-        .layers
-        .iter()
-        .all(|layer| store.has_blob(&layer.digest, layer.size).unwrap_or(false));
+    let all_present = parsed.layers.iter().all(|layer| {
+        store
+            .has_intact_blob(&layer.digest, layer.size)
+            .unwrap_or(false)
+    });
     if !all_present {
         return None;
     }

@@ -7,6 +7,7 @@
 mod base;
 mod describe;
 pub(crate) mod destination;
+mod interrupt;
 mod progress;
 mod publish;
 mod secrets;
@@ -132,6 +133,8 @@ pub fn package_job(
         destinations: &destinations,
         written: &written,
     };
+    sweep_abandoned(&cache_directory, &destinations);
+    let _interrupts = interrupt::InterruptWatch::start(output)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -139,6 +142,35 @@ pub fn package_job(
             Failure::runtime("cannot start the async runtime").with_cause(error.to_string())
         })?;
     runtime.block_on(package(&plan, output))
+}
+
+/// Removes the temporary files that packaging processes killed before they could clean up left
+/// in the cache and in the directories this package is written to.
+fn sweep_abandoned(cache: &Utf8Path, destinations: &[ImageLocation]) {
+    interrupt::sweep(cache);
+    for destination in destinations {
+        match destination {
+            ImageLocation::OciLayout { directory, .. } => {
+                interrupt::sweep(directory);
+            }
+            ImageLocation::DockerArchive { file } => {
+                if let Some(directory) = file.parent() {
+                    interrupt::sweep(if directory.as_str().is_empty() {
+                        Utf8Path::new(".")
+                    } else {
+                        directory
+                    });
+                }
+            }
+            ImageLocation::DockerDaemon { .. } | ImageLocation::Registry { .. } => {}
+        }
+    }
+}
+
+/// Sweeps what packaging processes that no longer run left in the cache: for `eider clean`.
+/// Returns how many files and directories were removed.
+pub fn sweep_cache() -> usize {
+    LayerCache::default_directory().map_or(0, |directory| interrupt::sweep(&directory))
 }
 
 /// `eider run --packaged`: packages each job of `jobs` into the local engine, then points the

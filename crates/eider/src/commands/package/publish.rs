@@ -101,15 +101,12 @@ pub async fn publish(
             } else {
                 format!("{name}:{}", docker_tag(publication.version))
             };
-            let directory = tempfile::Builder::new()
-                .prefix("load-")
-                .tempdir_in(publication.cache.directory())
-                .map_err(|error| failure(&error))?;
-            let file =
-                Utf8PathBuf::from_path_buf(directory.path().join("image.tar")).map_err(|path| {
-                    Failure::runtime(format!("cannot write the package to {shown}"))
-                        .with_cause(format!("{} is not UTF-8", path.display()))
-                })?;
+            let directory = eider_oci::temporary::TemporaryDirectory::create(
+                publication.cache.directory(),
+                "load-",
+            )
+            .map_err(|error| failure(&error))?;
+            let file = directory.path().join("image.tar");
             write_archive(publication, file.clone(), vec![name])
                 .await
                 .map_err(|error| failure(&TextError(error)))?;
