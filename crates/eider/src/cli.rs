@@ -330,6 +330,11 @@ pub struct PackageOptions {
     #[arg(long, env = "EIDER_LOCKED")]
     pub locked: bool,
 
+    /// Secrets file of the job's runs: none of its values may be in the package, and the file
+    /// itself is never packaged (Drakesecrets.yaml beside the Drakefile is always checked too)
+    #[arg(short = 's', long, env = "EIDER_SECRETS", value_name = "FILE")]
+    pub secrets: Option<Utf8PathBuf>,
+
     #[command(flatten)]
     pub registry: RegistryOptions,
 }
@@ -337,15 +342,17 @@ pub struct PackageOptions {
 /// How `package`, `lock` and `verify` reach registries.
 #[derive(Debug, Clone, Default, Args)]
 pub struct RegistryOptions {
-    /// Registry credentials, USER:PASSWORD (else the Docker config: ~/.docker/config.json and
-    /// its credential helpers)
+    /// Registry credentials for HOST, or without HOST for the registry the command writes to
+    /// (package) or reads the package from (verify); repeatable, one per line in the variable
+    /// (else the Docker config: ~/.docker/config.json and its credential helpers, per host)
     #[arg(
         long,
         env = "EIDER_REGISTRY_AUTH",
-        value_name = "USER:PASSWORD",
+        value_name = "[HOST=]USER:PASSWORD",
+        value_delimiter = '\n',
         hide_env_values = true
     )]
-    pub registry_auth: Option<String>,
+    pub registry_auth: Vec<String>,
 
     /// Talk plain HTTP to this registry (repeatable; loopback registries always may)
     #[arg(

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cli::{BaseFrom, RegistryOptions};
 use crate::failure::Failure;
+use crate::render::Output;
 
 /// What users write for Docker Hub in a reference the engine is given: the engine files
 /// `docker.io/library/NAME` under the familiar `NAME`, and mirrors configured for Docker Hub
@@ -24,7 +25,7 @@ const DOCKER_HUB_NAME: &str = "docker.io";
 
 /// The hint for failures that leave an image without a digest.
 const RESOLVE_HINT: &str = "check the image name; pull or build the image into the local engine, \
-     or give the registry's credentials with `--registry-auth USER:PASSWORD` or `docker login`";
+     or give the registry's credentials with `--registry-auth HOST=USER:PASSWORD` or `docker login`";
 
 /// Where a resolved image was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -108,30 +109,44 @@ pub fn pinned_reference(reference: &Reference, digest: &str) -> String {
     format!("{registry}/{}@{digest}", repository.name())
 }
 
-/// A registry client with credentials from `--registry-auth` (USER:PASSWORD) for each of
-/// `registries` (hosts, `HOST[:PORT]`: every registry the command will talk to), else from the
-/// Docker configuration. The credentials are given per registry because the client keeps them
-/// per registry; passing every host the command meets makes the flag apply to all of them.
+/// A registry client with the credentials of `--registry-auth` and the Docker configuration,
+/// each for its own host only: a Drakefile names any registry it likes, and a registry must
+/// never be handed another one's credentials. `HOST=USER:PASSWORD` goes to HOST;
+/// `USER:PASSWORD` goes to `destinations` (`HOST[:PORT]`: where the command writes, or the
+/// package it was asked to read), and to nothing when there is none (a warning says so).
 pub fn registry_client<I, S>(
     options: &RegistryOptions,
-    registries: I,
+    destinations: I,
+    output: Output,
 ) -> Result<RegistryClient, Failure>
 where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
     let mut credentials = CredentialSource::docker_config(DockerConfigLocation::Default);
-    if let Some(text) = options.registry_auth.as_deref() {
-        // The parse error carries nothing of the text, which holds the password.
-        let parsed = Credentials::parse_user_password(text).map_err(|error| {
-            Failure::input("invalid --registry-auth")
-                .with_cause(error.to_string())
-                .with_hint(
-                    "give them as USER:PASSWORD (EIDER_REGISTRY_AUTH keeps them off the command \
-                     line)",
-                )
-        })?;
-        for registry in registries {
+    let mut destinations = destinations.into_iter().peekable();
+    let mut unscoped = None;
+    for text in options
+        .registry_auth
+        .iter()
+        .filter(|text| !text.trim().is_empty())
+    {
+        match split_host(text) {
+            Some((host, user_password)) => {
+                credentials = credentials.with_credentials(host, parse_credentials(user_password)?);
+            }
+            None => unscoped = Some(parse_credentials(text)?),
+        }
+    }
+    if let Some(parsed) = unscoped {
+        if destinations.peek().is_none() {
+            // Not an error: the same variable may serve every command of a CI job.
+            output.warning(
+                "--registry-auth USER:PASSWORD is not used: it names no registry, and this \
+                 command writes to none (give it as HOST=USER:PASSWORD for the images it reads)",
+            );
+        }
+        for registry in destinations {
             credentials = credentials.with_credentials(registry.as_ref(), parsed.clone());
         }
     }
@@ -142,6 +157,37 @@ where
         ..ClientOptions::default()
     })
     .map_err(|error| Failure::runtime(error.to_string()).with_sources_of(&error))
+}
+
+/// `HOST` and `USER:PASSWORD` of `HOST=USER:PASSWORD`; `None` when the text before the first
+/// `=` is no registry host (`USER:PASSWORD` whose password holds `=`).
+fn split_host(text: &str) -> Option<(&str, &str)> {
+    let (host, user_password) = text.split_once('=')?;
+    let (name, port) = match host.rsplit_once(':') {
+        Some((name, port)) => (name, Some(port)),
+        None => (host, None),
+    };
+    let is_name = !name.is_empty()
+        && name
+            .chars()
+            .all(|character| character.is_ascii_alphanumeric() || matches!(character, '.' | '-'))
+        && !name.starts_with(['.', '-']);
+    let is_port = port.is_none_or(|port| {
+        !port.is_empty() && port.chars().all(|character| character.is_ascii_digit())
+    });
+    (is_name && is_port && user_password.contains(':')).then_some((host, user_password))
+}
+
+fn parse_credentials(text: &str) -> Result<Credentials, Failure> {
+    // The parse error carries nothing of the text, which holds the password.
+    Credentials::parse_user_password(text).map_err(|error| {
+        Failure::input("invalid --registry-auth")
+            .with_cause(error.to_string())
+            .with_hint(
+                "give them as HOST=USER:PASSWORD or USER:PASSWORD (EIDER_REGISTRY_AUTH keeps \
+                 them off the command line)",
+            )
+    })
 }
 
 /// The registry host of an image reference, `None` for what names no registry (an image id, a
@@ -315,7 +361,12 @@ mod tests {
     const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
     fn client() -> RegistryClient {
-        registry_client(&RegistryOptions::default(), std::iter::empty::<&str>()).expect("a client")
+        registry_client(
+            &RegistryOptions::default(),
+            std::iter::empty::<&str>(),
+            Output::new(crate::cli::ColorChoice::Never),
+        )
+        .expect("a client")
     }
 
     fn message(failure: &Failure) -> String {
@@ -426,15 +477,34 @@ mod tests {
     fn malformed_registry_credentials_are_bad_input_and_never_shown() {
         let Err(failure) = registry_client(
             &RegistryOptions {
-                registry_auth: Some("alice-secret".to_owned()),
+                registry_auth: vec!["alice-secret".to_owned()],
                 insecure_registries: Vec::new(),
             },
             ["127.0.0.1:5000"],
+            Output::new(crate::cli::ColorChoice::Never),
         ) else {
             panic!("credentials without a colon were accepted");
         };
         assert_eq!(failure.exit_code(), crate::exit_code::INVALID_INPUT);
         assert!(!message(&failure).contains("alice-secret"));
+    }
+
+    #[test]
+    fn credentials_name_their_host_only_before_an_equals_sign_that_follows_a_host() {
+        assert_eq!(
+            split_host("registry.example:5000=alice:secret"),
+            Some(("registry.example:5000", "alice:secret"))
+        );
+        assert_eq!(
+            split_host("127.0.0.1=alice:pa=ss"),
+            Some(("127.0.0.1", "alice:pa=ss"))
+        );
+        // USER:PASSWORD whose password holds `=`: what comes before it is no host.
+        assert_eq!(split_host("alice:pa=ss"), None);
+        assert_eq!(split_host("alice:123=x"), None);
+        assert_eq!(split_host("alice:secret"), None);
+        assert_eq!(split_host("=alice:secret"), None);
+        assert_eq!(split_host("-host=alice:secret"), None);
     }
 
     #[test]

@@ -114,6 +114,12 @@ impl Output {
         write_stderr(&format!("{message}\n"));
     }
 
+    /// Writes a warning (something ignored, something that may not be what was meant) to
+    /// stderr.
+    pub fn warning(self, message: &str) {
+        write_stderr(&format!("{}: {message}\n", self.label("warning", false)));
+    }
+
     fn label(self, label: &str, is_error: bool) -> String {
         match (self.color, is_error) {
             (false, _) => label.to_owned(),

@@ -461,7 +461,7 @@ fn registry_auth_reaches_the_registry_and_never_the_output() {
         run.stderr
     );
 
-    let wrong = format!("{user}:not-the-password-3141");
+    let wrong = format!("{registry}={user}:not-the-password-3141");
     let run = lock(&["--registry-auth", &wrong]);
     run.assert_code(1);
     assert!(
@@ -470,10 +470,35 @@ fn registry_auth_reaches_the_registry_and_never_the_output() {
         run.stderr
     );
 
-    lock(&["--registry-auth", &credentials]).assert_code(0);
+    lock(&["--registry-auth", &format!("{registry}={credentials}")]).assert_code(0);
     assert!(
         read_lock(&project).contains(&format!("\"digest\": \"{digest}\"")),
         "{}",
         read_lock(&project)
+    );
+}
+
+#[test]
+fn registry_auth_without_a_host_goes_to_no_registry_of_lock_which_writes_to_none() {
+    let project = Project::new(&drakefile(&job("local", BUSYBOX, None)));
+    let run = Run::from(
+        project
+            .eider()
+            .args(["lock", "--registry-auth", "alice:secret-of-lock-2718"])
+            .output()
+            .expect("run eider"),
+    );
+    run.assert_code(0);
+    assert!(
+        run.stderr
+            .contains("warning: --registry-auth USER:PASSWORD is not used"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("HOST=USER:PASSWORD"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("secret-of-lock-2718"),
+        "{}",
+        run.stderr
     );
 }

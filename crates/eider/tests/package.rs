@@ -534,6 +534,76 @@ fn a_secret_value_in_a_source_file_or_the_environment_stops_the_package() {
 }
 
 #[test]
+fn run_packaged_with_a_secrets_file_never_builds_the_file_or_its_values_into_the_image() {
+    let job = unique("packaged-secrets");
+    let project = project(&job);
+    project.write(
+        "Drakefile.yaml",
+        &support::drakefile(&format!(
+            "  {job}:
+    primaryContainer:
+      name: main
+      image: {BUSYBOX}
+      sourceMountPath: /src
+      command: [sh, -c]
+      args: ['ls -a /src; test ! -e /src/ci-secrets.yaml']
+"
+        )),
+    );
+    // A secrets file kept inside the tree, given with -s.
+    project.write("ci-secrets.yaml", "API_KEY: value-from-ci-secrets-8812\n");
+    git(project.path(), &["add", "-A"]);
+    git(project.path(), &["commit", "-q", "-m", "ci secrets"]);
+    let _image = RemoveImage(format!(
+        "eider-packaged/{job}:v1.0.0-1-g{}",
+        short_head(project.path())
+    ));
+    let run = project.run(&["--packaged", "-s", "ci-secrets.yaml", &job]);
+    run.assert_code(0);
+    let listed = run.lines_of(&job, "main");
+    assert!(listed.contains(&"data".to_owned()), "{listed:?}");
+    assert!(
+        !listed.contains(&"ci-secrets.yaml".to_owned()),
+        "{listed:?}"
+    );
+
+    // A file of the tree holding a value of the -s file: the package is refused, naming the
+    // secret and never its value; nothing runs.
+    project.write("config/app.env", "KEY=value-from-ci-secrets-8812\n");
+    let leaked = project.run(&["--packaged", "-s", "ci-secrets.yaml", &job]);
+    leaked.assert_code(2);
+    assert!(
+        leaked
+            .stderr
+            .contains("would hold the value of secret `API_KEY`, in a file of the layer"),
+        "{}",
+        leaked.stderr
+    );
+    assert!(
+        !leaked.stderr.contains("value-from-ci-secrets-8812"),
+        "{}",
+        leaked.stderr
+    );
+    assert!(leaked.lines_of(&job, "main").is_empty());
+
+    // The same for a secrets file outside the tree, and for `eider package -s`.
+    let outside = project.state_path().join("outside-secrets.yaml");
+    std::fs::write(&outside, "API_KEY: value-from-ci-secrets-8812\n").expect("write");
+    std::fs::remove_file(project.path().join("ci-secrets.yaml")).expect("remove");
+    let outside = outside.to_str().expect("UTF-8 path");
+    project
+        .run(&["--packaged", "-s", outside, &job])
+        .assert_code(2);
+    let packaged = package(&project, &[&job, "-s", outside]);
+    packaged.assert_code(2);
+    assert!(
+        packaged.stderr.contains("secret `API_KEY`"),
+        "{}",
+        packaged.stderr
+    );
+}
+
+#[test]
 fn docker_media_types_and_zstd_are_what_the_registry_gets() {
     let job = unique("media-types");
     let project = project(&job);

@@ -389,3 +389,120 @@ fn package_push_whose_manifest_is_always_refused_names_it_and_leaves_no_tag() {
     );
     assert_eq!(skopeo_digest(&format!("{}/{name}", registry())), None);
 }
+
+/// A registry that asks every client for basic credentials, and records what it is sent.
+fn registry_asking_for_credentials() -> FaultProxy {
+    let proxy = FaultProxy::start(&registry());
+    proxy.add(Rule::new("*", "/v2/*", Fault::unauthorized()));
+    proxy
+}
+
+/// Asserts that `proxy` saw requests and that none carried credentials.
+#[track_caller]
+fn assert_never_sent_credentials(proxy: &FaultProxy) {
+    let requests = proxy.requests();
+    assert!(!requests.is_empty(), "the registry was never asked");
+    for request in requests {
+        assert_eq!(
+            request.authorization, None,
+            "{} {} carried credentials",
+            request.method, request.path
+        );
+    }
+}
+
+#[test]
+fn push_credentials_never_go_to_a_registry_the_drakefile_names() {
+    let other = registry_asking_for_credentials();
+    let job = unique("credential-scope");
+    let project = Project::new(&drakefile(&format!(
+        "  {job}:
+    sidecarContainers:
+    - name: helper
+      image: {}
+    primaryContainer:
+      name: main
+      image: {BUSYBOX}
+      sourceMountPath: /src
+      command: [echo, ran]
+",
+        busybox_through(&other)
+    )));
+    git(project.path(), &["init", "-q"]);
+    git(project.path(), &["add", "-A"]);
+    git(project.path(), &["commit", "-q", "-m", "source"]);
+    let destination = format!(
+        "{}/eider-test/{job}:1",
+        support::test_environment("EIDER_TEST_AUTH_REGISTRY")
+    );
+    let credentials = format!(
+        "{}:{}",
+        support::test_environment("EIDER_TEST_AUTH_REGISTRY_USER"),
+        support::test_environment("EIDER_TEST_AUTH_REGISTRY_PASSWORD")
+    );
+    let run = Run::from(
+        project
+            .eider()
+            .env("EIDER_REGISTRY_AUTH", &credentials)
+            .env("DOCKER_CONFIG", project.state_path())
+            .env("EIDER_REGISTRY_RETRY_BASE_MS", RETRY_BASE_MS)
+            .args(["package", &job, "--output", &destination])
+            .output()
+            .expect("run eider"),
+    );
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains(&busybox_through(&other)),
+        "{}",
+        run.stderr
+    );
+    assert_never_sent_credentials(&other);
+}
+
+#[test]
+fn credentials_for_one_host_never_go_to_another_in_lock_and_verify() {
+    let other = registry_asking_for_credentials();
+    let image = busybox_through(&other);
+    let project = Project::new(&drakefile(&format!(
+        "  uses-other:
+    primaryContainer:
+      name: main
+      image: {image}
+      command: [echo, ran]
+"
+    )));
+    let authenticated = support::test_environment("EIDER_TEST_AUTH_REGISTRY");
+    let user = support::test_environment("EIDER_TEST_AUTH_REGISTRY_USER");
+    let password = support::test_environment("EIDER_TEST_AUTH_REGISTRY_PASSWORD");
+    // The Docker configuration has credentials for the authenticated registry only.
+    std::fs::write(
+        project.state_path().join("config.json"),
+        format!(
+            r#"{{"auths": {{"{authenticated}": {{"username": "{user}", "password": "{password}"}}}}}}"#
+        ),
+    )
+    .expect("write the Docker configuration");
+    let eider_with = |arguments: &[&str]| {
+        Run::from(
+            project
+                .eider()
+                .env("DOCKER_CONFIG", project.state_path())
+                .env("EIDER_REGISTRY_RETRY_BASE_MS", RETRY_BASE_MS)
+                .args(arguments)
+                .output()
+                .expect("run eider"),
+        )
+    };
+    let scoped = format!("{authenticated}={user}:{password}");
+    eider_with(&[
+        "lock",
+        "--base-from",
+        "registry",
+        "--registry-auth",
+        &scoped,
+    ])
+    .assert_code(1);
+    assert_never_sent_credentials(&other);
+    eider_with(&["verify", &image, "--registry-auth", &scoped]).assert_code(1);
+    assert_never_sent_credentials(&other);
+}

@@ -29,6 +29,8 @@ pub struct Recorded {
     pub fault: Option<Fault>,
     /// The status the client was sent, when it was sent one.
     pub status: Option<u16>,
+    /// The `Authorization` header the client sent, if any: tests check where credentials go.
+    pub authorization: Option<String>,
 }
 
 impl Recorded {
@@ -185,6 +187,7 @@ fn serve(client: TcpStream, shared: &Shared) {
                 at: Instant::now(),
                 fault: fault.clone(),
                 status: None,
+                authorization: head.header("Authorization").map(ToOwned::to_owned),
             });
             log.len() - 1
         };

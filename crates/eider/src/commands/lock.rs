@@ -80,11 +80,9 @@ async fn resolve_all(
     } else {
         None
     };
-    let registries: Vec<String> = requests
-        .iter()
-        .filter_map(|(image, _)| image_resolve::registry_of(image))
-        .collect();
-    let registry = image_resolve::registry_client(&options.registry, &registries)?;
+    // A lock writes to no registry: credentials must name their host.
+    let registry =
+        image_resolve::registry_client(&options.registry, std::iter::empty::<&str>(), output)?;
     let answers: Vec<(String, Result<LockedImage, Failure>)> = futures_util::stream::iter(requests)
         .map(|(image, base_from)| resolve_one(image, base_from, daemon.as_ref(), &registry))
         .buffer_unordered(CONCURRENT_RESOLUTIONS)

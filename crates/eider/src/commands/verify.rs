@@ -41,6 +41,7 @@ pub fn run(
             let client = image_resolve::registry_client(
                 &options.registry,
                 image_resolve::registry_of(reference),
+                output,
             )?;
             runtime.block_on(registry_image(reference, &client, &directory))?
         }

@@ -102,7 +102,7 @@ pub(crate) fn select(spec: &LayerSpec) -> Result<Vec<Entry>, LayerError> {
         Selection::WholeTree => None,
         Selection::Paths(paths) => Some(checked_paths(root, paths)?),
     };
-    let secrets_identity = secrets_identity(spec);
+    let secrets_identities = secrets_identities(spec);
 
     let mut builder = WalkBuilder::new(root);
     builder
@@ -164,7 +164,7 @@ pub(crate) fn select(spec: &LayerSpec) -> Result<Vec<Entry>, LayerError> {
             .strip_prefix(root)
             .map_or_else(|_| Utf8PathBuf::new(), Utf8Path::to_path_buf);
         let status = Status::of(&metadata);
-        if metadata.is_file() && Some((status.device, status.inode)) == secrets_identity {
+        if metadata.is_file() && secrets_identities.contains(&(status.device, status.inode)) {
             continue;
         }
         let Some(kind) = entry_kind(path, &metadata)? else {
@@ -363,17 +363,21 @@ fn is_selected(relative: &Path, selected: &[Utf8PathBuf]) -> bool {
     })
 }
 
-/// The device and inode of the secrets file, when there is one.
-fn secrets_identity(spec: &LayerSpec) -> Option<(u64, u64)> {
-    let secrets = spec.secrets_file.as_ref()?;
-    let path = if secrets.is_absolute() {
-        secrets.clone()
-    } else {
-        spec.source_root.join(secrets)
-    };
-    // Followed if it is a link: what must stay out is the content.
-    let metadata = std::fs::metadata(path).ok()?;
-    Some((metadata.dev(), metadata.ino()))
+/// The device and inode of each secrets file that exists.
+fn secrets_identities(spec: &LayerSpec) -> Vec<(u64, u64)> {
+    spec.secrets_files
+        .iter()
+        .filter_map(|secrets| {
+            let path = if secrets.is_absolute() {
+                secrets.clone()
+            } else {
+                spec.source_root.join(secrets)
+            };
+            // Followed if it is a link: what must stay out is the content.
+            let metadata = std::fs::metadata(path).ok()?;
+            Some((metadata.dev(), metadata.ino()))
+        })
+        .collect()
 }
 
 /// Turns second and later names of a file with several links into hard-link entries pointing at

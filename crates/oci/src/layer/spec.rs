@@ -73,10 +73,10 @@ pub struct LayerSpec {
     pub epoch: u64,
     /// How the layer is compressed.
     pub compression: Compression,
-    /// A secrets file to leave out, wherever it is in the tree and under whatever name (it is
-    /// recognized by identity too, so a hard link to it is left out as well). A relative path
+    /// Secrets files to leave out, wherever they are in the tree and under whatever name (each
+    /// is recognized by identity too, so a hard link to it is left out as well). A relative path
     /// is relative to the source root.
-    pub secrets_file: Option<Utf8PathBuf>,
+    pub secrets_files: Vec<Utf8PathBuf>,
     /// More paths never packaged, with their content: e.g. an output directory inside the
     /// tree. A relative path is relative to the source root.
     pub excluded_paths: Vec<Utf8PathBuf>,
@@ -99,7 +99,7 @@ impl LayerSpec {
             destination: destination.into(),
             epoch: 0,
             compression: Compression::Gzip,
-            secrets_file: None,
+            secrets_files: Vec::new(),
             excluded_paths: Vec::new(),
             honor_ignore_files: true,
         }
@@ -132,10 +132,10 @@ impl LayerSpec {
         self
     }
 
-    /// Sets the secrets file to leave out.
+    /// Adds a secrets file to leave out.
     #[must_use]
     pub fn with_secrets_file(mut self, secrets_file: impl Into<Utf8PathBuf>) -> Self {
-        self.secrets_file = Some(secrets_file.into());
+        self.secrets_files.push(secrets_file.into());
         self
     }
 

@@ -132,6 +132,7 @@ pub fn package_job(
         cache: &cache,
         destinations: &destinations,
         written: &written,
+        secrets_files: secrets_files(&project, options.secrets.as_deref()),
     };
     sweep_abandoned(&cache_directory, &destinations);
     let _interrupts = interrupt::InterruptWatch::start(output)?;
@@ -180,6 +181,7 @@ pub fn package_for_run(
     drakefile: &mut Drakefile,
     jobs: &[String],
     locked: bool,
+    secrets: Option<&Utf8Path>,
     located: &Located,
     output: Output,
 ) -> Result<(), Failure> {
@@ -196,6 +198,10 @@ pub fn package_for_run(
             base: None,
             json: false,
             locked,
+            // The run's own secrets: what its jobs are given must not be built into them.
+            secrets: secrets.map(Utf8Path::to_owned),
+            // The engine runs the package: no registry is written to, and the images of its
+            // registries are reached with the Docker configuration, as `docker pull` would.
             registry: crate::cli::RegistryOptions::default(),
         };
         let description = package_job(&packaged, &options, located, output)?;
@@ -227,6 +233,9 @@ struct Plan<'a> {
     destinations: &'a [ImageLocation],
     /// What packaging writes that may lie in the tree (see [`written_inside`]).
     written: &'a [Utf8PathBuf],
+    /// The secrets files whose values the package must not hold, and which it never holds:
+    /// the one beside the Drakefile when present, and `--secrets`, as absolute paths.
+    secrets_files: Vec<Utf8PathBuf>,
 }
 
 fn destinations(
@@ -252,7 +261,7 @@ fn destinations(
 
 async fn package(plan: &Plan<'_>, output: Output) -> Result<Description, Failure> {
     let options = plan.options;
-    let (daemon, registry) = connect(plan).await?;
+    let (daemon, registry) = connect(plan, output).await?;
     let compression = match options.compression {
         Compression::Gzip => eider_oci::Compression::Gzip,
         Compression::Zstd => eider_oci::Compression::Zstd,
@@ -272,7 +281,7 @@ async fn package(plan: &Plan<'_>, output: Output) -> Result<Description, Failure
     }
 
     let source_path = source_path(plan);
-    let secrets = secrets::Secrets::load(&plan.project.join(SECRETS_FILE_NAME))?;
+    let secrets = secrets::Secrets::load(&plan.secrets_files)?;
     // Streaming a layer sends it before it is checked for secrets: only without any.
     let stream_to = if secrets.is_empty() {
         stream_target(plan, &registry)
@@ -357,7 +366,10 @@ fn stream_target<'a>(
 }
 
 /// The local engine (for base images and `docker-daemon:` outputs) and a registry client.
-async fn connect(plan: &Plan<'_>) -> Result<(Option<DockerRuntime>, RegistryClient), Failure> {
+async fn connect(
+    plan: &Plan<'_>,
+    output: Output,
+) -> Result<(Option<DockerRuntime>, RegistryClient), Failure> {
     let options = plan.options;
     let loads_into_engine = plan
         .destinations
@@ -371,39 +383,42 @@ async fn connect(plan: &Plan<'_>) -> Result<(Option<DockerRuntime>, RegistryClie
         })?),
         None => None,
     };
-    // `--registry-auth` goes to every registry this package meets: where its images come from
-    // and where it goes.
+    // Credentials without a host go to where the package is written, never to the registries
+    // of its base and sidecar images, which the Drakefile chooses.
     let registries = plan
-        .job
-        .containers
+        .destinations
         .iter()
-        .filter_map(|container| image_resolve::registry_of(&container.image))
-        .chain(
-            plan.destinations
-                .iter()
-                .filter_map(|destination| match destination {
-                    ImageLocation::Registry { reference } => image_resolve::registry_of(reference),
-                    _ => None,
-                }),
-        );
-    let registry = image_resolve::registry_client(&options.registry, registries)?;
+        .filter_map(|destination| match destination {
+            ImageLocation::Registry { reference } => image_resolve::registry_of(reference),
+            _ => None,
+        });
+    let registry = image_resolve::registry_client(&options.registry, registries, output)?;
     Ok((daemon, registry))
+}
+
+/// The secrets files of a package of `project`: `Drakesecrets.yaml` when present, and `given`
+/// (relative to where eider runs), as absolute paths.
+fn secrets_files(project: &Utf8Path, given: Option<&Utf8Path>) -> Vec<Utf8PathBuf> {
+    let default = project.join(SECRETS_FILE_NAME);
+    let mut files: Vec<Utf8PathBuf> = default.is_file().then_some(default).into_iter().collect();
+    files.extend(given.map(absolute));
+    files
+}
+
+/// `path` made absolute against where eider runs.
+fn absolute(path: &Utf8Path) -> Utf8PathBuf {
+    if path.is_absolute() {
+        return path.to_owned();
+    }
+    std::env::current_dir()
+        .ok()
+        .and_then(|directory| Utf8PathBuf::from_path_buf(directory).ok())
+        .map_or_else(|| path.to_owned(), |directory| directory.join(path))
 }
 
 /// What packaging writes that may lie in the source tree: `.eider` and the file outputs, as
 /// absolute paths.
 fn written_inside(destinations: &[ImageLocation], project: &Utf8Path) -> Vec<Utf8PathBuf> {
-    let absolute = |path: &Utf8Path| {
-        if path.is_absolute() {
-            path.to_owned()
-        } else {
-            // Relative outputs are relative to where eider runs.
-            std::env::current_dir()
-                .ok()
-                .and_then(|directory| Utf8PathBuf::from_path_buf(directory).ok())
-                .map_or_else(|| path.to_owned(), |directory| directory.join(path))
-        }
-    };
     destinations
         .iter()
         .filter_map(|destination| match destination {
@@ -547,14 +562,16 @@ async fn build_layers(
     let project = plan.project.to_owned();
     let destination = Utf8PathBuf::from(source_path);
     let epoch = plan.provenance.epoch;
-    let secrets = project.join(SECRETS_FILE_NAME);
     // Layouts written inside the tree must not end up in the next package.
     let inside = plan.written;
     let finish = |spec: LayerSpec| {
         let mut spec = spec
             .with_epoch(epoch)
             .with_compression(compression)
-            .with_secrets_file(secrets.clone());
+            .with_secrets_file(plan.project.join(SECRETS_FILE_NAME));
+        for path in &plan.secrets_files {
+            spec = spec.with_secrets_file(path.clone());
+        }
         for path in inside {
             spec = spec.excluding(path.clone());
         }

@@ -4,7 +4,7 @@
 //! it was found, never its value. The spec wants configuration injected at run time.
 
 use aho_corasick::AhoCorasick;
-use camino::Utf8Path;
+use camino::Utf8PathBuf;
 use eider_engine::environment::load_secrets_file;
 use eider_engine::mask::MIN_SECRET_LENGTH;
 use eider_oci::{BlobStore, ConfigChanges, Descriptor};
@@ -18,23 +18,22 @@ pub struct Secrets {
 }
 
 impl Secrets {
-    /// The secrets of the secrets file at `path`, when it exists. Values shorter than
-    /// [`MIN_SECRET_LENGTH`] are not looked for (they would match everywhere), as in masking.
-    pub fn load(path: &Utf8Path) -> Result<Secrets, Failure> {
-        if !path.is_file() {
-            return Ok(Secrets {
-                names: Vec::new(),
-                matcher: None,
-            });
-        }
+    /// The secrets of every file of `files`. Values shorter than [`MIN_SECRET_LENGTH`] are not
+    /// looked for (they would match everywhere), as in masking.
+    pub fn load(files: &[Utf8PathBuf]) -> Result<Secrets, Failure> {
         let lookup = |name: &str| std::env::var(name).ok();
-        let file =
-            load_secrets_file(path, &lookup).map_err(|error| Failure::input(error.to_string()))?;
-        let (names, values): (Vec<String>, Vec<String>) = file
-            .variables
-            .into_iter()
-            .filter(|(_, value)| value.len() >= MIN_SECRET_LENGTH)
-            .unzip();
+        let mut names = Vec::new();
+        let mut values = Vec::new();
+        for path in files {
+            let file = load_secrets_file(path, &lookup)
+                .map_err(|error| Failure::input(error.to_string()))?;
+            for (name, value) in file.variables {
+                if value.len() >= MIN_SECRET_LENGTH {
+                    names.push(name);
+                    values.push(value);
+                }
+            }
+        }
         let matcher = if values.is_empty() {
             None
         } else {

@@ -57,6 +57,7 @@ fn prepared_drakefile(
             &mut drakefile,
             &jobs,
             options.locked,
+            options.secrets.as_deref(),
             located,
             output,
         )?;
