@@ -1331,3 +1331,58 @@ fn the_first_container_gets_the_named_network_and_the_others_join_its_namespace(
         assert_no_leftovers(&run);
     }
 }
+#[test]
+fn kept_shared_storage_hands_the_host_no_setuid_or_setgid_files() {
+    let project = project(
+        r#"specUri: github.com/lovethedrake/drakespec
+specVersion: v0.6.0
+jobs:
+  escalate:
+    primaryContainer:
+      name: main
+      image: IMAGE
+      sharedStorageMountPath: /shared
+      command: ["sh", "-c"]
+      args:
+      - |
+        cp /bin/busybox /shared/setuid-root && chmod 6755 /shared/setuid-root
+        mkdir /shared/setgid && chmod 2775 /shared/setgid
+        cp /bin/busybox /shared/setgid/setuid-inside && chmod 4750 /shared/setgid/setuid-inside
+        mkdir /shared/sticky && chmod 1777 /shared/sticky
+        cd /shared && stat -c '%a %n' setuid-root setgid setgid/setuid-inside sticky
+"#,
+    );
+    let kept = tempfile::tempdir().expect("a directory for the kept storage");
+    let destination = kept.path().join("shared");
+    let destination_text = destination.display().to_string();
+    let run = project.run(&["escalate", "--keep-shared", &destination_text]);
+    run.assert_code(0);
+    // The job really wrote the bits: what the host gets is the copy's doing.
+    assert_eq!(
+        run.lines_of("escalate", "main"),
+        [
+            "6755 setuid-root",
+            "2775 setgid",
+            "4750 setgid/setuid-inside",
+            "1777 sticky"
+        ]
+    );
+    let modes: Vec<String> = ["setuid-root", "setgid", "setgid/setuid-inside", "sticky"]
+        .iter()
+        .map(|relative| {
+            let metadata = std::fs::symlink_metadata(destination.join(relative))
+                .unwrap_or_else(|error| panic!("{relative} was not copied out: {error}"));
+            format!("{:o} {relative}", metadata.permissions().mode() & 0o7777)
+        })
+        .collect();
+    assert_eq!(
+        modes,
+        [
+            "755 setuid-root",
+            "775 setgid",
+            "750 setgid/setuid-inside",
+            "1777 sticky"
+        ]
+    );
+    assert_no_leftovers(&run);
+}

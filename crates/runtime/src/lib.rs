@@ -140,6 +140,8 @@ pub trait Runtime: Send + Sync + 'static {
 
     /// Copies the whole content of a volume into the local directory `destination`, using a
     /// container of `image` that is created for the copy, never started, and removed after.
+    /// What lands in `destination` belongs to the user eider runs as and has no set-user-ID or
+    /// set-group-ID bit, whatever the volume held.
     fn export_volume(
         &self,
         volume: &str,
