@@ -11,7 +11,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use support::proxy::{RecordingProxy, parse_requests};
-use support::{BUSYBOX, Project, Run, assert_no_leftovers};
+use support::{BUSYBOX, NO_COMMAND_IMAGE, Project, Run, assert_no_leftovers};
 
 /// A project whose Drakefile is `text` with every `IMAGE` replaced by the test image (scripts
 /// keep their `${...}` without format-string escapes).
@@ -1383,6 +1383,75 @@ jobs:
             "750 setgid/setuid-inside",
             "1777 sticky"
         ]
+    );
+    assert_no_leftovers(&run);
+}
+
+// Both helper containers (the one that fills a copy of the source, the one that copies shared
+// storage out) are of the job's image, which in the next two tests has no command of its own.
+
+#[test]
+fn an_image_without_entrypoint_or_cmd_can_fill_a_copy_of_the_source() {
+    let released = Project::new(&format!(
+        r#"specUri: github.com/lovethedrake/drakespec
+specVersion: v0.6.0
+jobs:
+  bare:
+    sourceMountMode: COPY
+    primaryContainer:
+      name: main
+      image: {NO_COMMAND_IMAGE}
+      sourceMountPath: /src
+      command: ["cat", "/src/marker.txt"]
+"#
+    ));
+    let seed = Project::new(&format!(
+        r"uri: github.com/lovethedrake/drakespec
+version: v0.0.0
+jobs:
+  bare:
+    containers:
+    - name: main
+      image: {NO_COMMAND_IMAGE}
+      sourceMountPath: /src
+      command: cat /src/marker.txt
+"
+    ));
+    for project in [&released, &seed] {
+        project.write("marker.txt", "marker-content\n");
+        let run = project.run(&["bare"]);
+        run.assert_code(0);
+        assert_eq!(run.lines_of("bare", "main"), ["marker-content"]);
+        assert_no_leftovers(&run);
+    }
+}
+
+#[test]
+fn an_image_without_entrypoint_or_cmd_can_keep_shared_storage() {
+    let project = Project::new(&format!(
+        r#"specUri: github.com/lovethedrake/drakespec
+specVersion: v0.6.0
+jobs:
+  bare:
+    primaryContainer:
+      name: main
+      image: {NO_COMMAND_IMAGE}
+      sharedStorageMountPath: /shared
+      command: ["sh", "-c", "echo made-by-bare > /shared/kept.txt"]
+"#
+    ));
+    let kept = tempfile::tempdir().expect("a directory for the kept storage");
+    let destination = kept.path().join("shared");
+    let destination_text = destination.display().to_string();
+    let run = project.run(&["bare", "--keep-shared", &destination_text]);
+    run.assert_code(0);
+    assert_stderr_line(
+        &run,
+        &format!("warning: shared storage copied to {destination_text}"),
+    );
+    assert_eq!(
+        std::fs::read_to_string(destination.join("kept.txt")).expect("the kept copy"),
+        "made-by-bare\n"
     );
     assert_no_leftovers(&run);
 }
