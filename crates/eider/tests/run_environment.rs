@@ -11,7 +11,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use support::proxy::{RecordingProxy, parse_requests};
-use support::{BUSYBOX, NO_COMMAND_IMAGE, Project, Run, assert_no_leftovers};
+use support::{
+    BUSYBOX, NO_COMMAND_IMAGE, Project, Run, assert_no_leftovers, container_events_since,
+    unix_seconds,
+};
 
 /// A project whose Drakefile is `text` with every `IMAGE` replaced by the test image (scripts
 /// keep their `${...}` without format-string escapes).
@@ -1331,6 +1334,7 @@ fn the_first_container_gets_the_named_network_and_the_others_join_its_namespace(
         assert_no_leftovers(&run);
     }
 }
+
 #[test]
 fn kept_shared_storage_hands_the_host_no_setuid_or_setgid_files() {
     let project = project(
@@ -1454,4 +1458,86 @@ jobs:
         "made-by-bare\n"
     );
     assert_no_leftovers(&run);
+}
+
+#[test]
+fn mounts_at_one_path_are_a_validation_error_and_run_creates_nothing() {
+    let same = unique_job_name("same-path");
+    let socket = unique_job_name("socket-path");
+    let project = project(&format!(
+        r#"specUri: github.com/lovethedrake/drakespec
+specVersion: v0.6.0
+jobs:
+  {same}:
+    primaryContainer:
+      name: main
+      image: IMAGE
+      sourceMountPath: /src/
+      sharedStorageMountPath: /src
+      command: ["true"]
+  {socket}:
+    primaryContainer:
+      name: main
+      image: IMAGE
+      sourceMountPath: /var/run/docker.sock
+      mountDockerSocket: true
+      command: ["true"]
+"#
+    ));
+    let same_field = format!("jobs.{same}.primaryContainer.sharedStorageMountPath");
+    let socket_field = format!("jobs.{socket}.primaryContainer.sourceMountPath");
+    let validated = project.command(&["validate"]);
+    validated.assert_code(2);
+    for expected in [
+        &format!("x {same_field}: "),
+        "[Drakefile.yaml:9:31]",
+        &format!("x {socket_field}: "),
+        "[Drakefile.yaml:15:24]",
+        "error: Drakefile.yaml is invalid: 2 errors; nothing was run",
+    ] {
+        assert!(
+            validated.stderr.contains(expected),
+            "no `{expected}` in stderr:\n{}",
+            validated.stderr
+        );
+    }
+    let json = project.command(&["validate", "--json"]);
+    json.assert_code(2);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON on stdout");
+    let found: Vec<(String, u64, u64, String)> = report["diagnostics"]
+        .as_array()
+        .expect("a list of diagnostics")
+        .iter()
+        .map(|diagnostic| {
+            (
+                diagnostic["file"].as_str().unwrap_or_default().to_owned(),
+                diagnostic["line"].as_u64().unwrap_or_default(),
+                diagnostic["column"].as_u64().unwrap_or_default(),
+                diagnostic["field"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("Drakefile.yaml".to_owned(), 9, 31, same_field),
+            ("Drakefile.yaml".to_owned(), 15, 24, socket_field),
+        ]
+    );
+
+    let since = unix_seconds();
+    let proxy = RecordingProxy::start();
+    let run = run_through(&project, &proxy, &[&same, &socket, "--allow-docker-socket"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr
+            .contains("error: Drakefile.yaml is invalid: 2 errors; nothing was run"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("Running"), "{}", run.stderr);
+    proxy.assert_nothing_created();
+    for job in [&same, &socket] {
+        assert!(container_events_since(since, job).is_empty(), "{job}");
+    }
 }
