@@ -13,6 +13,8 @@ set -euo pipefail
 # Names that the Rust integration tests rely on: keep them in step with the tests.
 readonly BUSYBOX_IMAGE="eider-test/busybox:latest"
 readonly ENTRYPOINT_IMAGE="eider-test/entrypoint:latest"
+# Neither ENTRYPOINT nor CMD, like an image made with `docker import` or from scratch.
+readonly NO_COMMAND_IMAGE="eider-test/no-command:latest"
 readonly REGISTRY_REPOSITORY="eider-test/busybox:latest"
 # The credentials of the registry that asks for them (a test registry on loopback: not a secret).
 readonly AUTH_REGISTRY_USER="eider-test"
@@ -358,6 +360,7 @@ build_images() {
     ensure_image "$ENTRYPOINT_IMAGE" "$work/rootfs.tar" "$rootfs_digest" \
         "$path_env" 'ENTRYPOINT ["/bin/echo", "from-entrypoint"]' 'CMD ["from-cmd"]' \
         'WORKDIR /image-workdir'
+    ensure_image "$NO_COMMAND_IMAGE" "$work/rootfs.tar" "$rootfs_digest" "$path_env"
 }
 
 # Puts $BUSYBOX_IMAGE in the registry as $REGISTRY_IMAGE, unless the registry already serves
@@ -389,7 +392,7 @@ main() {
     push_registry_image
     step "test environment ready: Docker Engine $ENGINE_VERSION at" \
         "${DOCKER_HOST:-unix:///var/run/docker.sock}; images $BUSYBOX_IMAGE, $ENTRYPOINT_IMAGE," \
-        "$REGISTRY_IMAGE; registries: $REGISTRIES_FILE"
+        "$NO_COMMAND_IMAGE, $REGISTRY_IMAGE; registries: $REGISTRIES_FILE"
 }
 
 main "$@"

@@ -24,8 +24,8 @@ pub use diagnostic::{
     Code, Diagnostic, DiagnosticRecord, Related, RenderableDiagnostic, Report, Severity,
 };
 pub use model::{
-    Container, Drakefile, EnvironmentVariable, Job, OsFamily, Pipeline, PipelineJob, PullPolicy,
-    Resources, SourceMountMode, Trigger,
+    Container, DOCKER_SOCKET_PATH, Drakefile, EnvironmentVariable, Job, OsFamily, Pipeline,
+    PipelineJob, PullPolicy, Resources, SourceMountMode, Trigger,
 };
 pub use source::{LoadError, MAX_FILE_SIZE, read_source};
 pub use version::{SPEC_URI, SpecVersion};

@@ -156,6 +156,10 @@ pub struct Container {
     pub resources: Option<Resources>,
 }
 
+/// Where `mountDockerSocket: true` puts the engine's socket in the container: the host's usual
+/// path, at the same path.
+pub const DOCKER_SOCKET_PATH: &str = "/var/run/docker.sock";
+
 /// CPU and memory requests and limits (v0.3.0+).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

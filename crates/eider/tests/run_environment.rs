@@ -11,7 +11,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use support::proxy::{RecordingProxy, parse_requests};
-use support::{BUSYBOX, Project, Run, assert_no_leftovers};
+use support::{
+    BUSYBOX, NO_COMMAND_IMAGE, Project, Run, assert_no_leftovers, container_events_since,
+    unix_seconds,
+};
 
 /// A project whose Drakefile is `text` with every `IMAGE` replaced by the test image (scripts
 /// keep their `${...}` without format-string escapes).
@@ -1329,5 +1332,212 @@ fn the_first_container_gets_the_named_network_and_the_others_join_its_namespace(
             "{joined} is not the first container started ({first_started})"
         );
         assert_no_leftovers(&run);
+    }
+}
+
+#[test]
+fn kept_shared_storage_hands_the_host_no_setuid_or_setgid_files() {
+    let project = project(
+        r#"specUri: github.com/lovethedrake/drakespec
+specVersion: v0.6.0
+jobs:
+  escalate:
+    primaryContainer:
+      name: main
+      image: IMAGE
+      sharedStorageMountPath: /shared
+      command: ["sh", "-c"]
+      args:
+      - |
+        cp /bin/busybox /shared/setuid-root && chmod 6755 /shared/setuid-root
+        mkdir /shared/setgid && chmod 2775 /shared/setgid
+        cp /bin/busybox /shared/setgid/setuid-inside && chmod 4750 /shared/setgid/setuid-inside
+        mkdir /shared/sticky && chmod 1777 /shared/sticky
+        cd /shared && stat -c '%a %n' setuid-root setgid setgid/setuid-inside sticky
+"#,
+    );
+    let kept = tempfile::tempdir().expect("a directory for the kept storage");
+    let destination = kept.path().join("shared");
+    let destination_text = destination.display().to_string();
+    let run = project.run(&["escalate", "--keep-shared", &destination_text]);
+    run.assert_code(0);
+    // The job really wrote the bits: what the host gets is the copy's doing.
+    assert_eq!(
+        run.lines_of("escalate", "main"),
+        [
+            "6755 setuid-root",
+            "2775 setgid",
+            "4750 setgid/setuid-inside",
+            "1777 sticky"
+        ]
+    );
+    let modes: Vec<String> = ["setuid-root", "setgid", "setgid/setuid-inside", "sticky"]
+        .iter()
+        .map(|relative| {
+            let metadata = std::fs::symlink_metadata(destination.join(relative))
+                .unwrap_or_else(|error| panic!("{relative} was not copied out: {error}"));
+            format!("{:o} {relative}", metadata.permissions().mode() & 0o7777)
+        })
+        .collect();
+    assert_eq!(
+        modes,
+        [
+            "755 setuid-root",
+            "775 setgid",
+            "750 setgid/setuid-inside",
+            "1777 sticky"
+        ]
+    );
+    assert_no_leftovers(&run);
+}
+
+// Both helper containers (the one that fills a copy of the source, the one that copies shared
+// storage out) are of the job's image, which in the next two tests has no command of its own.
+
+#[test]
+fn an_image_without_entrypoint_or_cmd_can_fill_a_copy_of_the_source() {
+    let released = Project::new(&format!(
+        r#"specUri: github.com/lovethedrake/drakespec
+specVersion: v0.6.0
+jobs:
+  bare:
+    sourceMountMode: COPY
+    primaryContainer:
+      name: main
+      image: {NO_COMMAND_IMAGE}
+      sourceMountPath: /src
+      command: ["cat", "/src/marker.txt"]
+"#
+    ));
+    let seed = Project::new(&format!(
+        r"uri: github.com/lovethedrake/drakespec
+version: v0.0.0
+jobs:
+  bare:
+    containers:
+    - name: main
+      image: {NO_COMMAND_IMAGE}
+      sourceMountPath: /src
+      command: cat /src/marker.txt
+"
+    ));
+    for project in [&released, &seed] {
+        project.write("marker.txt", "marker-content\n");
+        let run = project.run(&["bare"]);
+        run.assert_code(0);
+        assert_eq!(run.lines_of("bare", "main"), ["marker-content"]);
+        assert_no_leftovers(&run);
+    }
+}
+
+#[test]
+fn an_image_without_entrypoint_or_cmd_can_keep_shared_storage() {
+    let project = Project::new(&format!(
+        r#"specUri: github.com/lovethedrake/drakespec
+specVersion: v0.6.0
+jobs:
+  bare:
+    primaryContainer:
+      name: main
+      image: {NO_COMMAND_IMAGE}
+      sharedStorageMountPath: /shared
+      command: ["sh", "-c", "echo made-by-bare > /shared/kept.txt"]
+"#
+    ));
+    let kept = tempfile::tempdir().expect("a directory for the kept storage");
+    let destination = kept.path().join("shared");
+    let destination_text = destination.display().to_string();
+    let run = project.run(&["bare", "--keep-shared", &destination_text]);
+    run.assert_code(0);
+    assert_stderr_line(
+        &run,
+        &format!("warning: shared storage copied to {destination_text}"),
+    );
+    assert_eq!(
+        std::fs::read_to_string(destination.join("kept.txt")).expect("the kept copy"),
+        "made-by-bare\n"
+    );
+    assert_no_leftovers(&run);
+}
+
+#[test]
+fn mounts_at_one_path_are_a_validation_error_and_run_creates_nothing() {
+    let same = unique_job_name("same-path");
+    let socket = unique_job_name("socket-path");
+    let project = project(&format!(
+        r#"specUri: github.com/lovethedrake/drakespec
+specVersion: v0.6.0
+jobs:
+  {same}:
+    primaryContainer:
+      name: main
+      image: IMAGE
+      sourceMountPath: /src/
+      sharedStorageMountPath: /src
+      command: ["true"]
+  {socket}:
+    primaryContainer:
+      name: main
+      image: IMAGE
+      sourceMountPath: /var/run/docker.sock
+      mountDockerSocket: true
+      command: ["true"]
+"#
+    ));
+    let same_field = format!("jobs.{same}.primaryContainer.sharedStorageMountPath");
+    let socket_field = format!("jobs.{socket}.primaryContainer.sourceMountPath");
+    let validated = project.command(&["validate"]);
+    validated.assert_code(2);
+    for expected in [
+        &format!("x {same_field}: "),
+        "[Drakefile.yaml:9:31]",
+        &format!("x {socket_field}: "),
+        "[Drakefile.yaml:15:24]",
+        "error: Drakefile.yaml is invalid: 2 errors; nothing was run",
+    ] {
+        assert!(
+            validated.stderr.contains(expected),
+            "no `{expected}` in stderr:\n{}",
+            validated.stderr
+        );
+    }
+    let json = project.command(&["validate", "--json"]);
+    json.assert_code(2);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON on stdout");
+    let found: Vec<(String, u64, u64, String)> = report["diagnostics"]
+        .as_array()
+        .expect("a list of diagnostics")
+        .iter()
+        .map(|diagnostic| {
+            (
+                diagnostic["file"].as_str().unwrap_or_default().to_owned(),
+                diagnostic["line"].as_u64().unwrap_or_default(),
+                diagnostic["column"].as_u64().unwrap_or_default(),
+                diagnostic["field"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("Drakefile.yaml".to_owned(), 9, 31, same_field),
+            ("Drakefile.yaml".to_owned(), 15, 24, socket_field),
+        ]
+    );
+
+    let since = unix_seconds();
+    let proxy = RecordingProxy::start();
+    let run = run_through(&project, &proxy, &[&same, &socket, "--allow-docker-socket"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr
+            .contains("error: Drakefile.yaml is invalid: 2 errors; nothing was run"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("Running"), "{}", run.stderr);
+    proxy.assert_nothing_created();
+    for job in [&same, &socket] {
+        assert!(container_events_since(since, job).is_empty(), "{job}");
     }
 }

@@ -1127,6 +1127,50 @@ fn junit_keeps_the_output_of_a_job_shared_by_two_pipelines_apart() {
     assert_eq!(reported, printed);
 }
 
+/// The text of every `system-out` in the XML file at `path`, read by Python's XML parser
+/// (expat, which holds to the XML 1.0 character rules): a report it cannot read fails here
+/// with the parser's reason.
+fn system_out_read_by_an_xml_parser(path: &std::path::Path) -> Vec<String> {
+    let script = "import sys, xml.etree.ElementTree as tree\n\
+                  for out in tree.parse(sys.argv[1]).iter('system-out'):\n\
+                  \x20   print(ascii(out.text))\n";
+    let parsed = Command::new("python3")
+        .args(["-c", script])
+        .arg(path)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        parsed.status.success(),
+        "the report is not XML: {}",
+        String::from_utf8_lossy(&parsed.stderr)
+    );
+    String::from_utf8_lossy(&parsed.stdout)
+        .lines()
+        .map(ToOwned::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_junit_report_stays_xml_when_a_job_prints_the_noncharacters_u_fffe_and_u_ffff() {
+    let name = unique("noncharacters");
+    // U+FFFE and U+FFFF, in UTF-8.
+    let project = Project::new(&drakefile(&support::busybox_job(
+        &name,
+        &[],
+        "printf 'before\\357\\277\\276\\357\\277\\277after\\n'",
+    )));
+    let junit = project.state_path().join("report.xml");
+    let run = project.run(&["--report", &format!("junit={}", junit.display()), &name]);
+    run.assert_code(0);
+    assert_eq!(run.lines_of(&name, "main"), ["before\u{FFFE}\u{FFFF}after"]);
+    assert_no_leftovers_of_every_run(&run);
+    // What XML cannot hold is replaced, as undecodable bytes are; the rest stays.
+    assert_eq!(
+        system_out_read_by_an_xml_parser(&junit),
+        ["'[main] before\\ufffd\\ufffdafter\\n'"]
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Graphs
 

@@ -1,16 +1,12 @@
 //! From a Drakefile job to the containers to create: commands, environment, mounts, limits and
 //! labels, exactly as the DrakeSpec maps them. Pure: no I/O.
 
-use drakefile::{Container, Job, PullPolicy, Resources};
+use drakefile::{Container, DOCKER_SOCKET_PATH, Job, PullPolicy, Resources};
 use eider_runtime::{ContainerSpec, Mount, MountSource, NetworkMode, ResourceLimits};
 
 use crate::environment;
 use crate::labels;
 use crate::options::RunOptions;
-
-/// Where the engine finds the Docker socket inside a container that asked for it (R25: the
-/// same path as on the host's conventional location).
-const DOCKER_SOCKET_TARGET: &str = "/var/run/docker.sock";
 
 /// How a job's containers see the source.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,7 +160,7 @@ fn mounts(container: &Container, context: PlanContext<'_>) -> Vec<Mount> {
     if container.mount_docker_socket && context.options.allow_docker_socket {
         mounts.push(Mount {
             source: MountSource::Host(context.options.docker_socket.clone()),
-            target: DOCKER_SOCKET_TARGET.to_owned(),
+            target: DOCKER_SOCKET_PATH.to_owned(),
             read_only: false,
         });
     }

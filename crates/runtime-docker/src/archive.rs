@@ -4,13 +4,11 @@
 use std::time::Duration;
 
 use bollard::query_parameters::UploadToContainerOptions;
-use eider_runtime::{
-    ArchiveStream, ContainerSpec, Labels, Mount, MountSource, NetworkMode, RuntimeError,
-    VOLUME_ARCHIVE_ROOT,
-};
+use eider_runtime::{ArchiveStream, Labels, Mount, MountSource, RuntimeError, VOLUME_ARCHIVE_ROOT};
 
 use crate::DockerRuntime;
 use crate::error::from_bollard;
+use crate::helper::helper_spec;
 
 /// The engine answers an upload only when it has extracted all of it: a large tree takes
 /// longer than ordinary requests may.
@@ -24,18 +22,18 @@ impl DockerRuntime {
         labels: &Labels,
         archive: ArchiveStream,
     ) -> Result<(), RuntimeError> {
-        let spec = ContainerSpec {
-            name: format!("{volume}-upload"),
-            image: image.to_owned(),
-            network: NetworkMode::Named("none".to_owned()),
-            mounts: vec![Mount {
-                source: MountSource::Volume(volume.to_owned()),
-                target: format!("/{VOLUME_ARCHIVE_ROOT}"),
-                read_only: false,
-            }],
-            labels: labels.clone(),
-            ..ContainerSpec::default()
+        let mount = Mount {
+            source: MountSource::Volume(volume.to_owned()),
+            target: format!("/{VOLUME_ARCHIVE_ROOT}"),
+            read_only: false,
         };
+        let spec = helper_spec(
+            format!("{volume}-upload"),
+            image,
+            "fill-volume",
+            mount,
+            labels,
+        );
         let id = self.create(&spec).await?;
         let options = UploadToContainerOptions {
             // Extract at the container's root, where the volume is mounted at the archive's

@@ -27,6 +27,13 @@ const REMOVAL_PATIENCE: Duration = Duration::from_secs(10);
 /// Docker's exit code for a process killed by SIGKILL, which is how the OOM killer ends one.
 const KILLED_EXIT_CODE: i64 = 137;
 
+/// Set-user-ID and set-group-ID, dropped from everything copied out of a container: a job is
+/// root in its container and may write a set-user-ID program there, which on the host, owned by
+/// whoever runs eider (root, often), would hand that user's rights to anyone who can run it.
+/// Extended attributes (file capabilities) are not copied either (the tar crate's default).
+/// The sticky bit stays: it only restricts who may delete in a directory.
+const PRIVILEGE_BITS: u32 = 0o6000;
+
 impl DockerRuntime {
     pub(crate) async fn create(&self, spec: &ContainerSpec) -> Result<ContainerId, RuntimeError> {
         let options = CreateContainerOptions {
@@ -269,7 +276,8 @@ impl DockerRuntime {
             .map_err(from_bollard)
     }
 
-    /// Streams a directory of a (never started) container out as a tar archive and unpacks it.
+    /// Streams a directory of a (never started) container out as a tar archive and unpacks it,
+    /// without set-user-ID and set-group-ID bits.
     pub(crate) async fn copy_out(
         &self,
         id: &ContainerId,
@@ -293,6 +301,7 @@ impl DockerRuntime {
             fs_err::create_dir_all(&destination)?;
             let mut archive = tar::Archive::new(reader);
             archive.set_preserve_permissions(true);
+            archive.set_mask(PRIVILEGE_BITS);
             archive.set_overwrite(true);
             archive.unpack(&destination).map_err(|error| {
                 // Half a copy passes for the whole of it: a directory eider made goes again. One

@@ -6,6 +6,7 @@ mod connect;
 mod container;
 mod engine_answer;
 mod error;
+mod helper;
 mod image;
 mod liveness;
 mod pull_retry;

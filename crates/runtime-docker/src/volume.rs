@@ -4,10 +4,11 @@ use std::collections::HashMap;
 
 use bollard::models::VolumeCreateRequest;
 use bollard::query_parameters::{ListVolumesOptions, RemoveVolumeOptions};
-use eider_runtime::{ContainerSpec, Labels, Mount, MountSource, NetworkMode, RuntimeError};
+use eider_runtime::{Labels, Mount, MountSource, RuntimeError};
 
 use crate::DockerRuntime;
 use crate::error::{from_bollard, is_gone_or_done};
+use crate::helper::helper_spec;
 
 /// Where the volume is mounted in the container used to copy it out.
 const EXPORT_PATH: &str = "/eider-export";
@@ -71,18 +72,12 @@ impl DockerRuntime {
         labels: &Labels,
         destination: &camino::Utf8Path,
     ) -> Result<(), RuntimeError> {
-        let spec = ContainerSpec {
-            name: format!("{volume}-export"),
-            image: image.to_owned(),
-            network: NetworkMode::Named("none".to_owned()),
-            mounts: vec![Mount {
-                source: MountSource::Volume(volume.to_owned()),
-                target: EXPORT_PATH.to_owned(),
-                read_only: true,
-            }],
-            labels: labels.clone(),
-            ..ContainerSpec::default()
+        let mount = Mount {
+            source: MountSource::Volume(volume.to_owned()),
+            target: EXPORT_PATH.to_owned(),
+            read_only: true,
         };
+        let spec = helper_spec(format!("{volume}-export"), image, "copy-out", mount, labels);
         let id = self.create(&spec).await?;
         let copied = self.copy_out(&id, EXPORT_PATH, destination).await;
         let removed = self.remove(&id).await;

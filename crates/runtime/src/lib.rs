@@ -127,9 +127,9 @@ pub trait Runtime: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<(String, Labels)>, RuntimeError>> + Send;
 
     /// Extracts a tar archive into a volume (owners, modes and times as archived), using a
-    /// container of `image` that is created for the copy, never started, and removed after.
-    /// Every entry of the archive lies under [`VOLUME_ARCHIVE_ROOT`], which stands for the
-    /// volume's root.
+    /// container of `image` that is created for the copy, never started, and removed after
+    /// (`image` needs no command of its own). Every entry of the archive lies under
+    /// [`VOLUME_ARCHIVE_ROOT`], which stands for the volume's root.
     fn upload_to_volume(
         &self,
         volume: &str,
@@ -139,7 +139,9 @@ pub trait Runtime: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
 
     /// Copies the whole content of a volume into the local directory `destination`, using a
-    /// container of `image` that is created for the copy, never started, and removed after.
+    /// container of `image` that is created for the copy, never started, and removed after
+    /// (`image` needs no command of its own). What lands in `destination` belongs to the user
+    /// eider runs as and has no set-user-ID or set-group-ID bit, whatever the volume held.
     fn export_volume(
         &self,
         volume: &str,

@@ -1,4 +1,4 @@
-//! Containers: image, environment, command, mounts, flags and resources.
+//! Containers: image, environment, command, mounts (see `mounts.rs`), flags and resources.
 
 use crate::command_line::split_command_line;
 use crate::diagnostic::{Code, Diagnostic};
@@ -11,6 +11,7 @@ use crate::yaml::{Node, Span};
 use super::Validator;
 use super::document::check_name_text;
 use super::environment::read_environment;
+use super::mounts::read_mounts;
 
 /// Validates one container; returns it, or `None` after reporting why.
 pub(super) fn validate_container(
@@ -75,8 +76,12 @@ pub(super) fn validate_container(
     let tty = flag("tty");
     let privileged = flag("privileged");
     let mount_docker_socket = flag("mountDockerSocket");
+    let socket = fields
+        .get("mountDockerSocket")
+        .filter(|_| mount_docker_socket)
+        .map(|field| field.value.span);
     let (source_mount_path, shared_storage_mount_path) =
-        read_mounts(validator, &fields, path, os_family);
+        read_mounts(validator, &fields, path, os_family, socket);
     let resources = (version >= crate::SpecVersion::V0_3_0).then(|| {
         fields
             .get("resources")
@@ -193,7 +198,7 @@ fn non_empty_list(
 }
 
 /// A path inside the container; `None` when `optional_when_empty` and the value is empty.
-fn absolute_path(
+pub(super) fn absolute_path(
     validator: &mut Validator<'_>,
     node: &Node,
     path: &FieldPath<'_>,
@@ -331,34 +336,6 @@ fn read_pair(
         );
     }
     Some((values[0], values[1]))
-}
-
-/// `sourceMountPath` and `sharedStorageMountPath`; empty means none.
-fn read_mounts(
-    validator: &mut Validator<'_>,
-    fields: &super::values::Fields<'_>,
-    path: &FieldPath<'_>,
-    os_family: OsFamily,
-) -> (Option<String>, Option<String>) {
-    let source_mount_path = fields.get("sourceMountPath").and_then(|field| {
-        absolute_path(
-            validator,
-            &field.value,
-            &path.key("sourceMountPath"),
-            os_family,
-            true,
-        )
-    });
-    let shared_storage_mount_path = fields.get("sharedStorageMountPath").and_then(|field| {
-        absolute_path(
-            validator,
-            &field.value,
-            &path.key("sharedStorageMountPath"),
-            os_family,
-            true,
-        )
-    });
-    (source_mount_path, shared_storage_mount_path)
 }
 
 /// `command` (a command line in the seed draft, the ENTRYPOINT afterwards) and `args` (the CMD).

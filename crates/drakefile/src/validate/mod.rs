@@ -5,6 +5,7 @@ mod container;
 mod document;
 mod environment;
 mod job;
+mod mounts;
 mod names;
 mod pipeline;
 mod values;

@@ -1,6 +1,8 @@
 //! The JUnit XML report: one test suite per run, one test case per job with its output in
 //! `system-out`; failures carry the container and exit code, timeouts and errors say so.
 
+use std::borrow::Cow;
+
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::{CapturedOutput, RunRecord, result_word};
@@ -19,7 +21,7 @@ pub fn render(runs: &[RunRecord], output: &CapturedOutput) -> Result<String, Fai
             case.set_classname(name.clone());
             case.set_time(job.duration);
             if let Some(text) = output.get(&(run.summary.run_id.clone(), job.name.clone())) {
-                case.set_system_out_lossy(text);
+                case.set_system_out(xml_text(&String::from_utf8_lossy(text)));
             }
             suite.add_test_case(case);
         }
@@ -33,7 +35,9 @@ pub fn render(runs: &[RunRecord], output: &CapturedOutput) -> Result<String, Fai
 fn status(outcome: &JobOutcome) -> TestCaseStatus {
     let non_success = |kind, message: String| {
         let mut status = TestCaseStatus::non_success(kind);
-        status.set_message(message).set_type(result_word(outcome));
+        status
+            .set_message(xml_text(&message))
+            .set_type(result_word(outcome));
         status
     };
     match outcome {
@@ -69,5 +73,35 @@ fn status(outcome: &JobOutcome) -> TestCaseStatus {
             });
             status
         }
+    }
+}
+
+/// `text` without the characters that XML 1.0 cannot hold and quick-junit lets through: it
+/// strips control characters itself, but not the noncharacters U+FFFE and U+FFFF, which a job
+/// may well print and which make the whole report unreadable to an XML parser. They become
+/// U+FFFD, as bytes that are not UTF-8 do.
+fn xml_text(text: &str) -> Cow<'_, str> {
+    let not_xml = |character| matches!(character, '\u{FFFE}' | '\u{FFFF}');
+    if text.contains(not_xml) {
+        Cow::Owned(text.replace(not_xml, "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn noncharacters_become_replacement_characters_and_the_rest_stays() {
+        assert_eq!(
+            xml_text("a\u{FFFE}b\u{FFFF}c \u{FFFD} \u{10FFFF}"),
+            "a\u{FFFD}b\u{FFFD}c \u{FFFD} \u{10FFFF}"
+        );
+        assert!(matches!(
+            xml_text("plain <text>"),
+            Cow::Borrowed("plain <text>")
+        ));
     }
 }

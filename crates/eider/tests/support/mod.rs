@@ -21,6 +21,9 @@ pub const BUSYBOX: &str = "eider-test/busybox:latest";
 /// Same rootfs; ENTRYPOINT `["/bin/echo", "from-entrypoint"]`, CMD `["from-cmd"]`, WORKDIR
 /// `/image-workdir`.
 pub const ENTRYPOINT_IMAGE: &str = "eider-test/entrypoint:latest";
+/// Same rootfs; neither ENTRYPOINT nor CMD, like an image made with `docker import` or from
+/// scratch: its containers run only what the job says.
+pub const NO_COMMAND_IMAGE: &str = "eider-test/no-command:latest";
 /// Where `scripts/test-env.sh` records the test registries' addresses (`KEY=VALUE` lines).
 const REGISTRIES_FILE: &str = "/var/lib/eider-test/registries.env";
 
