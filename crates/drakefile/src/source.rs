@@ -1,6 +1,7 @@
 //! Reading a Drakefile from disk, refusing what cannot be one before any parsing happens.
 
 use std::io::Read;
+use std::os::unix::fs::FileTypeExt as _;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
@@ -27,6 +28,14 @@ pub enum LoadError {
     IsDirectory {
         /// The directory.
         path: Utf8PathBuf,
+    },
+    /// The path is neither a file nor a directory: a FIFO, a device, a socket.
+    #[error("{path} is {kind}, not a regular file")]
+    NotAFile {
+        /// The path.
+        path: Utf8PathBuf,
+        /// What it is.
+        kind: &'static str,
     },
     /// The file is larger than [`MAX_FILE_SIZE`].
     #[error("{path} is {size} bytes, more than the {limit} bytes a Drakefile may have")]
@@ -59,6 +68,21 @@ pub fn read_source(path: &Utf8Path) -> Result<String, LoadError> {
         path: path.to_owned(),
         source,
     };
+    // Looked at before it is opened: opening a FIFO waits for a writer, forever, and a device
+    // such as /dev/zero reports no size.
+    let file_type = std::fs::metadata(path).map_err(read_error)?.file_type();
+    if !file_type.is_file() && !file_type.is_dir() {
+        return Err(LoadError::NotAFile {
+            path: path.to_owned(),
+            kind: if file_type.is_fifo() {
+                "a FIFO"
+            } else if file_type.is_char_device() || file_type.is_block_device() {
+                "a device"
+            } else {
+                "a socket"
+            },
+        });
+    }
     let file = std::fs::File::open(path).map_err(read_error)?;
     let metadata = file.metadata().map_err(read_error)?;
     if metadata.is_dir() {

@@ -146,7 +146,7 @@ impl From<LoadError> for Failure {
             }
             other @ LoadError::TooLarge { .. } => Self::input(other.to_string())
                 .with_hint("a Drakefile this large is almost certainly not one; check the path"),
-            other @ LoadError::NotText { .. } => {
+            other @ (LoadError::NotAFile { .. } | LoadError::NotText { .. }) => {
                 Self::input(other.to_string()).with_hint("a Drakefile is a UTF-8 YAML text file")
             }
         }

@@ -163,20 +163,21 @@ impl LockFile {
     /// (exit 2), with a hint to write it again.
     pub fn load(path: &Utf8Path) -> Result<Self, Failure> {
         let shown = shown(path);
-        let bytes = match fs_err::read(path) {
-            Ok(bytes) => bytes,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                return Err(
-                    Failure::input(format!("no lock file: {shown} does not exist"))
-                        .with_hint(LOCK_HINT),
-                );
-            }
-            Err(error) => {
-                return Err(
-                    Failure::input(format!("cannot read {shown}")).with_cause(error.to_string())
-                );
-            }
-        };
+        // The repository's file: a FIFO or a link to a device is refused, never read forever.
+        let bytes =
+            match eider_regular_file::read_regular(path, eider_regular_file::MAX_PROJECT_FILE) {
+                Ok(bytes) => bytes,
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(
+                        Failure::input(format!("no lock file: {shown} does not exist"))
+                            .with_hint(LOCK_HINT),
+                    );
+                }
+                Err(error) => {
+                    return Err(Failure::input(format!("cannot read {shown}"))
+                        .with_cause(error.to_string()));
+                }
+            };
         Self::parse(&bytes).map_err(|(what, cause)| {
             let failure = Failure::input(format!("{shown} is not a valid lock file: {what}"));
             match cause {

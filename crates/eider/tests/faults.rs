@@ -806,3 +806,59 @@ fn a_drakefile_that_claims_a_permission_is_refused_and_runs_nothing() {
         assert!(container_events_since(since, &name).is_empty());
     }
 }
+
+#[test]
+fn repository_files_that_are_fifos_or_lead_to_dev_zero_are_refused_at_once() {
+    let job_name = unique("unreadable-input");
+    let project = Project::new(&drakefile(&job(&job_name, &[], "true")));
+    let fifo = |relative: &str| {
+        let path = project.path().join(relative);
+        let _ignored = std::fs::remove_file(&path);
+        let status = Command::new("mkfifo").arg(&path).status().expect("mkfifo");
+        assert!(status.success());
+    };
+    let zero = |relative: &str| {
+        let path = project.path().join(relative);
+        let _ignored = std::fs::remove_file(&path);
+        std::os::unix::fs::symlink("/dev/zero", path).expect("symlink");
+    };
+    let refused = |arguments: &[&str], expected: &str| {
+        let run = wait_with_patience(project.spawn(arguments), PATIENCE);
+        run.assert_code(2);
+        assert!(run.stderr.contains(expected), "{}", run.stderr);
+        assert_eq!(leftovers_of_job(&job_name), Vec::<String>::new());
+    };
+    for (make, what) in [
+        (&fifo as &dyn Fn(&str), "a FIFO, not a regular file"),
+        (&zero, "a character device, not a regular file"),
+    ] {
+        make("Other.yaml");
+        let device = if what.contains("FIFO") {
+            "a FIFO"
+        } else {
+            "a device"
+        };
+        refused(
+            &["-f", "Other.yaml", "validate"],
+            &format!("Other.yaml is {device}, not a regular file"),
+        );
+        make("Drakefile.lock");
+        refused(&["run", "--locked", &job_name], what);
+        make("ci-secrets.yaml");
+        refused(&["run", "-s", "ci-secrets.yaml", &job_name], what);
+        make("eider.toml");
+        refused(&["package", &job_name], what);
+    }
+}
+
+/// The containers of `job`, whatever their run.
+fn leftovers_of_job(job: &str) -> Vec<String> {
+    docker(&[
+        "ps",
+        "-a",
+        "--filter",
+        &format!("label=eider.job={job}"),
+        "--format",
+        "{{.Names}}",
+    ])
+}

@@ -8,8 +8,12 @@ use std::io::{self, BufWriter, Write};
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::digest::{Digest, HashingWriter};
-use crate::regular_file::{MAX_SMALL_BLOB, open_regular, read_bounded};
 pub(crate) use crate::temporary::TemporaryFile;
+use eider_regular_file::{open_regular, read_bounded};
+
+/// The most an index, a manifest or a config may hold: what registries accept for a manifest,
+/// and far beyond any real one.
+pub const MAX_SMALL_BLOB: u64 = 4 * 1024 * 1024;
 
 /// Buffer between a blob writer and its file: large writes of compressed data pass through.
 const WRITE_BUFFER: usize = 256 * 1024;
@@ -226,11 +230,47 @@ impl BlobStore {
         }
     }
 
-    /// Makes the blob `digest` of `source` available here, as a file of this store's own: a
-    /// copy, checked against its digest as it is made. Stores never share a file (a hard link
-    /// would let a change to one layout's blob reach the cache and every other layout). A blob
-    /// already here is kept when it is whole, and replaced when it is damaged.
+    /// Makes the blob `digest` of `source` available here, as a file of this store's own, from
+    /// a source that holds it whole (the layer cache, whose blobs are checked when they are
+    /// made and before they are used again): a copy made by the kernel (a reflink where the
+    /// file system has them), not hashed again. Stores never share a file: a hard link would
+    /// let a change to one layout's blob reach the cache and every other layout. A blob already
+    /// here with that size is kept.
     pub fn import(
+        &self,
+        source: &BlobStore,
+        digest: &Digest,
+        size: u64,
+    ) -> Result<(), BlobStoreError> {
+        if self.has_blob(digest, size)? {
+            return Ok(());
+        }
+        let reader = source.open(digest, Some(size))?;
+        fs_err::create_dir_all(self.blob_directory())
+            .map_err(|source| self.io("create the blob directory", source))?;
+        let mut temporary = TemporaryFile::create(&self.root)
+            .map_err(|source| self.io("create a temporary file", source))?;
+        // Between two `std::fs::File`s, `io::copy` is `copy_file_range`: no bytes pass through
+        // this process.
+        let copied = io::copy(&mut reader.file(), &mut temporary.file.file())
+            .map_err(|source| self.io("copy a blob", source))?;
+        if copied != size {
+            return Err(BlobStoreError::Size {
+                digest: digest.clone(),
+                root: source.root.clone(),
+                expected: size,
+                found: copied,
+            });
+        }
+        temporary
+            .persist(&self.blob_path(digest))
+            .map_err(|source| self.io("rename a blob into place", source))
+    }
+
+    /// [`BlobStore::import`] from a source that may hold anything (a layout from elsewhere): the
+    /// copy is hashed as it is made, and a blob whose content is not its name is refused. A blob
+    /// already here is kept when it is whole, and replaced when it is damaged.
+    pub fn import_checked(
         &self,
         source: &BlobStore,
         digest: &Digest,
@@ -463,7 +503,9 @@ mod tests {
         let (_second_directory, second) = temporary_store();
         let (digest, size) = first.write(b"layer").expect("write");
         fs_err::write(first.blob_path(&digest), b"LAYER").expect("damage");
-        let error = second.import(&first, &digest, size).expect_err("damaged");
+        let error = second
+            .import_checked(&first, &digest, size)
+            .expect_err("damaged");
         assert!(
             matches!(&error, BlobStoreError::Damaged { path, .. } if *path == first.blob_path(&digest)),
             "{error}"
@@ -472,13 +514,15 @@ mod tests {
     }
 
     #[test]
-    fn a_damaged_blob_already_there_is_replaced_on_import_and_removed_by_the_check() {
+    fn a_damaged_blob_already_there_is_replaced_on_a_checked_import_and_removed_by_the_check() {
         let (_first_directory, first) = temporary_store();
         let (_second_directory, second) = temporary_store();
         let (digest, size) = first.write(b"layer").expect("write");
         second.import(&first, &digest, size).expect("import");
         fs_err::write(second.blob_path(&digest), b"LAYER").expect("damage");
-        second.import(&first, &digest, size).expect("import again");
+        second
+            .import_checked(&first, &digest, size)
+            .expect("import again");
         assert_eq!(second.read(&digest, Some(size)).expect("read"), b"layer");
         fs_err::write(second.blob_path(&digest), b"LAYER").expect("damage");
         assert!(!second.has_intact_blob(&digest, size).expect("check"));

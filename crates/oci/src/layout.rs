@@ -11,14 +11,14 @@ use std::io;
 use std::str::FromStr;
 
 use camino::{Utf8Path, Utf8PathBuf};
+use eider_regular_file::read_regular;
 
-use crate::blob_store::{BlobStore, BlobStoreError, find_blob, write_atomically};
+use crate::blob_store::{BlobStore, BlobStoreError, MAX_SMALL_BLOB, find_blob, write_atomically};
 use crate::digest::Digest;
 use crate::image::{
     AssembleError, AssembledImage, BaseImage, Descriptor, ImageIndex, ManifestError,
     ParsedManifest, Platform, parse_manifest,
 };
-use crate::regular_file::{MAX_SMALL_BLOB, read_regular};
 
 /// The annotation that tags a manifest in a layout's index.
 pub const REF_NAME_ANNOTATION: &str = "org.opencontainers.image.ref.name";
@@ -320,7 +320,7 @@ impl OciLayout {
         Ok(tags_of(&self.index()?))
     }
 
-    /// Writes `image` into the layout: the layers (copied, and checked, from the first of
+    /// Writes `image` into the layout: the layers (copied from the first of
     /// `sources` that has each), the config and the manifest, then the index, where the
     /// manifest replaces any entry with the same tag (or, untagged, with the same digest).
     pub fn write_image(

@@ -26,11 +26,10 @@ mod layer;
 mod layout;
 pub mod media_type;
 mod normalization;
-mod regular_file;
 pub mod temporary;
 mod verify;
 
-pub use blob_store::{BlobStore, BlobStoreError, BlobWriter, find_blob};
+pub use blob_store::{BlobStore, BlobStoreError, BlobWriter, MAX_SMALL_BLOB, find_blob};
 pub use decompress::open_layer;
 pub use digest::{Digest, DigestError, Hasher, HashingWriter};
 pub use docker_archive::{DockerArchiveError, write_docker_archive};
@@ -45,5 +44,5 @@ pub use layer::{
 };
 pub use layout::{LayoutError, OciLayout, OciLayoutReference, REF_NAME_ANNOTATION, ResolvedImage};
 pub use normalization::{NORMALIZATION_LABEL, NORMALIZATION_VERSION};
-pub use regular_file::MAX_SMALL_BLOB;
+
 pub use verify::{BlobRole, Finding, VerifyOptions, verify_image};

@@ -6,12 +6,13 @@
 use std::fmt;
 use std::io::{self, Read};
 
-use crate::blob_store::{BlobStore, BlobStoreError};
+use eider_regular_file::read_bounded;
+
+use crate::blob_store::{BlobStore, BlobStoreError, MAX_SMALL_BLOB};
 use crate::decompress::decoder;
 use crate::digest::{Digest, Hasher, HashingWriter};
 use crate::image::{Descriptor, ImageConfiguration, ParsedManifest, parse_manifest};
 use crate::media_type::layer_encoding;
-use crate::regular_file::{MAX_SMALL_BLOB, read_bounded};
 
 /// What a blob is to the image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -152,11 +152,13 @@ fn decode(file: &str, bytes: Vec<u8>) -> Result<String, EnvironmentError> {
     })
 }
 
-/// Reads the file at `path` as UTF-8 text.
+/// Reads the file at `path` as UTF-8 text. A secrets file may be the repository's: anything but
+/// a regular file of a sane size is refused unread, never waited on.
 fn read_text(path: &camino::Utf8Path) -> Result<String, EnvironmentError> {
-    let bytes = std::fs::read(path).map_err(|source| EnvironmentError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
+    let bytes = eider_regular_file::read_regular(path, eider_regular_file::MAX_PROJECT_FILE)
+        .map_err(|source| EnvironmentError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
     decode(path.as_str(), bytes)
 }

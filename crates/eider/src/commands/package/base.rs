@@ -98,7 +98,7 @@ fn from_layout(
     let resolved = layout.resolve(tag, &eider_oci::Platform::linux_amd64())?;
     let manifest = &resolved.base.manifest;
     for descriptor in std::iter::once(&manifest.config).chain(&manifest.layers) {
-        store.import(layout.store(), &descriptor.digest, descriptor.size)?;
+        store.import_checked(layout.store(), &descriptor.digest, descriptor.size)?;
     }
     Ok(Base {
         name: match tag {

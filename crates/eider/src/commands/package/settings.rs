@@ -61,7 +61,14 @@ impl PackageSettings {
     /// The settings in `project/eider.toml`; defaults when there is no such file.
     pub fn load(project: &Utf8Path) -> Result<PackageSettings, Failure> {
         let path = project.join(SETTINGS_FILE);
-        let text = match fs_err::read_to_string(&path) {
+        // The repository's file: a FIFO or a link to a device is refused, never read forever.
+        let read = eider_regular_file::read_regular(&path, eider_regular_file::MAX_PROJECT_FILE)
+            .and_then(|bytes| {
+                String::from_utf8(bytes).map_err(|error| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, error.utf8_error())
+                })
+            });
+        let text = match read {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(PackageSettings::default());

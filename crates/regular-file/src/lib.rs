@@ -1,7 +1,7 @@
-//! Opening the files of a layout or a blob store as regular files only, and reading the small
-//! ones (indexes, manifests, configs) with a bound. A layout may come from anywhere: a name that
-//! is a symbolic link to `/dev/zero` or a FIFO must be an error, never gigabytes of memory or a
-//! read that never ends.
+//! Opening files as regular files only, and reading them whole with a bound. What eider reads
+//! may come from anywhere: an OCI layout someone sent, a lock file or a secrets file of a
+//! repository under test. A name that is a symbolic link to `/dev/zero`, or a FIFO, must be an
+//! error that says so, never gigabytes of memory or a read that never ends.
 
 use std::fs::FileType;
 use std::io::{self, Read};
@@ -9,13 +9,13 @@ use std::os::unix::fs::{FileTypeExt as _, OpenOptionsExt as _};
 
 use camino::Utf8Path;
 
-/// The most an index, a manifest or a config may hold: what registries accept for a manifest,
-/// and far beyond any real one.
-pub const MAX_SMALL_BLOB: u64 = 4 * 1024 * 1024;
+/// The most a file of a project that eider reads whole (a lock file, settings, a secrets or env
+/// file) may hold: as much as a Drakefile may, far beyond any real one.
+pub const MAX_PROJECT_FILE: u64 = 32 * 1024 * 1024;
 
 /// Opens `path` for reading when it is (or a symbolic link leads to) a regular file; anything
 /// else is an `InvalidData` error that says what it is.
-pub(crate) fn open_regular(path: &Utf8Path) -> io::Result<fs_err::File> {
+pub fn open_regular(path: &Utf8Path) -> io::Result<fs_err::File> {
     // Without O_NONBLOCK, opening a FIFO waits for a writer, forever. The flag changes nothing
     // for a regular file.
     let file = std::fs::OpenOptions::new()
@@ -37,20 +37,30 @@ pub(crate) fn open_regular(path: &Utf8Path) -> io::Result<fs_err::File> {
 }
 
 /// Reads `reader` whole when it holds at most `limit` bytes; more is an `InvalidData` error.
-pub(crate) fn read_bounded(reader: impl Read, limit: u64, what: &str) -> io::Result<Vec<u8>> {
+pub fn read_bounded(reader: impl Read, limit: u64, what: &str) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     reader.take(limit + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("{what} is larger than {} MiB", limit / (1024 * 1024)),
+            format!("{what} is larger than {}", shown_size(limit)),
         ));
     }
     Ok(bytes)
 }
 
+/// `4 MiB`, or `1000 bytes` below a mebibyte.
+fn shown_size(bytes: u64) -> String {
+    const MEBIBYTE: u64 = 1024 * 1024;
+    if bytes >= MEBIBYTE && bytes.is_multiple_of(MEBIBYTE) {
+        format!("{} MiB", bytes / MEBIBYTE)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 /// Reads the regular file at `path` whole, when it holds at most `limit` bytes.
-pub(crate) fn read_regular(path: &Utf8Path, limit: u64) -> io::Result<Vec<u8>> {
+pub fn read_regular(path: &Utf8Path, limit: u64) -> io::Result<Vec<u8>> {
     read_bounded(open_regular(path)?, limit, path.as_str())
 }
 
@@ -85,7 +95,7 @@ mod tests {
         let (_directory, root) = temporary_directory();
         let link = root.join("index.json");
         std::os::unix::fs::symlink("/dev/zero", &link).expect("symlink");
-        let error = read_regular(&link, MAX_SMALL_BLOB).expect_err("refused");
+        let error = read_regular(&link, MAX_PROJECT_FILE).expect_err("refused");
         assert_eq!(error.kind(), io::ErrorKind::InvalidData);
         assert!(error.to_string().contains("a character device"), "{error}");
     }
