@@ -264,7 +264,7 @@ fn a_fifo_is_refused_with_its_path() {
         message.contains(tree.join("run/pipe").as_str()),
         "{message}"
     );
-    assert!(message.contains("fifo"), "{message}");
+    assert!(message.contains("it is a FIFO"), "{message}");
     assert!(
         fs_err::read_dir(store.blob_directory())
             .expect("list")
@@ -283,7 +283,7 @@ fn a_socket_is_refused() {
     let error = build_layer(&LayerSpec::whole_tree(tree.path.clone(), "/src"), &store)
         .expect_err("refused");
     assert!(
-        matches!(error, LayerError::SpecialFile { kind: "socket", .. }),
+        matches!(error, LayerError::SpecialFile { kind: "a socket", .. }),
         "{error:?}"
     );
 }

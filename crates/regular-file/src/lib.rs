@@ -30,7 +30,10 @@ pub fn open_regular(path: &Utf8Path) -> io::Result<fs_err::File> {
     if !file_type.is_file() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("{path} is {}, not a regular file", describe(file_type)),
+            format!(
+                "{path} is {}, not a regular file",
+                file_type_name(file_type)
+            ),
         ));
     }
     Ok(fs_err::File::from_parts(file, path))
@@ -64,7 +67,9 @@ pub fn read_regular(path: &Utf8Path, limit: u64) -> io::Result<Vec<u8>> {
     read_bounded(open_regular(path)?, limit, path.as_str())
 }
 
-fn describe(file_type: FileType) -> &'static str {
+/// What a file of `file_type` is, with its article: `a FIFO`, `a character device`...
+#[must_use]
+pub fn file_type_name(file_type: FileType) -> &'static str {
     if file_type.is_dir() {
         "a directory"
     } else if file_type.is_char_device() {
@@ -75,8 +80,12 @@ fn describe(file_type: FileType) -> &'static str {
         "a FIFO"
     } else if file_type.is_socket() {
         "a socket"
+    } else if file_type.is_symlink() {
+        "a symbolic link"
+    } else if file_type.is_file() {
+        "a regular file"
     } else {
-        "not a file"
+        "a file of unknown type"
     }
 }
 

@@ -53,6 +53,45 @@ struct Index {
     files: BTreeMap<String, CachedLayer>,
     /// Keyed by the shape fingerprint's hex digits.
     shapes: BTreeMap<String, CachedShape>,
+    /// Blobs found whole, keyed by their digest's hex digits. Absent from older indexes.
+    #[serde(default)]
+    checked: BTreeMap<String, Checked>,
+}
+
+/// A blob's file as it was when its content was last found to hash to its name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Checked {
+    file: FileStamp,
+    used: u64,
+}
+
+/// What identifies a file's content without reading it: the kernel sets a file's change time
+/// on every write, and no program can set it back, so a file with the same identity, size and
+/// times has not been written to since.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FileStamp {
+    device: u64,
+    inode: u64,
+    size: u64,
+    modified: (i64, i64),
+    changed: (i64, i64),
+}
+
+impl FileStamp {
+    /// The stamp of the regular file at `path`; `None` when there is none.
+    fn of(path: &Utf8Path) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt as _;
+        let metadata = std::fs::symlink_metadata(path).ok()?;
+        metadata.is_file().then(|| Self {
+            device: metadata.dev(),
+            inode: metadata.ino(),
+            size: metadata.size(),
+            modified: (metadata.mtime(), metadata.mtime_nsec()),
+            changed: (metadata.ctime(), metadata.ctime_nsec()),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -124,6 +163,32 @@ impl LayerCache {
         self.store.root()
     }
 
+    /// Whether the store has the blob with exactly `size` bytes that hash to `digest`. Its
+    /// content is hashed unless its file has not been written to since it was last found whole;
+    /// a damaged blob is removed, so that it is made again.
+    pub fn has_whole_blob(&self, digest: &Digest, size: u64) -> Result<bool, BlobStoreError> {
+        let path = self.store.blob_path(digest);
+        let Some(stamp) = FileStamp::of(&path) else {
+            return Ok(false);
+        };
+        let unchanged = stamp.size == size
+            && self
+                .load()
+                .checked
+                .get(&digest.hex())
+                .is_some_and(|checked| checked.file == stamp);
+        if unchanged {
+            return Ok(true);
+        }
+        if !self.store.has_intact_blob(digest, size)? {
+            return Ok(false);
+        }
+        let mut index = self.load();
+        record_checked_at(&mut index, &path, digest);
+        self.write_index(index);
+        Ok(true)
+    }
+
     /// Builds the layer `spec` describes into the cache's store, reusing what it can: see
     /// [`Reuse`] for what the result says was done.
     pub fn build_layer(&self, spec: &LayerSpec) -> Result<BuiltLayer, LayerError> {
@@ -147,7 +212,7 @@ impl LayerCache {
         // but a damaged one (a disk fault, an older eider that shared them with layouts) must be
         // made again, never built upon.
         if let Some(layer) = index.files.get(&files)
-            && self.store.has_intact_blob(&layer.digest, layer.size)?
+            && self.has_whole_blob(&layer.digest, layer.size)?
         {
             let blob = LayerBlob {
                 diff_id: layer.diff_id.clone(),
@@ -175,7 +240,7 @@ impl LayerCache {
             if let Some(blob) = index
                 .compressed
                 .get(&compressed_key(&diff_id, spec.compression))
-                && self.store.has_intact_blob(&blob.digest, blob.size)?
+                && self.has_whole_blob(&blob.digest, blob.size)?
             {
                 reused = Some(LayerBlob {
                     diff_id,
@@ -230,11 +295,17 @@ impl LayerCache {
     }
 
     /// Adds a build's entries to the index as it is on disk now (another build may have added
-    /// its own since this one started).
+    /// its own since this one started). The blob was hashed as it was written, or found whole
+    /// just before.
     fn save(&self, record: &Record) {
         let mut index = self.load();
         let now = now();
         let blob = &record.blob;
+        record_checked_at(
+            &mut index,
+            &self.store.blob_path(&blob.digest),
+            &blob.digest,
+        );
         index.compressed.insert(
             compressed_key(&blob.diff_id, record.compression),
             CompressedBlob {
@@ -269,6 +340,7 @@ impl LayerCache {
         keep_recent(&mut index.compressed, |entry| entry.used);
         keep_recent(&mut index.files, |entry| entry.used);
         keep_recent(&mut index.shapes, |entry| entry.used);
+        keep_recent(&mut index.checked, |entry| entry.used);
         // The cache only saves work: failing to record an entry must not fail the build.
         if let Ok(bytes) = serde_json::to_vec(&index) {
             let _ignored = write_atomically(&self.index_path, &bytes);
@@ -282,6 +354,15 @@ impl LayerCache {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(source) => Err(self.store.io("remove the cache index", source)),
         }
+    }
+}
+
+/// Records that the blob `digest`, whose file is at `path`, was just found whole.
+fn record_checked_at(index: &mut Index, path: &Utf8Path, digest: &Digest) {
+    if let Some(file) = FileStamp::of(path) {
+        index
+            .checked
+            .insert(digest.hex(), Checked { file, used: now() });
     }
 }
 

@@ -52,7 +52,7 @@ pub enum LayerError {
     },
     /// A fifo, socket or device is in the tree.
     #[error(
-        "cannot package {path}: it is a {kind}; only files, directories and symbolic links can go into a layer"
+        "cannot package {path}: it is {kind}; only files, directories and symbolic links can go into a layer"
     )]
     SpecialFile {
         /// The path.

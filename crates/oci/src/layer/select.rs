@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::fs::Metadata;
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use camino::{Utf8Component, Utf8Path, Utf8PathBuf};
@@ -257,17 +257,7 @@ fn entry_kind(path: &Utf8Path, metadata: &Metadata) -> Result<Option<EntryKind>,
                 })?;
         return Ok(Some(EntryKind::Symlink { target }));
     }
-    let kind = if file_type.is_fifo() {
-        "fifo"
-    } else if file_type.is_socket() {
-        "socket"
-    } else if file_type.is_block_device() {
-        "block device"
-    } else if file_type.is_char_device() {
-        "character device"
-    } else {
-        "file of unknown type"
-    };
+    let kind = eider_regular_file::file_type_name(file_type);
     Err(LayerError::SpecialFile {
         path: path.to_owned(),
         kind,

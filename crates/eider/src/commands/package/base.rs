@@ -37,7 +37,7 @@ pub async fn fetch(
 ) -> Result<Base, Failure> {
     match resolved {
         Resolved::Registry { reference, digest } => {
-            from_registry(reference, digest, cache.store(), registry).await
+            from_registry(reference, digest, cache, registry).await
         }
         Resolved::Daemon { image, id } => {
             let Some(daemon) = daemon else {
@@ -114,9 +114,10 @@ fn from_layout(
 async fn from_registry(
     reference: &Reference,
     digest: &str,
-    store: &BlobStore,
+    cache: &LayerCache,
     registry: &RegistryClient,
 ) -> Result<Base, Failure> {
+    let store = cache.store();
     let failure = |what: &str, error: &(dyn std::error::Error + 'static)| {
         Failure::runtime(format!("cannot {what} of base image `{reference}`"))
             .with_cause(error.to_string())
@@ -145,8 +146,8 @@ async fn from_registry(
     let root = store.root().to_owned();
     for descriptor in std::iter::once(&manifest.config).chain(&manifest.layers) {
         // A damaged copy in the cache is removed here, so that it is downloaded again.
-        store
-            .has_intact_blob(&descriptor.digest, descriptor.size)
+        cache
+            .has_whole_blob(&descriptor.digest, descriptor.size)
             .map_err(|error| failure("check a cached blob", &error))?;
         registry
             .fetch_blob(
@@ -205,7 +206,7 @@ async fn from_daemon(
         .directory()
         .join("bases")
         .join(format!("{id_hex}-{}.json", compression.name()));
-    if let Some(base) = known_base(&known, cache.store()) {
+    if let Some(base) = known_base(&known, cache) {
         return Ok(Base {
             image: base,
             name: image.to_owned(),
@@ -307,15 +308,16 @@ fn import_saved(
 }
 
 /// The base image recorded at `path`, when every blob it names is still in the store, whole.
-fn known_base(path: &Utf8Path, store: &BlobStore) -> Option<BaseImage> {
+fn known_base(path: &Utf8Path, cache: &LayerCache) -> Option<BaseImage> {
+    let store = cache.store();
     let manifest = fs_err::read(path).ok()?;
     let parsed: eider_oci::ImageManifest = serde_json::from_slice(&manifest).ok()?;
     let config = store
         .read(&parsed.config.digest, Some(parsed.config.size))
         .ok()?;
     let all_present = parsed.layers.iter().all(|layer| {
-        store
-            .has_intact_blob(&layer.digest, layer.size)
+        cache
+            .has_whole_blob(&layer.digest, layer.size)
             .unwrap_or(false)
     });
     if !all_present {
