@@ -6,7 +6,7 @@ use eider_runtime::{ContainerSpec, Labels, Mount, NetworkMode};
 /// What a helper container would run. It never runs, but the engine refuses to create a
 /// container without a command, and the job's image may have neither ENTRYPOINT nor CMD (one
 /// made with `docker import`, or from scratch; the job then sets its own command). Replacing
-/// both also keeps the image's from mattering; the words say what the container is in
+/// both also keeps the image's own from mattering; the words say what the container is in
 /// `docker ps -a`.
 const ENTRYPOINT: &str = "eider-helper-never-started";
 
