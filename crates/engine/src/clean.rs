@@ -62,7 +62,7 @@ pub async fn clean<R: Runtime>(runtime: &R, all: bool) -> CleanReport {
 /// namespace's label is touched, so a live eider elsewhere never loses a container, and
 /// nothing without eider's labels is ever looked at.
 pub async fn sweep_abandoned<R: Runtime>(runtime: &R) -> CleanReport {
-    let Some(namespace) = labels::pid_namespace() else {
+    let Some(namespace) = eider_process::pid_namespace() else {
         return CleanReport::default();
     };
     let abandoned = |labels: &Labels| {
@@ -75,7 +75,7 @@ pub async fn sweep_abandoned<R: Runtime>(runtime: &R) -> CleanReport {
 /// Whether something was created by an eider of another pid namespace than this one.
 fn from_another_namespace(labels: &Labels) -> bool {
     match labels::value(labels, labels::PID_NAMESPACE) {
-        Some(namespace) => labels::pid_namespace() != Some(namespace),
+        Some(namespace) => eider_process::pid_namespace() != Some(namespace),
         None => false,
     }
 }

@@ -18,21 +18,6 @@ pub const PURPOSE: &str = "eider.purpose";
 /// container sharing the engine has pids of its own.
 pub const PID_NAMESPACE: &str = "eider.pid-namespace";
 
-/// This process's pid namespace as [`PID_NAMESPACE`] writes it; `None` where `/proc` does not
-/// tell (then nothing is ever swept automatically).
-#[must_use]
-pub fn pid_namespace() -> Option<&'static str> {
-    static NAMESPACE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    NAMESPACE
-        .get_or_init(|| {
-            use std::os::unix::fs::MetadataExt;
-            let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
-            let namespace = std::fs::metadata("/proc/self/ns/pid").ok()?;
-            Some(format!("{}:{}", boot.trim(), namespace.ino()))
-        })
-        .as_deref()
-}
-
 /// The labels of anything created by run `run_id` of this process.
 #[must_use]
 pub fn for_run(run_id: &str) -> Labels {
@@ -40,7 +25,7 @@ pub fn for_run(run_id: &str) -> Labels {
         (RUN_ID.to_owned(), run_id.to_owned()),
         (PID.to_owned(), std::process::id().to_string()),
     ];
-    if let Some(namespace) = pid_namespace() {
+    if let Some(namespace) = eider_process::pid_namespace() {
         labels.push((PID_NAMESPACE.to_owned(), namespace.to_owned()));
     }
     labels

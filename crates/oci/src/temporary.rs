@@ -1,7 +1,9 @@
 //! Temporary files and directories of packaging (blobs being written, base images being
 //! exported), which can be hundreds of megabytes. Their names start with
-//! `.eider-tmp-<pid>-`, so that they are never taken for blobs and the process that made them
-//! is known. Three ways they go away:
+//! `.eider-tmp-<pid>.<namespace>-` (the namespace a short hash of the process's pid namespace),
+//! so that they are never taken for blobs and the process that made them is known: a cache
+//! shared with another machine or container holds pids of another namespace, never taken for
+//! this one's. Three ways they go away:
 //! - dropped (an error, a panic unwinding): each removes itself;
 //! - on an interrupt: [`remove_all`] removes every one this process still has, and makes sure
 //!   no new one appears before the process exits;
@@ -11,10 +13,12 @@ use std::collections::BTreeSet;
 use std::io;
 use std::process;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::digest::Digest;
 
 /// Temporary names start with this, so that they are never taken for blobs.
 const PREFIX: &str = ".eider-tmp-";
@@ -49,7 +53,11 @@ fn create_registered<T>(
         .map_or(0, |elapsed| elapsed.subsec_nanos());
     loop {
         let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = directory.join(format!("{PREFIX}{}-{kind}{count}-{nanos}", process::id()));
+        let path = directory.join(format!(
+            "{PREFIX}{}.{}-{kind}{count}-{nanos}",
+            process::id(),
+            namespace_token()
+        ));
         let mut registry = registry();
         if registry.closed {
             return Err(io::Error::new(
@@ -101,10 +109,26 @@ fn remove_path(path: &Utf8Path) -> io::Result<()> {
     }
 }
 
+/// This process's pid namespace, shortened for a file name; `unknown` where `/proc` does not
+/// tell (such names are never swept).
+fn namespace_token() -> &'static str {
+    static TOKEN: OnceLock<String> = OnceLock::new();
+    TOKEN.get_or_init(|| {
+        eider_process::pid_namespace().map_or_else(
+            || "unknown".to_owned(),
+            |namespace| Digest::of(namespace.as_bytes()).hex()[..12].to_owned(),
+        )
+    })
+}
+
 /// Removes the temporary files and directories in `directory` whose process no longer runs
 /// (left by an eider killed with `kill -9`, or by a crash). Those of running processes, this one
-/// included, are left alone. Returns what was removed; a missing `directory` has nothing.
+/// included, and those of other pid namespaces are left alone. Returns what was removed; a
+/// missing `directory` has nothing.
 pub fn sweep_abandoned(directory: &Utf8Path) -> io::Result<Vec<Utf8PathBuf>> {
+    if eider_process::pid_namespace().is_none() {
+        return Ok(Vec::new());
+    }
     let entries = match fs_err::read_dir(directory) {
         Ok(entries) => entries,
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -116,10 +140,13 @@ pub fn sweep_abandoned(directory: &Utf8Path) -> io::Result<Vec<Utf8PathBuf>> {
         let Ok(name) = entry.file_name().into_string() else {
             continue;
         };
-        let Some(pid) = owner(&name) else {
+        let Some((pid, namespace)) = owner(&name) else {
             continue;
         };
-        if process_runs(pid) {
+        // Names without a namespace were made before names had one, on this machine.
+        if namespace.is_some_and(|namespace| namespace != namespace_token())
+            || eider_process::runs(pid)
+        {
             continue;
         }
         let path = directory.join(&name);
@@ -130,14 +157,15 @@ pub fn sweep_abandoned(directory: &Utf8Path) -> io::Result<Vec<Utf8PathBuf>> {
     Ok(removed)
 }
 
-/// The process id in a temporary name, `None` for any other name.
-fn owner(name: &str) -> Option<u32> {
-    let (pid, _) = name.strip_prefix(PREFIX)?.split_once('-')?;
-    pid.parse().ok()
-}
-
-fn process_runs(pid: u32) -> bool {
-    pid == process::id() || Utf8Path::new("/proc").join(pid.to_string()).exists()
+/// The process id and the namespace token of a temporary name (no token in the names of
+/// earlier versions), `None` for any other name.
+fn owner(name: &str) -> Option<(u32, Option<&str>)> {
+    let (process, _) = name.strip_prefix(PREFIX)?.split_once('-')?;
+    let (pid, namespace) = match process.split_once('.') {
+        Some((pid, namespace)) => (pid, Some(namespace)),
+        None => (process, None),
+    };
+    Some((pid.parse().ok()?, namespace))
 }
 
 /// A file with a unique temporary name, removed when dropped unless persisted: a failure or a
@@ -233,7 +261,8 @@ mod tests {
         let (_directory, root) = temporary_directory();
         let file = TemporaryFile::create(&root).expect("file");
         let name = file.path().file_name().expect("name");
-        assert_eq!(owner(name), Some(process::id()));
+        assert_eq!(owner(name), Some((process::id(), Some(namespace_token()))));
+        assert_eq!(owner(".eider-tmp-42-0-0"), Some((42, None)));
         assert_eq!(owner("layers.json"), None);
         assert_eq!(owner(".eider-tmp-x-1"), None);
     }
@@ -245,19 +274,30 @@ mod tests {
         let mut child = std::process::Command::new("true").spawn().expect("spawn");
         let dead = child.id();
         child.wait().expect("wait");
-        let abandoned_file = root.join(format!("{PREFIX}{dead}-0-0"));
-        let abandoned_directory = root.join(format!("{PREFIX}{dead}-export-1-0"));
+        let namespace = namespace_token();
+        let abandoned_file = root.join(format!("{PREFIX}{dead}.{namespace}-0-0"));
+        let abandoned_directory = root.join(format!("{PREFIX}{dead}.{namespace}-export-1-0"));
+        // Made before names had a namespace.
+        let abandoned_earlier = root.join(format!("{PREFIX}{dead}-2-0"));
+        // A process of another namespace (a container sharing the directory), whose pid means
+        // nothing here.
+        let elsewhere = root.join(format!("{PREFIX}{dead}.0123456789ab-3-0"));
+        fs_err::write(&abandoned_earlier, b"partial").expect("write");
+        fs_err::write(&elsewhere, b"partial").expect("write");
         fs_err::write(&abandoned_file, b"partial").expect("write");
         fs_err::create_dir(&abandoned_directory).expect("directory");
         fs_err::write(abandoned_directory.join("image.tar"), b"partial").expect("write");
         let ours = TemporaryFile::create(&root).expect("ours");
-        let living = root.join(format!("{PREFIX}1-0-0"));
+        let living = root.join(format!("{PREFIX}1.{namespace}-0-0"));
         fs_err::write(&living, b"init's").expect("write");
         fs_err::write(root.join("layers.json"), b"{}").expect("write");
 
         let mut removed = sweep_abandoned(&root).expect("sweep");
         removed.sort();
-        assert_eq!(removed, [abandoned_file, abandoned_directory]);
+        let mut expected = vec![abandoned_file, abandoned_directory, abandoned_earlier];
+        expected.sort();
+        assert_eq!(removed, expected);
+        assert!(elsewhere.exists());
         assert!(ours.path().exists());
         assert!(living.exists());
         assert!(root.join("layers.json").exists());

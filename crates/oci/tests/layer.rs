@@ -283,7 +283,13 @@ fn a_socket_is_refused() {
     let error = build_layer(&LayerSpec::whole_tree(tree.path.clone(), "/src"), &store)
         .expect_err("refused");
     assert!(
-        matches!(error, LayerError::SpecialFile { kind: "a socket", .. }),
+        matches!(
+            error,
+            LayerError::SpecialFile {
+                kind: "a socket",
+                ..
+            }
+        ),
         "{error:?}"
     );
 }
