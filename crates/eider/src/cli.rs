@@ -3,6 +3,8 @@
 use camino::Utf8PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::duration::PositiveDuration;
+
 /// Long version text: the supported DrakeSpec versions are part of what a version means here.
 fn long_version() -> &'static str {
     use std::sync::OnceLock;
@@ -176,17 +178,17 @@ pub struct RunOptions {
     pub report: Vec<crate::report::ReportTarget>,
 
     /// How long a job may run before it is killed and fails [default: 1h, or the config file's]
-    #[arg(long, env = "EIDER_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
-    pub timeout: Option<std::time::Duration>,
+    #[arg(long, env = "EIDER_TIMEOUT", value_name = "DURATION", value_parser = crate::duration::parse)]
+    pub timeout: Option<PositiveDuration>,
 
     /// How long containers get between SIGTERM and SIGKILL when a run is interrupted [default: 10s]
-    #[arg(long, env = "EIDER_GRACE_PERIOD", value_name = "DURATION", value_parser = parse_duration)]
-    pub grace_period: Option<std::time::Duration>,
+    #[arg(long, env = "EIDER_GRACE_PERIOD", value_name = "DURATION", value_parser = crate::duration::parse)]
+    pub grace_period: Option<PositiveDuration>,
 
     /// How long the container engine may go without answering (frozen, restarting) before the
     /// job it serves ends as an infrastructure failure [default: 60s]
-    #[arg(long, env = "EIDER_ENGINE_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
-    pub engine_timeout: Option<std::time::Duration>,
+    #[arg(long, env = "EIDER_ENGINE_TIMEOUT", value_name = "DURATION", value_parser = crate::duration::parse)]
+    pub engine_timeout: Option<PositiveDuration>,
 
     /// Attach each job's first container to this network [default: the engine's default]
     #[arg(long, env = "EIDER_NETWORK", value_name = "NAME")]
@@ -438,16 +440,6 @@ pub struct CleanOptions {
     /// Also remove what running eider processes created
     #[arg(long, env = "EIDER_CLEAN_ALL")]
     pub all: bool,
-}
-
-/// Durations as people write them: `90s`, `15m`, `1h30m`.
-fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let duration = humantime::parse_duration(text)
-        .map_err(|error| format!("{error} (examples: 90s, 15m, 1h30m)"))?;
-    if duration.is_zero() {
-        return Err("must be longer than zero".to_owned());
-    }
-    Ok(duration)
 }
 
 /// `eider validate`.

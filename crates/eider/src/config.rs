@@ -15,11 +15,10 @@
 //! Permissions are only read from a file outside the project's source tree: a repository must
 //! never be able to grant itself `privileged` or the Docker socket.
 
-use std::time::Duration;
-
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::Deserialize;
 
+use crate::duration::PositiveDuration;
 use crate::failure::Failure;
 
 /// The file's content.
@@ -36,11 +35,9 @@ pub struct Config {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RunConfig {
     /// Per-job timeout.
-    #[serde(default, with = "optional_duration")]
-    pub timeout: Option<Duration>,
+    pub timeout: Option<PositiveDuration>,
     /// Time between SIGTERM and SIGKILL.
-    #[serde(default, with = "optional_duration")]
-    pub grace_period: Option<Duration>,
+    pub grace_period: Option<PositiveDuration>,
     /// Network of each job's first container.
     pub network: Option<String>,
     /// Honor `privileged: true`.
@@ -52,8 +49,7 @@ pub struct RunConfig {
     /// Most bytes of output printed per job.
     pub log_limit: Option<crate::log_limit::LogLimit>,
     /// How long the engine may go without answering before a job is an infrastructure failure.
-    #[serde(default, with = "optional_duration")]
-    pub engine_timeout: Option<Duration>,
+    pub engine_timeout: Option<PositiveDuration>,
 }
 
 /// A loaded config file and what was ignored in it.
@@ -130,23 +126,6 @@ fn is_inside(path: &Utf8Path, directory: &Utf8Path) -> bool {
     }
 }
 
-mod optional_duration {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer};
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<Duration>, D::Error> {
-        let text: Option<String> = Option::deserialize(deserializer)?;
-        text.map(|text| {
-            humantime::parse_duration(&text)
-                .map_err(|error| serde::de::Error::custom(format!("`{text}`: {error}")))
-        })
-        .transpose()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,11 +142,10 @@ mod tests {
         .expect("write config");
         let loaded = load(Some(&path), root).expect("loads");
         assert!(!loaded.config.run.allow_privileged);
-        assert_eq!(loaded.config.run.timeout, Some(Duration::from_secs(300)));
-        assert_eq!(
-            loaded.config.run.engine_timeout,
-            Some(Duration::from_secs(15))
-        );
+        let seconds =
+            |duration: Option<PositiveDuration>| duration.map(|value| value.get().as_secs());
+        assert_eq!(seconds(loaded.config.run.timeout), Some(300));
+        assert_eq!(seconds(loaded.config.run.engine_timeout), Some(15));
         assert_eq!(loaded.warnings.len(), 1);
     }
 

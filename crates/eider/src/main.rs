@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod config;
 mod discover;
+mod duration;
 mod environment;
 mod exit_code;
 mod failure;

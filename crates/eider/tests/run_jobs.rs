@@ -432,6 +432,32 @@ fn the_timeout_can_come_from_the_config_file() {
     assert_timed_out_after_2s(&run, &name);
 }
 
+#[test]
+fn a_zero_timeout_in_the_config_file_is_refused_as_the_flag_refuses_it() {
+    let name = unique("zero-timeout");
+    let project = project_with_job(&name, &[], "echo ran");
+    let config = project.config_home().join("eider");
+    std::fs::create_dir_all(&config).expect("create the config directory");
+    std::fs::write(config.join("config.toml"), "[run]\ntimeout = \"0s\"\n")
+        .expect("write the config file");
+    let run = project.run(&[&name]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("config.toml"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`0s`: must be longer than zero"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.lines_of(&name, "main").is_empty(), "{}", run.stdout);
+    let flag = project.run(&["--timeout", "0s", &name]);
+    flag.assert_code(2);
+    assert!(
+        flag.stderr.contains("must be longer than zero"),
+        "{}",
+        flag.stderr
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Output
 

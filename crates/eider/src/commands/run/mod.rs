@@ -20,6 +20,7 @@ use eider_runtime_docker::DockerRuntime;
 use crate::cli::{ColorChoice, RunOptions, SourceMode};
 use crate::commands::{load, print_stdout};
 use crate::discover::Located;
+use crate::duration::PositiveDuration;
 use crate::exit_code;
 use crate::failure::Failure;
 use crate::lockfile::LockFile;
@@ -293,15 +294,15 @@ fn engine_options(
         timeout: options
             .timeout
             .or(settings.timeout)
-            .unwrap_or(eider_engine::DEFAULT_TIMEOUT),
+            .map_or(eider_engine::DEFAULT_TIMEOUT, PositiveDuration::get),
         grace_period: options
             .grace_period
             .or(settings.grace_period)
-            .unwrap_or(eider_engine::DEFAULT_GRACE_PERIOD),
+            .map_or(eider_engine::DEFAULT_GRACE_PERIOD, PositiveDuration::get),
         engine_timeout: options
             .engine_timeout
             .or(settings.engine_timeout)
-            .unwrap_or(eider_engine::DEFAULT_ENGINE_TIMEOUT),
+            .map_or(eider_engine::DEFAULT_ENGINE_TIMEOUT, PositiveDuration::get),
         network: options.network.clone().or(settings.network),
         allow_privileged: options.allow_privileged || settings.allow_privileged,
         allow_docker_socket: options.allow_docker_socket || settings.allow_docker_socket,
