@@ -291,10 +291,11 @@ impl<R: Runtime> Run<R> {
     /// and the deadline are checked between steps.
     ///
     /// One network namespace per job, so that all its containers reach each other on
-    /// 127.0.0.1 (R13): each container joins the namespace of the latest one launched that
+    /// 127.0.0.1, as the spec promises: each container joins the namespace of the latest one launched that
     /// still runs. The namespace lives as long as one of its containers does, but the engine
     /// refuses to start a container that would join one that has exited, and sidecars may
-    /// exit early (a one-shot task, a crash): the job must not fail for it (R15).
+    /// exit early (a one-shot task, a crash): the job must not fail for it, since only the primary
+    /// decides its result.
     async fn launch(
         &self,
         job: &Job,
@@ -385,7 +386,7 @@ impl<R: Runtime> Run<R> {
         Ok(())
     }
 
-    /// Refuses a job whose `osFamily` or `cpuArch` the engine cannot run (R39, R40).
+    /// Refuses a job whose `osFamily` or `cpuArch` the engine cannot run.
     async fn check_platform(&self, job: &Job) -> Result<(), Stop> {
         match self.platform().await {
             Ok(platform) => policy::check_platform(job, self.spec_version, platform)
@@ -504,7 +505,7 @@ impl<R: Runtime> Run<R> {
         }
     }
 
-    /// The job ends when the primary's main process exits (R14), the deadline passes, or the
+    /// The job ends when the primary's main process exits (the spec's rule), the deadline passes, or the
     /// run is interrupted; an engine that fails meanwhile ends it as an infrastructure failure.
     async fn wait_for_primary(
         &self,
@@ -580,7 +581,7 @@ impl<R: Runtime> Run<R> {
         }
     }
 
-    /// Stops what still runs (R16: supporting containers are forcibly terminated), lets the
+    /// Stops what still runs (the spec has sidecars forcibly terminated once the primary ends), lets the
     /// output drain, and removes every container.
     async fn tear_down(
         &self,
@@ -699,7 +700,7 @@ impl<R: Runtime> Run<R> {
     }
 
     /// Warns about every sidecar that ended on its own with a failure while the job ran: the
-    /// job's result is its primary's (R14), but a crashed sidecar should not go unnoticed. Called
+    /// job's result is its primary's, but a crashed sidecar should not go unnoticed. Called
     /// once the sidecars still running were killed, so every exit is known or about to be;
     /// a plain SIGKILL exit (137) is eider's own kill and says nothing.
     async fn report_crashed_sidecars(&self, job: &Job, exits: Vec<ExitWatch>) {

@@ -1,6 +1,6 @@
 //! A pipeline run: its jobs as a DAG, started as soon as their dependencies succeeded, the
-//! longest remaining path first, at most `concurrency` at once, with the spec's failure rule
-//! (R43, R44): the first failure cancels every pending job, running ones finish.
+//! longest remaining path first, at most `concurrency` at once, with the spec's failure rule:
+//! the first failure cancels every pending job, running ones finish.
 
 use std::time::Duration;
 

@@ -119,7 +119,7 @@ fn container_spec(
             &container.name,
         ),
         image: container.image.clone(),
-        // R21/R22: the command replaces the ENTRYPOINT and the args are the CMD; each unset is
+        // As the spec says: the command replaces the ENTRYPOINT and the args are the CMD; each unset is
         // left to the image. (The engine drops the image's CMD whenever the ENTRYPOINT is
         // replaced, which is what the seed draft's "command and its arguments" means.)
         entrypoint: container.command.clone(),
@@ -167,7 +167,7 @@ fn mounts(container: &Container, context: PlanContext<'_>) -> Vec<Mount> {
     mounts
 }
 
-/// R38, with the reference executor's Linux formulas: shares are a weight where 1024 is one
+/// The spec's resources, with the reference executor's Linux formulas: shares are a weight where 1024 is one
 /// CPU, the quota is CPU time per 100 ms period, megabytes are 10^6 bytes.
 #[must_use]
 pub fn resource_limits(resources: &Resources) -> ResourceLimits {

@@ -16,7 +16,7 @@ pub struct Refusal {
 }
 
 /// Refuses `privileged` and `mountDockerSocket` unless the user allowed them: never a silent
-/// downgrade (DrakeSpec R24, R25).
+/// downgrade, as the DrakeSpec says.
 pub fn check_permissions(job: &Job, options: &RunOptions) -> Result<(), Refusal> {
     for container in &job.containers {
         if container.privileged && !options.allow_privileged {
@@ -51,7 +51,7 @@ pub fn check_permissions(job: &Job, options: &RunOptions) -> Result<(), Refusal>
     Ok(())
 }
 
-/// Refuses a job whose `osFamily` or `cpuArch` the engine cannot run (R39, R40). Versions
+/// Refuses a job whose `osFamily` or `cpuArch` the engine cannot run. Versions
 /// without the field are not checked: their jobs never asked for a platform.
 pub fn check_platform(job: &Job, version: SpecVersion, platform: &Platform) -> Result<(), Refusal> {
     if job.containers.is_empty() {

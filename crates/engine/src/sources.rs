@@ -159,7 +159,7 @@ impl<R: Runtime> Run<R> {
         Ok(())
     }
 
-    /// The run's shared-storage volume, created by the first job that mounts it (R34).
+    /// The run's shared-storage volume, created by the first job that mounts it.
     pub(crate) async fn shared_volume(&self, job: &Job) -> Result<String, JobOutcome> {
         let mut shared = self.shared.lock().await;
         if let Some((volume, _)) = &shared.volume {

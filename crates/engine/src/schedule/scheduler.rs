@@ -1,7 +1,7 @@
 //! The scheduling state machine: which job starts next, how many run at once, and what a failure
 //! or an interrupt cancels.
 //!
-//! DrakeSpec R43/R44: a job starts only after every dependency succeeded. Among ready jobs the
+//! As the DrakeSpec says, a job starts only after every dependency succeeded. Among ready jobs the
 //! one with the longest remaining path starts first (ties in pipeline order), so the jobs on the
 //! critical path never wait behind shorter work and the wall time approaches the critical path.
 //! On a failure, fail-fast cancels every pending job at once while running ones finish;

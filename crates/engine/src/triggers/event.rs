@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// Something that happened to the repository; the triggers of each pipeline decide whether it
-/// selects that pipeline (R46).
+/// selects that pipeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// A push of the named branch.

@@ -1,4 +1,4 @@
-//! Pipeline selection by triggers (DrakeSpec R45–R51): an [`Event`] and the triggers of each
+//! Pipeline selection by triggers, as the DrakeSpec describes it: an [`Event`] and the triggers of each
 //! pipeline select zero, one or many pipelines.
 //!
 //! eider supports the trigger specs listed in [`SUPPORTED`]: `github.com/lovethedrake/drakespec-github`
@@ -11,12 +11,12 @@
 //! `pullRequest.targetBranches`; when that selector is absent the trigger does not match.
 //!
 //! Per pipeline, triggers are walked in order and the first one that matches selects the
-//! pipeline (R47). Decisions the spec leaves open:
+//! pipeline, as the spec says. Decisions the spec leaves open:
 //!
 //! - Only the exact version `v1.0.0` is supported. The reference executor never looked at
-//!   `specVersion`; R50 asks to skip versions one does not know, and a later `v1.x.y` may add
+//!   `specVersion`; the spec asks to skip versions one does not know, and a later `v1.x.y` may add
 //!   config eider would misread. Unknown specs and versions, and every seed-draft trigger, are
-//!   skipped with a [`Note`] (R50's warning).
+//!   skipped with a [`Note`] (the warning the spec asks for).
 //! - An invalid config of a supported trigger (not a mapping, a selector list that is not a list
 //!   of strings, a bad regular expression) is a [`TriggerError`] naming the pipeline and the
 //!   trigger, never a silently skipped trigger: the reference executor aborted the whole build.
@@ -25,7 +25,7 @@
 //! - Fields the config does not define are ignored as the reference executor did, with a note: a
 //!   misspelled `only` would otherwise let every name pass unnoticed. A trigger without `config`
 //!   matches nothing, also with a note.
-//! - A pipeline without triggers is never selected by an event: it runs only when named (R48).
+//! - A pipeline without triggers is never selected by an event: it runs only when named, as the spec says.
 
 mod event;
 mod git;
@@ -41,5 +41,5 @@ pub use selector::{Note, Outcome, Selection, TriggerError, select};
 /// The `specUri` of the GitHub trigger spec.
 pub const GITHUB_SPEC_URI: &str = "github.com/lovethedrake/drakespec-github";
 
-/// The trigger specs eider supports, as (`specUri`, `specVersion`) pairs (R45).
+/// The trigger specs eider supports, as (`specUri`, `specVersion`) pairs.
 pub const SUPPORTED: &[(&str, &str)] = &[(GITHUB_SPEC_URI, "v1.0.0")];

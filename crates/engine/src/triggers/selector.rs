@@ -1,5 +1,5 @@
 //! Which pipelines an event selects: each pipeline's triggers walked in order, the first match
-//! deciding (R47).
+//! deciding.
 
 use std::fmt;
 
@@ -19,7 +19,7 @@ pub struct Selection {
 }
 
 /// Something about a trigger the user should know: it was skipped, or part of its config is
-/// ignored or selects nothing (R50's warnings).
+/// ignored or selects nothing (the warnings the spec asks for).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
     /// The pipeline's name.

@@ -235,7 +235,7 @@ struct RunContext<'a> {
 }
 
 /// Runs the selection; pipelines selected together run at the same time, each in a run of its
-/// own: its own id, storage and copies (R35).
+/// own: its own id, storage and copies.
 async fn execute(
     context: &RunContext<'_>,
     selection: &Selection<'_>,
