@@ -437,13 +437,9 @@ fn run_packaged_runs_the_job_from_its_image_without_touching_the_source_tree() {
 
 /// The abbreviated commit that `git describe` shows.
 fn short_head(directory: &Path) -> String {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(directory)
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .output()
-        .expect("git runs");
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    git(directory, &["rev-parse", "--short=12", "HEAD"])
+        .trim()
+        .to_owned()
 }
 
 #[test]

@@ -18,7 +18,7 @@ use std::time::Duration;
 use serde_json::Value;
 use support::{
     BUSYBOX, Project, Run, assert_no_leftovers_of_every_run, container_events_since, drakefile,
-    run_ids, sh, status_lines, unique, unix_seconds, wait_until_running, wait_with_patience,
+    git, run_ids, sh, status_lines, unique, unix_seconds, wait_until_running, wait_with_patience,
 };
 
 /// Turns a hang into a failed job well within the test's patience, without bounding how long a
@@ -582,21 +582,6 @@ fn version_note(prefix: &str) -> String {
         "pipelines.{prefix}-alpha.triggers[0]: skipped: version `v9.9.9` of trigger spec `{GITHUB}` \
          is not supported (eider supports v1.0.0)"
     )
-}
-
-/// Runs `git ARGS...` in `directory`.
-fn git(directory: &std::path::Path, arguments: &[&str]) {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(directory)
-        .args(arguments)
-        .output()
-        .expect("run git");
-    assert!(
-        output.status.success(),
-        "git {arguments:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 #[test]

@@ -26,9 +26,10 @@ pub enum SeedSourceMode {
     ReadWrite,
 }
 
-/// Options of a run.
+/// What a run is given, merged from defaults, the config file, the environment and the flags
+/// (the command line's own options are `RunOptions` of the CLI).
 #[derive(Debug, Clone)]
-pub struct RunOptions {
+pub struct RunSettings {
     /// The project's source: the Drakefile's directory.
     pub source_root: Utf8PathBuf,
     /// Per-job timeout.

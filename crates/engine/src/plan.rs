@@ -6,7 +6,7 @@ use eider_runtime::{ContainerSpec, Mount, MountSource, NetworkMode, ResourceLimi
 
 use crate::environment;
 use crate::labels;
-use crate::options::RunOptions;
+use crate::options::RunSettings;
 
 /// How a job's containers see the source.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +26,7 @@ pub struct PlanContext<'a> {
     /// once (`eider run test test`), and the containers of one may still be being removed.
     pub execution: usize,
     /// The options of the run.
-    pub options: &'a RunOptions,
+    pub options: &'a RunSettings,
     /// The source, when some container of the job mounts it.
     pub source: Option<&'a SourceBinding>,
     /// The run's shared-storage volume, when some container of the job mounts it.

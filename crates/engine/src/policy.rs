@@ -4,7 +4,7 @@
 use drakefile::{Job, OsFamily, SpecVersion};
 use eider_runtime::Platform;
 
-use crate::options::RunOptions;
+use crate::options::RunSettings;
 
 /// Why a job may not run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +17,7 @@ pub struct Refusal {
 
 /// Refuses `privileged` and `mountDockerSocket` unless the user allowed them: never a silent
 /// downgrade, as the DrakeSpec says.
-pub fn check_permissions(job: &Job, options: &RunOptions) -> Result<(), Refusal> {
+pub fn check_permissions(job: &Job, options: &RunSettings) -> Result<(), Refusal> {
     for container in &job.containers {
         if container.privileged && !options.allow_privileged {
             return Err(Refusal {

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::event::{Event, EventSender, JobOutcome};
 use crate::labels;
 use crate::mask::Masker;
-use crate::options::RunOptions;
+use crate::options::RunSettings;
 
 /// How a run is interrupted: the first signal stops containers gracefully, the second kills them.
 /// Cleanup happens either way.
@@ -72,7 +72,7 @@ pub struct Run<R: Runtime> {
     pub(crate) runtime: Arc<R>,
     pub(crate) id: String,
     pub(crate) spec_version: SpecVersion,
-    pub(crate) options: RunOptions,
+    pub(crate) options: RunSettings,
     pub(crate) events: EventSender,
     pub(crate) cancellation: Cancellation,
     pub(crate) masker: Arc<Masker>,
@@ -102,7 +102,7 @@ impl<R: Runtime> Run<R> {
     pub fn new(
         runtime: Arc<R>,
         spec_version: SpecVersion,
-        options: RunOptions,
+        options: RunSettings,
         masker: Arc<Masker>,
         events: EventSender,
         cancellation: Cancellation,

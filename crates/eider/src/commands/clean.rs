@@ -17,12 +17,7 @@ pub fn run(options: &CleanOptions, output: Output) -> Result<(), Failure> {
             plural(temporary, "", "s")
         ));
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|error| {
-            Failure::runtime("cannot start the async runtime").with_cause(error.to_string())
-        })?;
+    let runtime = crate::commands::async_runtime()?;
     let report = runtime.block_on(async {
         let docker = DockerRuntime::connect()
             .await

@@ -27,12 +27,7 @@ pub fn run(options: &LockOptions, located: &Located, output: Output) -> Result<(
     let parsed = super::load(located, output)?;
     let images = images_of(&parsed.drakefile);
     let lock_path = LockFile::path_for(&located.path);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|error| {
-            Failure::runtime("cannot start the async runtime").with_cause(error.to_string())
-        })?;
+    let runtime = crate::commands::async_runtime()?;
     if options.check {
         let lock = LockFile::load(&lock_path)?;
         let differences = runtime.block_on(check(options, &images, &lock, output))?;

@@ -27,6 +27,18 @@ pub fn load(located: &Located, output: Output) -> Result<drakefile::Parsed, Fail
     Ok(parsed)
 }
 
+/// The async runtime a command's I/O runs on: one thread, the command's own. The engine's and
+/// the registries' conversations are I/O-bound; work that needs a core (compression, hashing)
+/// goes to blocking threads.
+pub fn async_runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            Failure::runtime("cannot start the async runtime").with_cause(error.to_string())
+        })
+}
+
 /// Writes data to stdout. A closed pipe (`eider list | head -1`) ends the output quietly.
 pub fn print_stdout(text: &str) -> Result<(), Failure> {
     let mut stdout = std::io::stdout().lock();

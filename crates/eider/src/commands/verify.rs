@@ -22,12 +22,7 @@ pub fn run(
 ) -> Result<(), Failure> {
     let location = ImageLocation::parse(&options.reference)
         .map_err(|error| Failure::input(error.to_string()).with_hint(LOCATION_FORMS))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|error| {
-            Failure::runtime("cannot start the async runtime").with_cause(error.to_string())
-        })?;
+    let runtime = crate::commands::async_runtime()?;
     // A registry's blobs are fetched into a directory of their own, so that nothing of a cache
     // stands in for what the registry holds.
     let download = tempfile::tempdir().map_err(|error| {

@@ -257,8 +257,8 @@ pub fn assert_no_leftovers(run: &Run) {
 }
 
 /// Runs git in `directory` as a test user, with fixed dates and no signing, so that commits
-/// and tags are the same on every machine.
-pub fn git(directory: &std::path::Path, arguments: &[&str]) {
+/// and tags are the same on every machine; returns its stdout.
+pub fn git(directory: &std::path::Path, arguments: &[&str]) -> String {
     let output = Command::new("git")
         .arg("-C")
         .arg(directory)
@@ -275,6 +275,7 @@ pub fn git(directory: &std::path::Path, arguments: &[&str]) {
         .output()
         .expect("git runs");
     assert!(output.status.success(), "git {arguments:?}: {output:?}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// Runs the docker CLI and returns its stdout lines.

@@ -35,9 +35,7 @@ impl InterruptWatch {
                 stop: Some(stop),
                 thread: Some(thread),
             }),
-            Ok(Err(error)) => {
-                Err(Failure::runtime("cannot listen for signals").with_cause(error.to_string()))
-            }
+            Ok(Err(failure)) => Err(failure),
             Err(error) => {
                 Err(Failure::runtime("cannot listen for signals").with_cause(error.to_string()))
             }
@@ -58,17 +56,14 @@ impl Drop for InterruptWatch {
 
 fn listen(
     stopped: oneshot::Receiver<()>,
-    ready: &std::sync::mpsc::Sender<std::io::Result<()>>,
+    ready: &std::sync::mpsc::Sender<Result<(), Failure>>,
     output: Output,
 ) {
     use tokio::signal::unix::{SignalKind, signal};
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::commands::async_runtime() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            let _ignored = ready.send(Err(error));
+        Err(failure) => {
+            let _ignored = ready.send(Err(failure));
             return;
         }
     };
@@ -78,7 +73,10 @@ fn listen(
         let (mut interrupt, mut terminate) = match listeners {
             Ok(listeners) => listeners,
             Err(error) => {
-                let _ignored = ready.send(Err(error));
+                let _ignored =
+                    ready
+                        .send(Err(Failure::runtime("cannot listen for signals")
+                            .with_cause(error.to_string())));
                 return;
             }
         };

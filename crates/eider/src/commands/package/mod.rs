@@ -136,12 +136,7 @@ pub fn package_job(
     };
     sweep_abandoned(&cache_directory, &destinations);
     let _interrupts = interrupt::InterruptWatch::start(output)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|error| {
-            Failure::runtime("cannot start the async runtime").with_cause(error.to_string())
-        })?;
+    let runtime = crate::commands::async_runtime()?;
     runtime.block_on(package(&plan, output))
 }
 

@@ -14,7 +14,7 @@ use std::time::Instant;
 use camino::{Utf8Path, Utf8PathBuf};
 use eider_engine::mask::Masker;
 use eider_engine::schedule::FailurePolicy;
-use eider_engine::{Cancellation, Event, Run, RunOptions as EngineOptions, SeedSourceMode};
+use eider_engine::{Cancellation, Event, Run, RunSettings, SeedSourceMode};
 use eider_runtime_docker::DockerRuntime;
 
 use crate::cli::{ColorChoice, RunOptions, SourceMode};
@@ -102,7 +102,7 @@ pub fn run_drakefile(
     warnings.extend(loaded_config.warnings);
     warnings.extend(external.warnings);
     warnings.extend(more_warnings(&masker, options, drakefile));
-    let engine_options = engine_options(options, settings, source_root, external.variables);
+    let run_settings = run_settings(options, settings, source_root, external.variables);
     let concurrency = options.concurrency.map_or_else(
         || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         usize::from,
@@ -113,12 +113,7 @@ pub fn run_drakefile(
         FailurePolicy::FailFast
     };
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|error| {
-            Failure::runtime("cannot start the async runtime").with_cause(error.to_string())
-        })?;
+    let runtime = crate::commands::async_runtime()?;
     let (events, receiver) = eider_engine::channel();
     let mut reporter = Reporter::new(Colors::new(color), Arc::clone(&masker));
     if !options.report.is_empty() {
@@ -142,11 +137,11 @@ pub fn run_drakefile(
         }
         let cancellation = Cancellation::default();
         signals::watch_signals(cancellation.clone(), Arc::clone(&signal), events.clone())?;
-        let docker = Arc::new(connect(engine_options.engine_timeout).await?);
+        let docker = Arc::new(connect(run_settings.engine_timeout).await?);
         let context = RunContext {
             docker: &docker,
             drakefile,
-            engine_options: &engine_options,
+            run_settings: &run_settings,
             masker: &masker,
             events: &events,
             cancellation: &cancellation,
@@ -228,7 +223,7 @@ async fn connect(response_timeout: std::time::Duration) -> Result<DockerRuntime,
 struct RunContext<'a> {
     docker: &'a Arc<DockerRuntime>,
     drakefile: &'a drakefile::Drakefile,
-    engine_options: &'a EngineOptions,
+    run_settings: &'a RunSettings,
     masker: &'a Arc<Masker>,
     events: &'a eider_engine::EventSender,
     cancellation: &'a Cancellation,
@@ -246,7 +241,7 @@ async fn execute(
         Run::new(
             Arc::clone(context.docker),
             context.drakefile.spec_version,
-            context.engine_options.clone(),
+            context.run_settings.clone(),
             Arc::clone(context.masker),
             context.events.clone(),
             context.cancellation.clone(),
@@ -283,13 +278,13 @@ async fn execute(
 }
 
 /// The engine's options: the command line first, then the config file, then the defaults.
-fn engine_options(
+fn run_settings(
     options: &RunOptions,
     settings: config::RunConfig,
     source_root: Utf8PathBuf,
     environment: eider_engine::environment::Variables,
-) -> EngineOptions {
-    EngineOptions {
+) -> RunSettings {
+    RunSettings {
         source_root,
         timeout: options
             .timeout
