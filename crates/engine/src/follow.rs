@@ -16,7 +16,7 @@ use eider_runtime::{ContainerId, ContainerState, Exit, Runtime, RuntimeError};
 use tokio::time::Instant;
 
 use crate::event::JobOutcome;
-use crate::job::engine_error;
+use crate::job::backend_error;
 use crate::run::Run;
 
 /// How often the engine is probed while a wait is pending (at most; half the engine timeout
@@ -52,20 +52,20 @@ impl<R: Runtime> Run<R> {
         };
         let fault = match waited {
             Ok(exit) => match self.runtime.probe().await {
-                Err(error) if error.is_engine_fault() => {
+                Err(error) if error.is_backend_fault() => {
                     last_answer = Instant::now();
                     error
                 }
                 _ => return Followed::Exited(exit),
             },
-            Err(error) if error.is_engine_fault() => {
+            Err(error) if error.is_backend_fault() => {
                 if !matches!(error, RuntimeError::Unresponsive) {
                     last_answer = Instant::now();
                 }
                 error
             }
             Err(error) => {
-                return Followed::Failed(engine_error(
+                return Followed::Failed(backend_error(
                     job,
                     Some(name),
                     "lost track of the container",
@@ -73,7 +73,7 @@ impl<R: Runtime> Run<R> {
                 ));
             }
         };
-        let timeout = self.options.engine_timeout;
+        let timeout = self.options.backend_timeout;
         let deadline = last_answer + timeout;
         // A frozen engine has already used its whole timeout by the time it is noticed.
         if deadline > Instant::now() {
@@ -88,7 +88,7 @@ impl<R: Runtime> Run<R> {
             .await;
         }
         if !self.reconnect(deadline).await {
-            self.engine_lost.store(true, Ordering::Relaxed);
+            self.backend_lost.store(true, Ordering::Relaxed);
             return Followed::Failed(infrastructure_failure(
                 job,
                 name,
@@ -151,11 +151,11 @@ impl<R: Runtime> Run<R> {
 
     /// Probes the engine until it fails to answer; keeps `last_answer` up to date.
     async fn until_unresponsive(&self, last_answer: &mut Instant) -> RuntimeError {
-        let interval = PROBE_INTERVAL.min(self.options.engine_timeout / 2);
+        let interval = PROBE_INTERVAL.min(self.options.backend_timeout / 2);
         loop {
             tokio::time::sleep(interval).await;
             match self.runtime.probe().await {
-                Err(error) if error.is_engine_fault() => return error,
+                Err(error) if error.is_backend_fault() => return error,
                 // Any answer, even a refusal, is an engine alive.
                 _ => *last_answer = Instant::now(),
             }

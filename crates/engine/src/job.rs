@@ -222,7 +222,7 @@ impl<R: Runtime> Run<R> {
                 PullPolicy::IfNotPresent => match self.runtime.image_exists(image).await {
                     Ok(present) => present,
                     Err(error) => {
-                        return Err(engine_error(
+                        return Err(backend_error(
                             job,
                             Some(&container.name),
                             &format!("cannot look up image `{image}`"),
@@ -252,9 +252,9 @@ impl<R: Runtime> Run<R> {
                 });
             };
             if let Err(error) = self.runtime.pull_image(image, &progress).await {
-                if error.is_engine_fault() {
+                if error.is_backend_fault() {
                     // The engine went away mid-pull: nothing is known about the image.
-                    return Err(engine_error(
+                    return Err(backend_error(
                         job,
                         Some(&container.name),
                         &format!("cannot pull image `{image}`"),
@@ -355,7 +355,7 @@ impl<R: Runtime> Run<R> {
                             self.discard_last(job, &container.name, launched).await?;
                             continue;
                         }
-                        let mut outcome = engine_error(
+                        let mut outcome = backend_error(
                             job,
                             Some(&container.name),
                             "cannot start the container",
@@ -391,7 +391,7 @@ impl<R: Runtime> Run<R> {
         match self.platform().await {
             Ok(platform) => policy::check_platform(job, self.spec_version, platform)
                 .map_err(|refusal| Stop::Outcome(refused(refusal))),
-            Err(error) => Err(Stop::Outcome(engine_error(
+            Err(error) => Err(Stop::Outcome(backend_error(
                 job,
                 None,
                 "cannot ask the engine its platform",
@@ -413,7 +413,7 @@ impl<R: Runtime> Run<R> {
             Ok(id) => id,
             Err(error) => {
                 self.needs_sweep.store(true, Ordering::Relaxed);
-                return Err(Stop::Outcome(engine_error(
+                return Err(Stop::Outcome(backend_error(
                     job,
                     Some(&container.name),
                     "cannot create the container",
@@ -445,7 +445,7 @@ impl<R: Runtime> Run<R> {
         budget: &Arc<OutputBudget>,
     ) -> Result<JoinHandle<Result<(), RuntimeError>>, JobOutcome> {
         let stream = self.runtime.attach(id, tty).await.map_err(|error| {
-            engine_error(job, Some(name), "cannot attach to the container", &error)
+            backend_error(job, Some(name), "cannot attach to the container", &error)
         })?;
         let source = Arc::new(OutputSource {
             run_id: self.id.clone(),
@@ -473,7 +473,7 @@ impl<R: Runtime> Run<R> {
             && let Err(error) = self.runtime.remove_container(&id).await
         {
             self.needs_sweep.store(true, Ordering::Relaxed);
-            return Err(Stop::Outcome(engine_error(
+            return Err(Stop::Outcome(backend_error(
                 job,
                 Some(name),
                 "cannot remove a container that could not start",
@@ -596,7 +596,7 @@ impl<R: Runtime> Run<R> {
             exits,
             ..
         } = launched;
-        if self.engine_lost.load(Ordering::Relaxed) {
+        if self.backend_lost.load(Ordering::Relaxed) {
             for watch in exits {
                 watch.task.abort();
             }
@@ -778,7 +778,7 @@ fn refused(refusal: Refusal) -> JobOutcome {
 }
 
 /// An engine error, naming the job and the container.
-pub(crate) fn engine_error(
+pub(crate) fn backend_error(
     job: &Job,
     container: Option<&str>,
     what: &str,
@@ -789,7 +789,7 @@ pub(crate) fn engine_error(
         None => format!("job `{}`", job.name),
     };
     let message = format!("{place}: {what}: {error}");
-    if error.is_engine_fault() {
+    if error.is_backend_fault() {
         JobOutcome::InfrastructureFailure {
             message,
             hint: Some(infrastructure_hint()),

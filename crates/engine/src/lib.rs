@@ -32,7 +32,7 @@ pub use event::{
     Event, EventReceiver, EventSender, JobOutcome, OutputSource, OutputStreamKind, channel,
 };
 pub use options::{
-    DEFAULT_ENGINE_TIMEOUT, DEFAULT_GRACE_PERIOD, DEFAULT_TIMEOUT, RunSettings, SeedSourceMode,
+    DEFAULT_BACKEND_TIMEOUT, DEFAULT_GRACE_PERIOD, DEFAULT_TIMEOUT, RunSettings, SeedSourceMode,
 };
 pub use policy::{Refusal, check_permissions, check_platform};
 pub use run::{Cancellation, JobReport, Run, RunSummary};

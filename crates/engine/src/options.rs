@@ -14,7 +14,7 @@ pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(10);
 
 /// How long the container engine may go without answering (a request, a liveness probe, a
 /// restart) before the job it serves ends as an infrastructure failure.
-pub const DEFAULT_ENGINE_TIMEOUT: Duration = Duration::from_secs(60);
+pub const DEFAULT_BACKEND_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How seed-draft files (which have no `sourceMountMode`) get their source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -36,16 +36,16 @@ pub struct RunSettings {
     pub timeout: Duration,
     /// Time between SIGTERM and SIGKILL when a run is interrupted.
     pub grace_period: Duration,
-    /// How long the engine may go without answering before a job ends as an infrastructure
-    /// failure (see [`DEFAULT_ENGINE_TIMEOUT`]).
-    pub engine_timeout: Duration,
-    /// The network of each job's first container; the engine's default when unset.
+    /// How long the container engine may go without answering before a job ends as an
+    /// infrastructure failure (see [`DEFAULT_BACKEND_TIMEOUT`]).
+    pub backend_timeout: Duration,
+    /// The network of each job's first container; the container engine's default when unset.
     pub network: Option<String>,
     /// Whether `privileged: true` is honored.
     pub allow_privileged: bool,
     /// Whether `mountDockerSocket: true` is honored.
     pub allow_docker_socket: bool,
-    /// The engine's socket on this machine, bound for `mountDockerSocket`.
+    /// The container engine's socket on this machine, bound for `mountDockerSocket`.
     pub docker_socket: Utf8PathBuf,
     /// How seed-draft files get their source.
     pub seed_source_mode: SeedSourceMode,

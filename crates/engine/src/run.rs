@@ -83,7 +83,7 @@ pub struct Run<R: Runtime> {
     pub(crate) needs_sweep: std::sync::atomic::AtomicBool,
     /// Whether a job gave up on an engine that stopped answering: cleanup then asks nothing more
     /// of it than whether it is back (each request would wait the whole engine timeout).
-    pub(crate) engine_lost: std::sync::atomic::AtomicBool,
+    pub(crate) backend_lost: std::sync::atomic::AtomicBool,
     /// Removals of finished jobs' containers and copies, still under way: a job is reported
     /// finished as soon as its primary has exited and its output is printed, so that the jobs
     /// that wait for it start at once; the end of the run waits for every removal.
@@ -118,7 +118,7 @@ impl<R: Runtime> Run<R> {
             platform: OnceCell::new(),
             shared: Mutex::new(Shared::default()),
             needs_sweep: std::sync::atomic::AtomicBool::new(false),
-            engine_lost: std::sync::atomic::AtomicBool::new(false),
+            backend_lost: std::sync::atomic::AtomicBool::new(false),
             removals: std::sync::Mutex::new(Vec::new()),
             executions: std::sync::atomic::AtomicUsize::new(0),
             present_images: std::sync::Mutex::new(std::collections::HashSet::new()),
@@ -192,7 +192,7 @@ impl<R: Runtime> Run<R> {
                 errors.extend(failed);
             }
         }
-        if self.engine_lost.load(std::sync::atomic::Ordering::Relaxed)
+        if self.backend_lost.load(std::sync::atomic::Ordering::Relaxed)
             && self.runtime.probe().await.is_err()
         {
             errors.push(format!(

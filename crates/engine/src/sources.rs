@@ -169,7 +169,7 @@ impl<R: Runtime> Run<R> {
         let mut volume_labels = labels::for_run(&self.id);
         volume_labels.push((labels::PURPOSE.to_owned(), "shared-storage".to_owned()));
         if let Err(error) = self.runtime.create_volume(&name, &volume_labels).await {
-            return Err(crate::job::engine_error(
+            return Err(crate::job::backend_error(
                 job,
                 None,
                 "cannot create the shared storage volume",

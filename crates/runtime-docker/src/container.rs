@@ -120,7 +120,7 @@ impl DockerRuntime {
             // An engine that goes away (stopped, or restarting with live restore) closes the
             // wait without an answer; the container may well still run.
             None => {
-                return Err(RuntimeError::EngineLost {
+                return Err(RuntimeError::BackendLost {
                     message: "the engine ended the wait without an exit code".to_owned(),
                 });
             }
@@ -328,10 +328,10 @@ impl DockerRuntime {
 /// wait's only I/O), which is the engine going away, whatever the transport called it.
 fn wait_error(error: bollard::errors::Error) -> RuntimeError {
     match from_bollard(error) {
-        RuntimeError::Io(error) => RuntimeError::EngineLost {
+        RuntimeError::Io(error) => RuntimeError::BackendLost {
             message: error.to_string(),
         },
-        RuntimeError::Other(message) => RuntimeError::EngineLost { message },
+        RuntimeError::Other(message) => RuntimeError::BackendLost { message },
         other => other,
     }
 }

@@ -22,7 +22,7 @@ pub(crate) fn from_bollard(error: bollard::errors::Error) -> RuntimeError {
         // The connection could not be made or broke: the engine is down or restarting.
         Error::HyperLegacyError { .. }
         | Error::HyperResponseError { .. }
-        | Error::SocketNotFoundError(_) => RuntimeError::EngineLost {
+        | Error::SocketNotFoundError(_) => RuntimeError::BackendLost {
             message: error_text(&error),
         },
         other => RuntimeError::Other(other.to_string()),

@@ -35,7 +35,7 @@ pub enum RuntimeError {
     /// The connection to the engine failed or broke while a request was under way: the engine
     /// stopped or restarted.
     #[error("lost the connection to the container engine: {message}")]
-    EngineLost {
+    BackendLost {
         /// What the connection reported.
         message: String,
     },
@@ -51,10 +51,10 @@ impl RuntimeError {
     /// Whether the error is the engine's own failure (gone, frozen, restarting) rather than an
     /// answer about what was asked: the job's result then says nothing about the job's code.
     #[must_use]
-    pub fn is_engine_fault(&self) -> bool {
+    pub fn is_backend_fault(&self) -> bool {
         matches!(
             self,
-            Self::Unreachable { .. } | Self::Unresponsive | Self::EngineLost { .. }
+            Self::Unreachable { .. } | Self::Unresponsive | Self::BackendLost { .. }
         )
     }
 }

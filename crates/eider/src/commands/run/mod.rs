@@ -137,7 +137,7 @@ pub fn run_drakefile(
         }
         let cancellation = Cancellation::default();
         signals::watch_signals(cancellation.clone(), Arc::clone(&signal), events.clone())?;
-        let docker = Arc::new(connect(run_settings.engine_timeout).await?);
+        let docker = Arc::new(connect(run_settings.backend_timeout).await?);
         let context = RunContext {
             docker: &docker,
             drakefile,
@@ -294,10 +294,11 @@ fn run_settings(
             .grace_period
             .or(settings.grace_period)
             .map_or(eider_engine::DEFAULT_GRACE_PERIOD, PositiveDuration::get),
-        engine_timeout: options
+        // `--engine-timeout` keeps the name users know: the container engine is the backend.
+        backend_timeout: options
             .engine_timeout
             .or(settings.engine_timeout)
-            .map_or(eider_engine::DEFAULT_ENGINE_TIMEOUT, PositiveDuration::get),
+            .map_or(eider_engine::DEFAULT_BACKEND_TIMEOUT, PositiveDuration::get),
         network: options.network.clone().or(settings.network),
         allow_privileged: options.allow_privileged || settings.allow_privileged,
         allow_docker_socket: options.allow_docker_socket || settings.allow_docker_socket,
