@@ -4,7 +4,7 @@ use std::fmt::{self, Display, Formatter, Write as _};
 
 use drakefile::Pipeline;
 
-use super::dag::Dag;
+use eider_engine::schedule::Dag;
 
 /// The DOT text of some pipelines; several pipelines become one cluster each.
 pub(super) struct Dot<'a>(pub &'a [&'a Pipeline]);
@@ -15,16 +15,16 @@ impl Display for Dot<'_> {
             [pipeline] => {
                 writeln!(formatter, "digraph {} {{", Quoted(&pipeline.name))?;
                 write_defaults(formatter)?;
-                let dag = Dag::new(pipeline);
-                for name in &dag.names {
+                let dag = Dag::from_pipeline(pipeline);
+                for name in dag.names() {
                     writeln!(formatter, "  {};", Quoted(name))?;
                 }
                 for (from, to) in dag.edges() {
                     writeln!(
                         formatter,
                         "  {} -> {};",
-                        Quoted(dag.names[from]),
-                        Quoted(dag.names[to])
+                        Quoted(dag.name(from)),
+                        Quoted(dag.name(to))
                     )?;
                 }
             }
@@ -48,15 +48,15 @@ fn write_defaults(formatter: &mut Formatter<'_>) -> fmt::Result {
 /// One pipeline among several. A job may appear in more than one pipeline, so node identifiers
 /// carry the pipeline's number and the label carries the job's name.
 fn write_cluster(formatter: &mut Formatter<'_>, number: usize, pipeline: &Pipeline) -> fmt::Result {
-    let dag = Dag::new(pipeline);
+    let dag = Dag::from_pipeline(pipeline);
     let identifiers: Vec<String> = dag
-        .names
+        .names()
         .iter()
         .map(|name| format!("p{number}/{name}"))
         .collect();
     writeln!(formatter, "  subgraph \"cluster_{number}\" {{")?;
     writeln!(formatter, "    label={};", Quoted(&pipeline.name))?;
-    for (identifier, name) in identifiers.iter().zip(&dag.names) {
+    for (identifier, name) in identifiers.iter().zip(dag.names()) {
         writeln!(
             formatter,
             "    {} [label={}];",

@@ -12,7 +12,7 @@
 //! The result is geometry only; the SVG writer draws it. Everything is deterministic: no hashing,
 //! no randomness, only arithmetic that gives the same floats on every platform.
 
-use super::dag::Dag;
+use eider_engine::schedule::Dag;
 
 /// The font size of job names, in pixels.
 pub(super) const FONT_SIZE: f64 = 14.0;
@@ -80,7 +80,7 @@ pub(super) fn text_width(text: &str, font_size: f64) -> f64 {
 }
 
 /// Lays out one pipeline.
-pub(super) fn lay_out(dag: &Dag<'_>) -> Layout {
+pub(super) fn lay_out(dag: &Dag) -> Layout {
     let graph = Graph::new(dag);
     let mut layers = graph.layers();
     order(&graph, &mut layers);
@@ -88,7 +88,7 @@ pub(super) fn lay_out(dag: &Dag<'_>) -> Layout {
 
     let mut column_widths = vec![0.0_f64; layers.len()];
     let box_widths: Vec<f64> = dag
-        .names
+        .names()
         .iter()
         .map(|name| (text_width(name, FONT_SIZE) + 2.0 * BOX_PADDING).max(MINIMUM_BOX_WIDTH))
         .collect();
@@ -182,11 +182,11 @@ struct Graph {
 }
 
 impl Graph {
-    fn new(dag: &Dag<'_>) -> Self {
+    fn new(dag: &Dag) -> Self {
         let job_count = dag.len();
         // Dependencies come earlier in the pipeline, so one pass finds the longest chains.
         let mut layer = vec![0; job_count];
-        for (job, dependencies) in dag.dependencies.iter().enumerate() {
+        for (job, dependencies) in (0..dag.len()).map(|job| (job, dag.dependencies(job))) {
             layer[job] = dependencies
                 .iter()
                 .map(|&dependency| layer[dependency] + 1)
@@ -461,8 +461,8 @@ fn float(count: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::{Graph, lay_out, order};
-    use crate::graph::dag::Dag;
     use crate::graph::fixtures::{diamond, generated, pipeline};
+    use eider_engine::schedule::Dag;
 
     #[test]
     fn columns_follow_the_longest_chain() {
@@ -476,7 +476,7 @@ mod tests {
                 ("e", &[]),
             ],
         );
-        let graph = Graph::new(&Dag::new(&pipeline));
+        let graph = Graph::new(&Dag::from_pipeline(&pipeline));
         assert_eq!(graph.layer[..5], [0, 1, 2, 3, 0]);
         // `a -> d` spans three columns, so it passes through columns 1 and 2.
         assert_eq!(graph.waypoints, [vec![], vec![], vec![5, 6], vec![]]);
@@ -489,7 +489,7 @@ mod tests {
             "twisted",
             &[("x", &[]), ("y", &[]), ("b", &["y"]), ("a", &["x"])],
         );
-        let graph = Graph::new(&Dag::new(&pipeline));
+        let graph = Graph::new(&Dag::from_pipeline(&pipeline));
         let mut layers = graph.layers();
         order(&graph, &mut layers);
         assert_eq!(layers, [vec![0, 1], vec![3, 2]]);
@@ -498,7 +498,7 @@ mod tests {
     #[test]
     fn boxes_never_overlap_and_stay_inside() {
         let pipeline = generated(100);
-        let dag = Dag::new(&pipeline);
+        let dag = Dag::from_pipeline(&pipeline);
         let layout = lay_out(&dag);
         for (index, first) in layout.boxes.iter().enumerate() {
             for second in &layout.boxes[index + 1..] {
@@ -518,7 +518,7 @@ mod tests {
     #[test]
     fn a_diamond_is_symmetric() {
         let pipeline = diamond();
-        let layout = lay_out(&Dag::new(&pipeline));
+        let layout = lay_out(&Dag::from_pipeline(&pipeline));
         let [a, b, c, d] = layout.boxes[..] else {
             panic!("four boxes");
         };

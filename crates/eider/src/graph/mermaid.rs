@@ -7,7 +7,7 @@ use std::fmt::{self, Display, Formatter, Write as _};
 
 use drakefile::Pipeline;
 
-use super::dag::Dag;
+use eider_engine::schedule::Dag;
 
 /// The Mermaid text of some pipelines; several pipelines become one subgraph each.
 pub(super) struct Mermaid<'a>(pub &'a [&'a Pipeline]);
@@ -16,13 +16,13 @@ impl Display for Mermaid<'_> {
     fn fmt(&self, formatter: &mut Formatter<'_>) -> fmt::Result {
         writeln!(formatter, "flowchart LR")?;
         match self.0 {
-            [pipeline] => write_jobs(formatter, "    ", 0, &Dag::new(pipeline)),
+            [pipeline] => write_jobs(formatter, "    ", 0, &Dag::from_pipeline(pipeline)),
             pipelines => {
                 // Identifiers are numbered across all pipelines, so that a job appearing in two
                 // pipelines is drawn once in each.
                 let mut first = 0;
                 for (number, pipeline) in pipelines.iter().enumerate() {
-                    let dag = Dag::new(pipeline);
+                    let dag = Dag::from_pipeline(pipeline);
                     writeln!(
                         formatter,
                         "    subgraph p{number}[\"{}\"]",
@@ -39,13 +39,8 @@ impl Display for Mermaid<'_> {
 }
 
 /// The nodes, then the edges, of one pipeline whose first job is `j{first}`.
-fn write_jobs(
-    formatter: &mut Formatter<'_>,
-    indent: &str,
-    first: usize,
-    dag: &Dag<'_>,
-) -> fmt::Result {
-    for (index, name) in dag.names.iter().enumerate() {
+fn write_jobs(formatter: &mut Formatter<'_>, indent: &str, first: usize, dag: &Dag) -> fmt::Result {
+    for (index, name) in dag.names().iter().enumerate() {
         writeln!(formatter, "{indent}j{}[\"{}\"]", first + index, Label(name))?;
     }
     for (from, to) in dag.edges() {

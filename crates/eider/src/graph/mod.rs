@@ -4,7 +4,6 @@
 //! Every renderer is a pure function of the pipelines: the same input gives the same bytes, so a
 //! drawing can be checked in and diffed.
 
-mod dag;
 mod dot;
 mod layout;
 mod mermaid;

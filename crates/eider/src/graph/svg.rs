@@ -9,8 +9,8 @@ use std::fmt::{self, Display, Formatter, Write as _};
 
 use drakefile::Pipeline;
 
-use super::dag::Dag;
 use super::layout::{FONT_SIZE, Layout, Point, lay_out, text_width};
+use eider_engine::schedule::Dag;
 
 /// Space around the whole drawing.
 const MARGIN: f64 = 16.0;
@@ -36,7 +36,7 @@ pub(super) struct Svg<'a>(pub &'a [&'a Pipeline]);
 /// One pipeline's part of the drawing.
 struct Block<'a> {
     name: &'a str,
-    dag: Dag<'a>,
+    dag: Dag,
     layout: Layout,
     width: f64,
     height: f64,
@@ -50,7 +50,7 @@ impl Display for Svg<'_> {
             .0
             .iter()
             .map(|pipeline| {
-                let dag = Dag::new(pipeline);
+                let dag = Dag::from_pipeline(pipeline);
                 let layout = lay_out(&dag);
                 let title = text_width(&pipeline.name, TITLE_FONT_SIZE);
                 Block {
@@ -162,7 +162,7 @@ fn write_block(
         formatter,
         r#"      <g fill="{TEXT_COLOR}" text-anchor="middle">"#
     )?;
-    for (job, name) in block.layout.boxes.iter().zip(&block.dag.names) {
+    for (job, name) in block.layout.boxes.iter().zip(block.dag.names()) {
         let center = job.center();
         writeln!(
             formatter,

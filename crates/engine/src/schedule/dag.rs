@@ -17,7 +17,7 @@ const DEFAULT_WEIGHT: f64 = 1.0;
 pub struct Dag {
     /// Job names, in pipeline order.
     names: Vec<String>,
-    /// For each job, the jobs it needs, in pipeline order, each once.
+    /// For each job, the jobs it needs, in the order written, each once.
     dependencies: Vec<Vec<usize>>,
     /// For each job, the jobs that need it, in pipeline order.
     dependents: Vec<Vec<usize>>,
@@ -27,7 +27,8 @@ impl Dag {
     /// The graph of `pipeline`.
     ///
     /// A dependency repeated in one job counts once. A dependency that names no earlier job
-    /// cannot occur in a validated pipeline; it is left out rather than allowed to form a cycle.
+    /// cannot occur in a validated pipeline; it is left out rather than allowed to form a cycle,
+    /// so that a model built by hand still gives an acyclic graph in pipeline order.
     #[must_use]
     pub fn from_pipeline(pipeline: &Pipeline) -> Dag {
         let count = pipeline.jobs.len();
@@ -37,19 +38,14 @@ impl Dag {
         let mut dependents = vec![Vec::new(); count];
         for (index, job) in pipeline.jobs.iter().enumerate() {
             // Only names seen so far resolve, which keeps every edge pointing forward.
-            let mut needed: Vec<usize> = job
-                .dependencies
-                .iter()
-                .filter_map(|name| earlier.get(name.as_str()).copied())
-                .collect();
-            debug_assert_eq!(
-                needed.len(),
-                job.dependencies.len(),
-                "every dependency of `{}` names an earlier job",
-                job.name
-            );
-            needed.sort_unstable();
-            needed.dedup();
+            let mut needed: Vec<usize> = Vec::with_capacity(job.dependencies.len());
+            for name in &job.dependencies {
+                if let Some(&dependency) = earlier.get(name.as_str())
+                    && !needed.contains(&dependency)
+                {
+                    needed.push(dependency);
+                }
+            }
             for &dependency in &needed {
                 dependents[dependency].push(index);
             }
@@ -82,10 +78,24 @@ impl Dag {
         &self.names[job]
     }
 
-    /// The jobs that `job` needs, in pipeline order.
+    /// The job names, in pipeline order.
+    #[must_use]
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The jobs that `job` needs, in the order written.
     #[must_use]
     pub fn dependencies(&self, job: usize) -> &[usize] {
         &self.dependencies[job]
+    }
+
+    /// Every edge as `(dependency, job)`, ordered by job, then as the dependencies are written.
+    pub fn edges(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.dependencies
+            .iter()
+            .enumerate()
+            .flat_map(|(job, dependencies)| dependencies.iter().map(move |&from| (from, job)))
     }
 
     /// The jobs that need `job`, in pipeline order.
@@ -232,6 +242,21 @@ mod tests {
         let dag = Dag::from_pipeline(&test_pipeline(&[("a", &[]), ("b", &["a", "a"])]));
         assert_eq!(dag.dependencies(1), &[0]);
         assert_eq!(dag.dependents(0), &[1]);
+    }
+
+    #[test]
+    fn unknown_later_and_repeated_dependencies_are_left_out_and_the_rest_keep_their_order() {
+        let dag = Dag::from_pipeline(&test_pipeline(&[
+            ("a", &["b"]),
+            ("b", &["a", "a", "missing"]),
+            ("c", &["b", "c"]),
+            ("d", &["c", "a", "b"]),
+        ]));
+        assert_eq!(
+            dag.edges().collect::<Vec<_>>(),
+            [(0, 1), (1, 2), (2, 3), (0, 3), (1, 3)]
+        );
+        assert_eq!(dag.dependents(0), &[1, 3]);
     }
 
     #[test]
