@@ -13,6 +13,7 @@ mod path;
 pub mod schema;
 mod source;
 mod suggest;
+pub mod triggers;
 mod validate;
 mod version;
 pub mod yaml;

@@ -25,7 +25,6 @@ pub mod schedule;
 mod socket_watch;
 mod source_archive;
 mod sources;
-pub mod triggers;
 
 pub use clean::{CleanReport, clean, sweep_abandoned, sweep_run};
 pub use event::{

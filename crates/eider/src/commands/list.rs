@@ -34,7 +34,7 @@ pub fn run(options: &ListOptions, located: &Located, output: Output) -> Result<(
             options.tag.as_deref(),
             root,
         )?;
-        let outcome = eider_engine::triggers::select(model, &event)
+        let outcome = drakefile::triggers::select(model, &event)
             .map_err(|error| Failure::input(error.to_string()).with_sources_of(&error))?;
         for note in &outcome.notes {
             output.note(&note.to_string());

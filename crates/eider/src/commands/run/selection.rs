@@ -4,9 +4,9 @@
 use std::fmt::Write as _;
 
 use camino::Utf8Path;
+use drakefile::triggers::{self, Event as TriggerEvent};
 use drakefile::{Drakefile, Job, Pipeline};
 use eider_engine::schedule::Dag;
-use eider_engine::triggers::{self, Event as TriggerEvent};
 
 use crate::cli::{EventKind, RunOptions};
 use crate::failure::Failure;
@@ -135,7 +135,7 @@ pub fn event_from(
     source_root: &Utf8Path,
 ) -> Result<TriggerEvent, Failure> {
     let from_git = || {
-        triggers::event_from_git(source_root).map_err(|message| {
+        crate::git_event::event_from_git(source_root).map_err(|message| {
             Failure::input(format!("cannot tell the event from git: {message}"))
                 .with_hint("pass --branch NAME or --tag NAME")
         })

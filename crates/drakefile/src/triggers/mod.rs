@@ -1,5 +1,6 @@
-//! Pipeline selection by triggers, as the DrakeSpec describes it: an [`Event`] and the triggers of each
-//! pipeline select zero, one or many pipelines.
+//! Pipeline selection by triggers, as the DrakeSpec describes it: an [`Event`] and the triggers
+//! of each pipeline select zero, one or many pipelines. The event itself (the current branch,
+//! or the one the command line names) is found by the caller.
 //!
 //! eider supports the trigger specs listed in [`SUPPORTED`]: `github.com/lovethedrake/drakespec-github`
 //! at `v1.0.0` only. Its config is `{pullRequest: {targetBranches: SEL}, push: {branches: SEL,
@@ -25,16 +26,15 @@
 //! - Fields the config does not define are ignored as the reference executor did, with a note: a
 //!   misspelled `only` would otherwise let every name pass unnoticed. A trigger without `config`
 //!   matches nothing, also with a note.
-//! - A pipeline without triggers is never selected by an event: it runs only when named, as the spec says.
+//! - A pipeline without triggers is never selected by an event: it runs only when named, as the
+//!   spec says.
 
 mod event;
-mod git;
 mod github;
 mod name_filter;
 mod selector;
 
 pub use event::Event;
-pub use git::event_from_git;
 pub use github::GithubConfigError;
 pub use selector::{Note, Outcome, Selection, TriggerError, select};
 

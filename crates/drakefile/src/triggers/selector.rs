@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use drakefile::{Drakefile, Pipeline, Trigger};
+use crate::{Drakefile, Pipeline, Trigger};
 
 use super::event::Event;
 use super::github::{GithubConfigError, GithubTrigger};
@@ -186,7 +186,7 @@ pipelines:
     /// A v0.6.0 Drakefile whose pipelines are `pipelines` (YAML indented by two spaces).
     fn drakefile(pipelines: &str) -> Drakefile {
         let text = format!("{HEADER}{pipelines}");
-        match drakefile::parse("Drakefile.yaml", &text) {
+        match crate::parse("Drakefile.yaml", &text) {
             Ok(parsed) => parsed.drakefile,
             Err(report) => panic!("invalid test Drakefile: {report:?}"),
         }
@@ -468,7 +468,7 @@ pipelines:
     jobs:
     - name: build
 ";
-        let file = drakefile::parse("Drakefile.yaml", text)
+        let file = crate::parse("Drakefile.yaml", text)
             .expect("a valid seed-draft Drakefile")
             .drakefile;
         let outcome = select(&file, &branch("main")).expect("valid triggers");
@@ -640,7 +640,7 @@ pipelines:
     #[test]
     fn the_example_drakefile_runs_its_pipeline_on_main() {
         let text = include_str!("../../../../examples/v0.6.0/Drakefile.yaml");
-        let file = drakefile::parse("Drakefile.yaml", text)
+        let file = crate::parse("Drakefile.yaml", text)
             .expect("the example is valid")
             .drakefile;
         let names = |event: &Event| -> Vec<String> {

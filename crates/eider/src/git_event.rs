@@ -5,8 +5,7 @@
 use std::process::Command;
 
 use camino::Utf8Path;
-
-use super::event::Event;
+use drakefile::triggers::Event;
 
 /// The event for the repository at `directory`: [`Event::PushBranch`] of the current branch,
 /// else [`Event::PushTag`] of a tag pointing exactly at HEAD. The error is a message for the
