@@ -57,11 +57,5 @@ pub fn collect(options: &RunOptions, source_root: &Utf8Path) -> Result<External,
 }
 
 fn invalid(error: &EnvironmentError) -> Failure {
-    let mut failure = Failure::input(error.to_string());
-    let mut cause = std::error::Error::source(error);
-    while let Some(inner) = cause {
-        failure = failure.with_cause(inner.to_string());
-        cause = inner.source();
-    }
-    failure
+    Failure::input(error.to_string()).with_sources_of(error)
 }

@@ -153,17 +153,7 @@ impl From<LoadError> for Failure {
     }
 }
 
-/// `error` and every cause in its source chain, joined with `: `, for errors kept as text.
-pub fn chain_text(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
+pub use eider_error_chain::chain_text;
 
 /// An error known only as text (already rendered with [`chain_text`]), for
 /// [`Failure::with_error`].

@@ -536,12 +536,7 @@ mod tests {
         std::os::unix::fs::symlink("/dev/zero", store.blob_path(&digest)).expect("symlink");
         let error = store.read(&digest, None).expect_err("refused");
         assert!(error.to_string().contains("cannot open a blob"), "{error}");
-        let mut chain = String::new();
-        let mut source: Option<&dyn std::error::Error> = Some(&error);
-        while let Some(cause) = source {
-            chain.push_str(&cause.to_string());
-            source = cause.source();
-        }
+        let chain = eider_error_chain::chain_text(&error);
         assert!(chain.contains("not a regular file"), "{chain}");
     }
 

@@ -6,6 +6,7 @@
 use std::fmt;
 use std::io::{self, Read};
 
+use eider_error_chain::chain_text;
 use eider_regular_file::read_bounded;
 
 use crate::blob_store::{BlobStore, BlobStoreError, MAX_SMALL_BLOB};
@@ -224,7 +225,7 @@ fn verify_manifest(
             findings.push(Finding::Invalid {
                 role: BlobRole::Manifest,
                 digest: digest.clone(),
-                problem: error_chain(&error),
+                problem: chain_text(&error),
             });
             return;
         }
@@ -349,7 +350,7 @@ fn open(
             findings.push(Finding::Unreadable {
                 role,
                 digest: digest.clone(),
-                problem: error_chain(&error),
+                problem: chain_text(&error),
             });
             return None;
         }
@@ -451,16 +452,4 @@ impl<R: Read> Read for HashingReader<R> {
         self.hasher.update(&buffer[..read]);
         Ok(read)
     }
-}
-
-/// An error and its causes on one line.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -315,7 +315,7 @@ impl DockerRuntime {
                 };
                 RuntimeError::Other(format!(
                     "cannot unpack into {destination}: {}{left}",
-                    crate::error::chain_text(&error)
+                    eider_error_chain::chain_text(&error)
                 ))
             })
         })

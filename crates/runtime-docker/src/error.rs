@@ -54,19 +54,5 @@ pub(crate) fn is_removal_in_progress(error: &bollard::errors::Error) -> bool {
 /// The error with its causes, which for connection errors hold the useful part (`connection
 /// refused`, `connection closed before message completed`).
 fn error_text(error: &bollard::errors::Error) -> String {
-    chain_text(error)
-}
-
-/// `error` and each of its causes that says something new, joined with `: `.
-pub(crate) fn chain_text(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = std::error::Error::source(error);
-    while let Some(source) = cause {
-        let more = source.to_string();
-        if !text.contains(&more) {
-            text = format!("{text}: {more}");
-        }
-        cause = source.source();
-    }
-    text
+    eider_error_chain::chain_text(error)
 }
