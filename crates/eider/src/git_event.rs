@@ -1,8 +1,5 @@
 //! The event a local run stands for when none is named: a push of the checked-out branch, or of
-//! the tag at a detached HEAD. Asks the `git` program, so it works with every repository layout
-//! (worktrees, submodules, `GIT_DIR`) that git itself understands.
-
-use std::process::Command;
+//! the tag at a detached HEAD, as git says.
 
 use camino::Utf8Path;
 use drakefile::triggers::Event;
@@ -41,11 +38,7 @@ fn run(
     directory: &Utf8Path,
     arguments: &[&str],
 ) -> Result<std::process::Output, String> {
-    Command::new(program)
-        .arg("-C")
-        .arg(directory)
-        .args(arguments)
-        .output()
+    crate::git::run(program, directory, arguments)
         .map_err(|error| format!("cannot run `{program}` to find the current branch: {error}"))
 }
 
@@ -101,17 +94,7 @@ mod tests {
         }
 
         fn git(&self, arguments: &[&str]) {
-            let output = Command::new("git")
-                .arg("-C")
-                .arg(&self.path)
-                .args(arguments)
-                .output()
-                .expect("git runs");
-            assert!(
-                output.status.success(),
-                "git {arguments:?}: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
+            crate::git::run_for_test(&self.path, arguments);
         }
 
         fn commit(&self, message: &str) {

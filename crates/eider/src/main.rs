@@ -10,6 +10,7 @@ mod duration;
 mod environment;
 mod exit_code;
 mod failure;
+mod git;
 mod git_event;
 mod graph;
 mod image_resolve;

@@ -2,8 +2,6 @@
 //! tree had uncommitted changes, where it came from, and the moment every timestamp of the image
 //! is set to. Asks the `git` program; a tree outside git still packages, with that stated.
 
-use std::process::Command;
-
 use camino::Utf8Path;
 
 /// The version and provenance of a package.
@@ -110,12 +108,7 @@ pub fn provenance(
 
 /// The first line git printed, when it succeeded and printed something.
 fn git_line(root: &Utf8Path, arguments: &[&str]) -> Option<String> {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(arguments)
-        .output()
-        .ok()?;
+    let output = crate::git::run("git", root, arguments).ok()?;
     if !output.status.success() {
         return None;
     }
@@ -147,17 +140,7 @@ mod tests {
 
     use super::*;
 
-    fn git(directory: &Utf8Path, arguments: &[&str]) {
-        let status = Command::new("git")
-            .arg("-C")
-            .arg(directory)
-            .args(arguments)
-            .env("GIT_COMMITTER_DATE", "@1700000000 +0000")
-            .env("GIT_AUTHOR_DATE", "@1700000000 +0000")
-            .output()
-            .expect("git runs");
-        assert!(status.status.success(), "git {arguments:?}: {status:?}");
-    }
+    use crate::git::run_for_test as git;
 
     fn repository() -> (tempfile::TempDir, Utf8PathBuf) {
         let directory = tempfile::tempdir().expect("a temporary directory");

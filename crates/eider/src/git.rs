@@ -1,0 +1,41 @@
+//! Running the `git` program in a repository: how the command line learns the current branch
+//! (the event of a run) and a package's provenance. The program itself, not a library, so that
+//! every repository layout git understands (worktrees, submodules, `GIT_DIR`) works.
+
+use std::process::{Command, Output};
+
+use camino::Utf8Path;
+
+/// Runs `program` (`git`, or another name in tests) with `arguments` in `directory`.
+pub fn run(program: &str, directory: &Utf8Path, arguments: &[&str]) -> std::io::Result<Output> {
+    Command::new(program)
+        .arg("-C")
+        .arg(directory)
+        .args(arguments)
+        .output()
+}
+
+/// Runs git in a test repository with fixed dates and a test user, and asserts it succeeded.
+#[cfg(test)]
+pub fn run_for_test(directory: &Utf8Path, arguments: &[&str]) {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(directory)
+        .args([
+            "-c",
+            "user.email=tests@example.invalid",
+            "-c",
+            "user.name=Tests",
+        ])
+        .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
+        .args(arguments)
+        .env("GIT_COMMITTER_DATE", "@1700000000 +0000")
+        .env("GIT_AUTHOR_DATE", "@1700000000 +0000")
+        .output()
+        .expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {arguments:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
