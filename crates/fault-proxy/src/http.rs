@@ -5,13 +5,14 @@
 use std::fmt::Write as _;
 use std::io::{self, BufRead, Write};
 
-/// A request or response head.
+/// A request or response head. Public so that other test support reads HTTP/1.1 with this one
+/// parser (a recording of what a client sent, for instance).
 #[derive(Debug, Clone)]
-pub(crate) struct Head {
+pub struct Head {
     /// The first line, without its line break.
-    pub(crate) start: String,
+    pub start: String,
     /// Header lines as `(name, value)`, in order.
-    pub(crate) headers: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
 }
 
 /// How a body ends.
@@ -34,8 +35,13 @@ pub(crate) enum Copied {
 }
 
 impl Head {
-    /// Reads a head; `None` at a clean end of the stream before any byte of it.
-    pub(crate) fn read(reader: &mut impl BufRead) -> io::Result<Option<Self>> {
+    /// Reads a head; `None` at a clean end of the stream before any byte of it, an
+    /// `UnexpectedEof` error when the stream ends inside it.
+    ///
+    /// # Errors
+    ///
+    /// What reading fails with, or `UnexpectedEof`.
+    pub fn read(reader: &mut impl BufRead) -> io::Result<Option<Self>> {
         let mut start = String::new();
         if reader.read_line(&mut start)? == 0 {
             return Ok(None);
@@ -63,7 +69,9 @@ impl Head {
         }))
     }
 
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+    /// The value of the first header named `name`, whatever its case.
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(header, _)| header.eq_ignore_ascii_case(name))
@@ -71,7 +79,8 @@ impl Head {
     }
 
     /// The method and target of a request head.
-    pub(crate) fn request_line(&self) -> (&str, &str) {
+    #[must_use]
+    pub fn request_line(&self) -> (&str, &str) {
         let mut words = self.start.split(' ');
         let method = words.next().unwrap_or_default();
         let target = words.next().unwrap_or_default();

@@ -11,5 +11,6 @@ mod http;
 mod proxy;
 mod rule;
 
+pub use http::Head;
 pub use proxy::{FaultProxy, Recorded, unused_address};
 pub use rule::{Fault, Rule};

@@ -402,23 +402,11 @@ fn is_container_start(bytes: &[u8]) -> bool {
 /// upgrade (after which the bytes are a raw stream) or at an incomplete request.
 pub fn parse_requests(mut bytes: &[u8]) -> Vec<Request> {
     let mut requests = Vec::new();
-    while let Some(end) = find(bytes, b"\r\n\r\n") {
-        let head = String::from_utf8_lossy(&bytes[..end]).into_owned();
-        bytes = &bytes[end + 4..];
-        let mut lines = head.split("\r\n");
-        let mut request_line = lines.next().unwrap_or_default().split(' ');
-        let method = request_line.next().unwrap_or_default().to_owned();
-        let target = request_line.next().unwrap_or_default().to_owned();
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|line| line.split_once(':'))
-            .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
-            .collect();
-        let header = |name: &str| {
-            headers
-                .iter()
-                .find(|(header, _)| header == name)
-                .map(|(_, value)| value.as_str())
-        };
+    // A head cut short is an error of the reader: the requests before it are all there is.
+    while let Ok(Some(head)) = eider_fault_proxy::Head::read(&mut bytes) {
+        let (method, target) = head.request_line();
+        let (method, target) = (method.to_owned(), target.to_owned());
+        let header = |name: &str| head.header(name);
         let body = if let Some(length) = header("content-length") {
             let length: usize = length.parse().expect("a numeric Content-Length");
             if bytes.len() < length {
