@@ -167,13 +167,22 @@ impl LayerCache {
     /// content is hashed unless its file has not been written to since it was last found whole;
     /// a damaged blob is removed, so that it is made again.
     pub fn has_whole_blob(&self, digest: &Digest, size: u64) -> Result<bool, BlobStoreError> {
+        self.blob_is_whole(&self.load(), digest, size)
+    }
+
+    /// [`LayerCache::has_whole_blob`] with the index already read.
+    fn blob_is_whole(
+        &self,
+        index: &Index,
+        digest: &Digest,
+        size: u64,
+    ) -> Result<bool, BlobStoreError> {
         let path = self.store.blob_path(digest);
         let Some(stamp) = FileStamp::of(&path) else {
             return Ok(false);
         };
         let unchanged = stamp.size == size
-            && self
-                .load()
+            && index
                 .checked
                 .get(&digest.hex())
                 .is_some_and(|checked| checked.file == stamp);
@@ -208,11 +217,11 @@ impl LayerCache {
         let files = files_fingerprint(spec, &entries).hex();
         let index = self.load();
 
-        // A cached blob is hashed before it is handed out again: the cache's files are its own,
-        // but a damaged one (a disk fault, an older eider that shared them with layouts) must be
-        // made again, never built upon.
+        // A cached blob is checked before it is handed out again: the cache's files are its own,
+        // but a damaged one (an older eider shared them with layouts) must be made again, never
+        // built upon.
         if let Some(layer) = index.files.get(&files)
-            && self.has_whole_blob(&layer.digest, layer.size)?
+            && self.blob_is_whole(&index, &layer.digest, layer.size)?
         {
             let blob = LayerBlob {
                 diff_id: layer.diff_id.clone(),
@@ -240,7 +249,7 @@ impl LayerCache {
             if let Some(blob) = index
                 .compressed
                 .get(&compressed_key(&diff_id, spec.compression))
-                && self.has_whole_blob(&blob.digest, blob.size)?
+                && self.blob_is_whole(&index, &blob.digest, blob.size)?
             {
                 reused = Some(LayerBlob {
                     diff_id,

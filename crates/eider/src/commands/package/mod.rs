@@ -560,10 +560,7 @@ async fn build_layers(
     // Layouts written inside the tree must not end up in the next package.
     let inside = plan.written;
     let finish = |spec: LayerSpec| {
-        let mut spec = spec
-            .with_epoch(epoch)
-            .with_compression(compression)
-            .with_secrets_file(plan.project.join(SECRETS_FILE_NAME));
+        let mut spec = spec.with_epoch(epoch).with_compression(compression);
         for path in &plan.secrets_files {
             spec = spec.with_secrets_file(path.clone());
         }
