@@ -10,6 +10,7 @@ pub mod fields;
 mod image_reference;
 mod model;
 mod path;
+mod permissions;
 pub mod schema;
 mod source;
 mod suggest;
@@ -28,6 +29,7 @@ pub use model::{
     Container, DOCKER_SOCKET_PATH, Drakefile, EnvironmentVariable, Job, OsFamily, Pipeline,
     PipelineJob, PullPolicy, Resources, SourceMountMode, Trigger,
 };
+pub use permissions::{Permissions, Refusal, check_permissions};
 pub use source::{LoadError, MAX_FILE_SIZE, read_source};
 pub use version::{SPEC_URI, SpecVersion};
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use eider_engine::mask::Masker;
-use eider_engine::{Event, EventReceiver, JobOutcome, OutputSource, OutputStreamKind};
+use eider_engine::{Event, EventReceiver, JobOutcome, JobResult, OutputSource, OutputStreamKind};
 use owo_colors::OwoColorize;
 
 use crate::cli::ColorChoice;
@@ -235,49 +235,37 @@ impl Reporter {
 
     fn finished(&mut self, job: &str, outcome: &JobOutcome, duration: Duration) {
         let took = seconds(duration);
-        match outcome {
-            JobOutcome::Succeeded => self.status("Passed", &format!("{job} in {took}")),
-            JobOutcome::Failed {
-                container,
-                exit_code,
-                out_of_memory,
-            } => {
-                let why = if *out_of_memory {
-                    format!("container `{container}` ran out of memory (exit code {exit_code})")
-                } else {
-                    format!("container `{container}` exited with code {exit_code}")
-                };
-                self.failure_status("Failed", &format!("{job} in {took}: {why}"));
+        let description = outcome.description().unwrap_or_default();
+        match outcome.result() {
+            JobResult::Passed => self.status("Passed", &format!("{job} in {took}")),
+            JobResult::Failed => {
+                self.failure_status("Failed", &format!("{job} in {took}: {description}"));
             }
-            JobOutcome::TimedOut { after } => self.failure_status(
-                "Timed out",
-                &format!(
-                    "{job}: timed out after {}",
-                    humantime::format_duration(*after)
-                ),
-            ),
-            JobOutcome::Interrupted => self.failure_status("Interrupted", job),
-            JobOutcome::Skipped => {
-                self.failure_status("Skipped", &format!("{job}: a job it depends on failed"));
+            JobResult::TimedOut => {
+                self.failure_status("Timed out", &format!("{job}: {description}"));
             }
-            JobOutcome::Cancelled => self.failure_status("Cancelled", job),
-            JobOutcome::InfrastructureFailure { message, hint } => {
+            JobResult::Interrupted => self.failure_status("Interrupted", job),
+            JobResult::Skipped => self.failure_status("Skipped", &format!("{job}: {description}")),
+            JobResult::Cancelled => self.failure_status("Cancelled", job),
+            JobResult::InfrastructureFailure => {
                 self.failure_status(
                     "Infra failed",
                     &format!("{job} in {took}: infrastructure failure, not the job's"),
                 );
-                self.labelled("error", 31, message);
-                if let Some(hint) = hint {
-                    self.labelled("hint", 36, hint);
-                }
+                self.problem(&description, outcome.hint());
             }
-            JobOutcome::Error { message, hint } => {
+            JobResult::Error => {
                 self.failure_status("Failed", &format!("{job} in {took}"));
-                self.labelled("error", 31, message);
-                if let Some(hint) = hint {
-                    self.labelled("hint", 36, hint);
-                }
+                self.problem(&description, outcome.hint());
             }
+        }
+    }
+
+    /// Why a job could not run, and what to do about it.
+    fn problem(&mut self, description: &str, hint: Option<&str>) {
+        self.labelled("error", 31, description);
+        if let Some(hint) = hint {
+            self.labelled("hint", 36, hint);
         }
     }
 

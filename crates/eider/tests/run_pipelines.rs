@@ -441,7 +441,7 @@ fn keep_going_runs_what_does_not_depend_on_the_failure_and_skips_the_rest() {
     let status = status_lines(&run);
     position(
         &status,
-        &format!("Skipped {prefix}-d: a job it depends on failed"),
+        &format!("Skipped {prefix}-d: a job it depends on did not succeed"),
     );
     for short in ["a", "c", "e"] {
         position(&status, &format!("Passed {prefix}-{short} in <time>"));

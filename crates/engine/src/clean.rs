@@ -1,9 +1,7 @@
 //! Finding and removing what eider created: after an interrupted run (by its id), and after a
 //! crashed eider (`eider clean`: everything whose creating process is gone).
 
-use eider_runtime::{ContainerId, Labels, Runtime};
-
-use crate::labels;
+use eider_runtime::{Labels, Resource, ResourceKind, Runtime, labels};
 
 /// What `eider clean` removed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -18,29 +16,22 @@ pub struct CleanReport {
     pub errors: Vec<String>,
 }
 
-/// Removes every container and volume labelled with `run_id`; returns the errors.
+/// Removes everything labelled with `run_id`; returns the errors.
 pub async fn sweep_run<R: Runtime>(runtime: &R, run_id: &str) -> Vec<String> {
-    let filter = format!("{}={run_id}", labels::RUN_ID);
+    let selector = format!("{}={run_id}", labels::RUN_ID);
     let mut errors = Vec::new();
-    match runtime.list_containers(&filter).await {
-        Ok(containers) => {
-            for (id, _) in containers {
-                if let Err(error) = runtime.remove_container(&id).await {
-                    errors.push(format!("cannot remove container {id}: {error}"));
+    match runtime.list_labelled(&selector).await {
+        Ok(resources) => {
+            for resource in resources {
+                if let Err(error) = runtime.remove_resource(&resource).await {
+                    errors.push(format!(
+                        "cannot remove {} {}: {error}",
+                        resource.noun, resource.shown
+                    ));
                 }
             }
         }
-        Err(error) => errors.push(format!("cannot list containers: {error}")),
-    }
-    match runtime.list_volumes(&filter).await {
-        Ok(volumes) => {
-            for (name, _) in volumes {
-                if let Err(error) = runtime.remove_volume(&name).await {
-                    errors.push(format!("cannot remove volume {name}: {error}"));
-                }
-            }
-        }
-        Err(error) => errors.push(format!("cannot list volumes: {error}")),
+        Err(error) => errors.push(format!("cannot list what run {run_id} created: {error}")),
     }
     errors
 }
@@ -80,40 +71,32 @@ fn from_another_namespace(labels: &Labels) -> bool {
     }
 }
 
-/// Removes the containers, then the volumes, labelled by eider for which `abandoned` holds.
+/// Removes what runs, then what stores, labelled by eider, for which `abandoned` holds.
 async fn remove_where<R: Runtime>(runtime: &R, abandoned: impl Fn(&Labels) -> bool) -> CleanReport {
     let mut report = CleanReport::default();
-    match runtime.list_containers(labels::RUN_ID).await {
-        Ok(containers) => {
-            let (remove, keep): (Vec<(ContainerId, Labels)>, Vec<_>) = containers
-                .into_iter()
-                .partition(|(_, labels)| abandoned(labels));
-            report.in_use += keep.len();
-            for (id, _) in remove {
-                match runtime.remove_container(&id).await {
-                    Ok(()) => report.containers.push(id.to_string()),
-                    Err(error) => report.errors.push(format!("container {id}: {error}")),
-                }
-            }
+    let resources = match runtime.list_labelled(labels::RUN_ID).await {
+        Ok(resources) => resources,
+        Err(error) => {
+            report
+                .errors
+                .push(format!("cannot list what eider created: {error}"));
+            return report;
         }
-        Err(error) => report
-            .errors
-            .push(format!("cannot list containers: {error}")),
-    }
-    match runtime.list_volumes(labels::RUN_ID).await {
-        Ok(volumes) => {
-            for (name, labels) in volumes {
-                if !abandoned(&labels) {
-                    report.in_use += 1;
-                    continue;
-                }
-                match runtime.remove_volume(&name).await {
-                    Ok(()) => report.volumes.push(name),
-                    Err(error) => report.errors.push(format!("volume {name}: {error}")),
-                }
-            }
+    };
+    let (remove, keep): (Vec<Resource>, Vec<Resource>) = resources
+        .into_iter()
+        .partition(|resource| abandoned(&resource.labels));
+    report.in_use += keep.len();
+    for resource in remove {
+        match runtime.remove_resource(&resource).await {
+            Ok(()) => match resource.kind {
+                ResourceKind::Workload => report.containers.push(resource.shown),
+                ResourceKind::Storage => report.volumes.push(resource.shown),
+            },
+            Err(error) => report
+                .errors
+                .push(format!("{} {}: {error}", resource.noun, resource.shown)),
         }
-        Err(error) => report.errors.push(format!("cannot list volumes: {error}")),
     }
     report
 }

@@ -8,6 +8,8 @@ use bytes::Bytes;
 use eider_runtime::PullProgress;
 use tokio::sync::mpsc;
 
+use crate::outcome::JobOutcome;
+
 /// Which container wrote some output.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct OutputSource {
@@ -111,64 +113,6 @@ pub enum Event {
         /// How long it took.
         duration: Duration,
     },
-}
-
-/// How a job ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JobOutcome {
-    /// The primary container's main process exited with 0 (or the job had no containers).
-    Succeeded,
-    /// The primary container's main process exited with another code.
-    Failed {
-        /// The primary container.
-        container: String,
-        /// Its exit code.
-        exit_code: i64,
-        /// Whether the out-of-memory killer ended it.
-        out_of_memory: bool,
-    },
-    /// The job's timeout elapsed; everything was killed.
-    TimedOut {
-        /// The timeout.
-        after: Duration,
-    },
-    /// Interrupted (Ctrl-C, SIGTERM) while it ran.
-    Interrupted,
-    /// Not started because a job it depends on (or, run one by one, an earlier job) did not
-    /// succeed.
-    Skipped,
-    /// Not started: cancelled when another job of the pipeline failed, or by an interrupt.
-    Cancelled,
-    /// The container engine failed while the job ran or was being launched: it stopped
-    /// answering, or restarted and stopped the job's containers. Says nothing about the job's own
-    /// code: running it again on a healthy engine may well succeed.
-    InfrastructureFailure {
-        /// What the engine did, naming the job and container.
-        message: String,
-        /// What to do about it.
-        hint: Option<String>,
-    },
-    /// It could not run: a refused permission, a missing image, an engine error.
-    Error {
-        /// What went wrong, naming the job, container and image where they apply.
-        message: String,
-        /// What to do about it.
-        hint: Option<String>,
-    },
-}
-
-impl JobOutcome {
-    /// Whether the job succeeded.
-    #[must_use]
-    pub fn succeeded(&self) -> bool {
-        matches!(self, Self::Succeeded)
-    }
-
-    /// Whether the job ended because the container engine failed, not because of the job.
-    #[must_use]
-    pub fn is_infrastructure_failure(&self) -> bool {
-        matches!(self, Self::InfrastructureFailure { .. })
-    }
 }
 
 /// Where the engine sends its events. Bounded, so a slow reader slows the containers' output

@@ -1,19 +1,18 @@
-//! eider's engine: turns DrakeSpec jobs into containers on a [`eider_runtime::Runtime`], keeping
-//! every rule of the spec (launch order, one network namespace per job, the primary decides,
-//! sidecars are terminated, timeouts, environment precedence, source modes, shared storage), and
+//! eider's engine: runs DrakeSpec jobs and pipelines on a backend ([`eider_runtime::Runtime`]),
+//! keeping every rule of the spec that is not the backend's (scheduling, timeouts, cancellation,
+//! environment precedence, source modes, shared storage, masking, the output budget), and
 //! reports what happens as typed [`Event`]s. It never prints: the command line renders events.
 
 mod clean;
 pub mod environment;
 mod event;
-mod follow;
 mod job;
-pub mod labels;
 mod launch_pacer;
 pub mod lines;
 pub mod mask;
 mod mask_encodings;
 mod options;
+mod outcome;
 mod output;
 mod output_budget;
 mod pipeline;
@@ -22,16 +21,12 @@ mod policy;
 mod run;
 mod run_id;
 pub mod schedule;
-mod socket_watch;
-mod source_archive;
 mod sources;
 
 pub use clean::{CleanReport, clean, sweep_abandoned, sweep_run};
-pub use event::{
-    Event, EventReceiver, EventSender, JobOutcome, OutputSource, OutputStreamKind, channel,
-};
-pub use options::{
-    DEFAULT_BACKEND_TIMEOUT, DEFAULT_GRACE_PERIOD, DEFAULT_TIMEOUT, RunSettings, SeedSourceMode,
-};
-pub use policy::{Refusal, check_permissions, check_platform};
+pub use eider_runtime::labels;
+pub use event::{Event, EventReceiver, EventSender, OutputSource, OutputStreamKind, channel};
+pub use options::{DEFAULT_GRACE_PERIOD, DEFAULT_TIMEOUT, RunSettings, SeedSourceMode};
+pub use outcome::{JobOutcome, JobResult};
+pub use policy::check_platform;
 pub use run::{Cancellation, JobReport, Run, RunSummary};

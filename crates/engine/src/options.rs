@@ -12,10 +12,6 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 /// How long stopped containers get between SIGTERM and SIGKILL.
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(10);
 
-/// How long the container engine may go without answering (a request, a liveness probe, a
-/// restart) before the job it serves ends as an infrastructure failure.
-pub const DEFAULT_BACKEND_TIMEOUT: Duration = Duration::from_secs(60);
-
 /// How seed-draft files (which have no `sourceMountMode`) get their source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SeedSourceMode {
@@ -36,17 +32,8 @@ pub struct RunSettings {
     pub timeout: Duration,
     /// Time between SIGTERM and SIGKILL when a run is interrupted.
     pub grace_period: Duration,
-    /// How long the container engine may go without answering before a job ends as an
-    /// infrastructure failure (see [`DEFAULT_BACKEND_TIMEOUT`]).
-    pub backend_timeout: Duration,
-    /// The network of each job's first container; the container engine's default when unset.
-    pub network: Option<String>,
-    /// Whether `privileged: true` is honored.
-    pub allow_privileged: bool,
-    /// Whether `mountDockerSocket: true` is honored.
-    pub allow_docker_socket: bool,
-    /// The container engine's socket on this machine, bound for `mountDockerSocket`.
-    pub docker_socket: Utf8PathBuf,
+    /// What the user allows jobs to ask for.
+    pub permissions: drakefile::Permissions,
     /// How seed-draft files get their source.
     pub seed_source_mode: SeedSourceMode,
     /// Copy the run's shared storage here before it is removed.
@@ -57,4 +44,7 @@ pub struct RunSettings {
     /// Variables from outside the Drakefile (secrets file, env files, `-e`), in precedence order;
     /// every container gets them, and the Drakefile's `environment` wins over them.
     pub environment: Variables,
+    /// The secrets file's variables, also among `environment`: a value that is still theirs is
+    /// marked secret for the backend.
+    pub secrets: Variables,
 }

@@ -9,7 +9,8 @@ use eider_runtime::Runtime;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 
-use crate::event::{Event, JobOutcome};
+use crate::event::Event;
+use crate::outcome::JobOutcome;
 use crate::run::{JobReport, Run, RunSummary};
 use crate::schedule::{Dag, FailurePolicy, JobState, Scheduler};
 

@@ -5,14 +5,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use drakefile::{Job, SpecVersion};
-use eider_runtime::{Platform, Runtime, RuntimeError};
+use eider_runtime::{Platform, Runtime, RuntimeError, Storage, labels};
 use tokio::sync::{Mutex, OnceCell};
 use tokio_util::sync::CancellationToken;
 
-use crate::event::{Event, EventSender, JobOutcome};
-use crate::labels;
+use crate::event::{Event, EventSender};
 use crate::mask::Masker;
 use crate::options::RunSettings;
+use crate::outcome::JobOutcome;
 
 /// How a run is interrupted: the first signal stops containers gracefully, the second kills them.
 /// Cleanup happens either way.
@@ -61,10 +61,10 @@ impl RunSummary {
 /// What the run shares between its jobs, created when a job first needs it.
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
-    /// The shared-storage volume and an image that can mount it (for `--keep-shared`).
-    pub volume: Option<(String, String)>,
-    /// The volume holding the seed draft's per-run copy of the source.
-    pub source_copy: Option<String>,
+    /// The shared storage.
+    pub storage: Option<Storage>,
+    /// The seed draft's per-run copy of the source.
+    pub source_copy: Option<Storage>,
 }
 
 /// One run of jobs on a runtime.
@@ -203,12 +203,12 @@ impl<R: Runtime> Run<R> {
             return errors;
         }
         let shared = std::mem::take(&mut *self.shared.lock().await);
-        if let Some((volume, image)) = &shared.volume {
+        if let Some(storage) = &shared.storage {
             if let Some(destination) = &self.options.keep_shared {
                 let labels = labels::for_run(&self.id);
                 match self
                     .runtime
-                    .export_volume(volume, image, &labels, destination)
+                    .export_storage(storage, &labels, destination)
                     .await
                 {
                     Ok(()) => {
@@ -224,14 +224,14 @@ impl<R: Runtime> Run<R> {
                     )),
                 }
             }
-            if let Err(error) = self.runtime.remove_volume(volume).await {
-                errors.push(format!("cannot remove volume {volume}: {error}"));
+            if let Err(error) = self.runtime.remove_storage(storage).await {
+                errors.push(format!("cannot remove volume {storage}: {error}"));
             }
         }
-        if let Some(volume) = &shared.source_copy
-            && let Err(error) = self.runtime.remove_volume(volume).await
+        if let Some(copy) = &shared.source_copy
+            && let Err(error) = self.runtime.remove_storage(copy).await
         {
-            errors.push(format!("cannot remove volume {volume}: {error}"));
+            errors.push(format!("cannot remove volume {copy}: {error}"));
         }
         if self.cancellation.graceful.is_cancelled()
             || self.needs_sweep.load(std::sync::atomic::Ordering::Relaxed)

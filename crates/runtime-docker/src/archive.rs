@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use bollard::query_parameters::UploadToContainerOptions;
-use eider_runtime::{ArchiveStream, Labels, Mount, MountSource, RuntimeError, VOLUME_ARCHIVE_ROOT};
+use eider_runtime::{Labels, RuntimeError};
+
+use crate::model::{ArchiveStream, MountSource, VOLUME_ARCHIVE_ROOT, VolumeMount};
 
 use crate::DockerRuntime;
 use crate::error::from_bollard;
@@ -22,7 +24,7 @@ impl DockerRuntime {
         labels: &Labels,
         archive: ArchiveStream,
     ) -> Result<(), RuntimeError> {
-        let mount = Mount {
+        let mount = VolumeMount {
             source: MountSource::Volume(volume.to_owned()),
             target: format!("/{VOLUME_ARCHIVE_ROOT}"),
             read_only: false,

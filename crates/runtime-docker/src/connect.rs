@@ -93,10 +93,15 @@ impl DockerRuntime {
                 architecture: crate::oci_architecture(version.arch.as_deref().unwrap_or_default()),
             })
         });
+        let host = crate::create_spec::HostSettings {
+            network: None,
+            socket: Self::socket_path(&endpoint),
+        };
         Ok(Self {
             client,
             endpoint,
             response_timeout,
+            host,
             platform: std::sync::Arc::new(PlatformQuery {
                 pending: std::sync::Mutex::new(Some(query)),
                 answer: tokio::sync::OnceCell::new(),

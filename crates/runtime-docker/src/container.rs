@@ -11,14 +11,12 @@ use bollard::query_parameters::{
     AttachContainerOptions, CreateContainerOptions, InspectContainerOptions, KillContainerOptions,
     ListContainersOptions, RemoveContainerOptions, StopContainerOptions, WaitContainerOptions,
 };
-use eider_runtime::{
-    ContainerId, ContainerSpec, Exit, Labels, MountSource, NetworkMode, OutputChunk, OutputStream,
-    RuntimeError, StreamKind,
-};
+use eider_runtime::{Exit, Labels, OutputChunk, OutputStream, RuntimeError, StreamKind};
 use futures_util::{StreamExt, TryStreamExt};
 
 use crate::DockerRuntime;
 use crate::error::{from_bollard, is_gone_or_done, is_removal_in_progress};
+use crate::model::{ContainerId, CreateSpec, MountSource, NetworkMode};
 use crate::terminal_attach::{RawEndpoint, attach_terminal};
 
 /// How long a removal that another request started may take before eider reports it.
@@ -35,7 +33,7 @@ const KILLED_EXIT_CODE: i64 = 137;
 const PRIVILEGE_BITS: u32 = 0o6000;
 
 impl DockerRuntime {
-    pub(crate) async fn create(&self, spec: &ContainerSpec) -> Result<ContainerId, RuntimeError> {
+    pub(crate) async fn create(&self, spec: &CreateSpec) -> Result<ContainerId, RuntimeError> {
         let options = CreateContainerOptions {
             name: Some(spec.name.clone()),
             ..CreateContainerOptions::default()
@@ -336,7 +334,7 @@ fn wait_error(error: bollard::errors::Error) -> RuntimeError {
     }
 }
 
-fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
+fn create_body(spec: &CreateSpec) -> ContainerCreateBody {
     let labels: HashMap<String, String> = spec.labels.iter().cloned().collect();
     let environment = spec
         .environment

@@ -5,7 +5,9 @@ use std::io;
 use std::time::Duration;
 
 use bytes::Bytes;
-use eider_runtime::{ContainerId, RuntimeError};
+use eider_runtime::RuntimeError;
+
+use crate::model::ContainerId;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// The most an answer's head (status line and headers) may take, and the most of a refusal's

@@ -1,7 +1,9 @@
 //! Helper containers: created from a job's image only so that the engine's archive endpoints
 //! reach a volume (to fill a copy of the source, to copy shared storage out), and never started.
 
-use eider_runtime::{ContainerSpec, Labels, Mount, NetworkMode};
+use eider_runtime::Labels;
+
+use crate::model::{CreateSpec, NetworkMode, VolumeMount};
 
 /// What a helper container would run. It never runs, but the engine refuses to create a
 /// container without a command, and the job's image may have neither ENTRYPOINT nor CMD (one
@@ -16,10 +18,10 @@ pub(crate) fn helper_spec(
     name: String,
     image: &str,
     purpose: &str,
-    mount: Mount,
+    mount: VolumeMount,
     labels: &Labels,
-) -> ContainerSpec {
-    ContainerSpec {
+) -> CreateSpec {
+    CreateSpec {
         name,
         image: image.to_owned(),
         entrypoint: Some(vec![ENTRYPOINT.to_owned()]),
@@ -27,19 +29,19 @@ pub(crate) fn helper_spec(
         network: NetworkMode::Named("none".to_owned()),
         mounts: vec![mount],
         labels: labels.clone(),
-        ..ContainerSpec::default()
+        ..CreateSpec::default()
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use eider_runtime::MountSource;
+    use crate::model::MountSource;
 
     use super::*;
 
     #[test]
     fn a_helper_brings_its_own_command_whatever_the_image_has() {
-        let mount = Mount {
+        let mount = VolumeMount {
             source: MountSource::Volume("volume".to_owned()),
             target: "/eider-export".to_owned(),
             read_only: true,

@@ -14,6 +14,10 @@ use crate::pull_retry::is_transient_pull_failure;
 /// error, never a hang.
 const PULL_STALL_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// What to check when an image cannot be pulled.
+const UNAVAILABLE_HINT: &str = "check the image name and that its registry is reachable; images \
+                                built locally must be present in the engine (`docker images`)";
+
 impl DockerRuntime {
     pub(crate) async fn image_present(&self, image: &str) -> Result<bool, RuntimeError> {
         match self.client.inspect_image(image).await {
@@ -50,6 +54,7 @@ impl DockerRuntime {
                 return Err(RuntimeError::ImageUnavailable {
                     image: image.to_owned(),
                     message: format!("{message} (tried {failed_attempts} times)"),
+                    hint: Some(UNAVAILABLE_HINT.to_owned()),
                 });
             }
             let delay = (retry.delay)(failed_attempts);
@@ -77,6 +82,7 @@ impl DockerRuntime {
         let unavailable = |message: String| RuntimeError::ImageUnavailable {
             image: image.to_owned(),
             message,
+            hint: Some(UNAVAILABLE_HINT.to_owned()),
         };
         let mut stream = self.client.create_image(Some(options), None, None);
         loop {
@@ -167,7 +173,7 @@ impl DockerRuntime {
 
     /// A local image as a Docker archive (the format of `docker save`), streamed.
     #[must_use]
-    pub fn export_image(&self, image: &str) -> eider_runtime::ArchiveStream {
+    pub fn export_image(&self, image: &str) -> crate::ArchiveStream {
         Box::pin(
             self.client
                 .export_image(image)
@@ -176,10 +182,7 @@ impl DockerRuntime {
     }
 
     /// Loads a Docker archive into the engine (what `docker load` does), streamed.
-    pub async fn load_image(
-        &self,
-        archive: eider_runtime::ArchiveStream,
-    ) -> Result<(), RuntimeError> {
+    pub async fn load_image(&self, archive: crate::ArchiveStream) -> Result<(), RuntimeError> {
         let options = bollard::query_parameters::ImportImageOptions {
             quiet: true,
             ..Default::default()

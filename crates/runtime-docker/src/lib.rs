@@ -4,39 +4,55 @@
 mod archive;
 mod connect;
 mod container;
+mod create_spec;
 mod engine_answer;
 mod error;
 mod helper;
 mod image;
+mod job;
 mod liveness;
+mod model;
 mod pull_retry;
+mod socket_watch;
+mod source_archive;
+mod storage;
 mod terminal_attach;
 mod volume;
 
 use std::time::Duration;
 
 use bollard::Docker;
+use camino::{Utf8Path, Utf8PathBuf};
+use drakefile::PullPolicy;
 use eider_runtime::{
-    ArchiveStream, ContainerId, ContainerSpec, ContainerState, Exit, Labels, OutputStream,
-    Platform, PullProgress, RuntimeError,
+    CopyReport, JobObserver, JobSpec, Labels, LaunchError, Platform, PullProgress, Resource,
+    RuntimeError, Storage, StorageRequest,
 };
 
 pub use connect::{ConnectError, DEFAULT_RESPONSE_TIMEOUT};
 pub use image::ImageIdentity;
+pub use job::DockerJob;
+pub use model::ArchiveStream;
 pub use pull_retry::{PullRetry, is_transient_pull_failure};
+
+use crate::create_spec::HostSettings;
 
 /// A connection to one Docker Engine.
 #[derive(Debug, Clone)]
 pub struct DockerRuntime {
     client: Docker,
     endpoint: String,
-    /// How long a request may go unanswered before it fails; probes use it too.
+    /// How long a request may go unanswered before it fails; probes use it too, and it bounds
+    /// how long a job waits for an engine that went away to come back.
     response_timeout: Duration,
     /// Asked once, in the background from the moment of connecting: the engine takes a while to
     /// answer it, and nothing needs it before the first container starts.
     platform: std::sync::Arc<connect::PlatformQuery>,
     /// How pulls that fail for a transient reason are tried again.
     pull_retry: PullRetry,
+    /// The network of each job's first container, and the socket bound for containers allowed
+    /// to mount it.
+    host: HostSettings,
 }
 
 impl DockerRuntime {
@@ -47,20 +63,42 @@ impl DockerRuntime {
         self
     }
 
+    /// The same connection, with each job's first container on `network` (the engine's
+    /// default network when `None`): the others join its namespace.
+    #[must_use]
+    pub fn with_job_network(mut self, network: Option<String>) -> Self {
+        self.host.network = network;
+        self
+    }
+
     /// Where the engine is reached, as `DOCKER_HOST` would name it.
     #[must_use]
     pub fn endpoint(&self) -> &str {
         &self.endpoint
     }
+
+    /// The engine's socket on this machine, as bound into containers that may mount it: the
+    /// `DOCKER_HOST` socket, or Docker's usual place.
+    fn socket_path(endpoint: &str) -> Utf8PathBuf {
+        endpoint.strip_prefix("unix://").map_or_else(
+            || Utf8PathBuf::from("/var/run/docker.sock"),
+            Utf8PathBuf::from,
+        )
+    }
 }
 
 impl eider_runtime::Runtime for DockerRuntime {
+    type Job = DockerJob;
+
     async fn platform(&self) -> Result<Platform, RuntimeError> {
         self.platform.get().await
     }
 
-    async fn image_exists(&self, image: &str) -> Result<bool, RuntimeError> {
-        self.image_present(image).await
+    async fn needs_pull(&self, image: &str, policy: PullPolicy) -> Result<bool, RuntimeError> {
+        match policy {
+            PullPolicy::Always => Ok(true),
+            PullPolicy::IfNotPresent => Ok(!self.image_present(image).await?),
+        }
     }
 
     async fn pull_image(
@@ -71,87 +109,53 @@ impl eider_runtime::Runtime for DockerRuntime {
         self.pull(image, progress).await
     }
 
-    async fn create_volume(&self, name: &str, labels: &Labels) -> Result<(), RuntimeError> {
-        self.create_named_volume(name, labels).await
-    }
-
-    async fn remove_volume(&self, name: &str) -> Result<(), RuntimeError> {
-        self.remove_named_volume(name).await
-    }
-
-    async fn create_container(&self, spec: &ContainerSpec) -> Result<ContainerId, RuntimeError> {
-        self.create(spec).await
-    }
-
-    async fn attach(&self, id: &ContainerId, tty: bool) -> Result<OutputStream, RuntimeError> {
-        self.attach_output(id, tty).await
-    }
-
-    async fn start(&self, id: &ContainerId) -> Result<(), RuntimeError> {
-        self.start_container(id).await
-    }
-
-    async fn wait(&self, id: &ContainerId) -> Result<Exit, RuntimeError> {
-        self.wait_container(id).await
-    }
-
     async fn probe(&self) -> Result<(), RuntimeError> {
         self.ping_fresh().await
     }
 
-    async fn keeps_containers_across_restarts(&self) -> Result<bool, RuntimeError> {
-        self.live_restore_enabled().await
-    }
-
-    async fn container_state(&self, id: &ContainerId) -> Result<ContainerState, RuntimeError> {
-        self.state_of(id).await
-    }
-
-    async fn stop(&self, id: &ContainerId, grace: Duration) -> Result<(), RuntimeError> {
-        self.stop_container(id, grace).await
-    }
-
-    async fn kill(&self, id: &ContainerId) -> Result<(), RuntimeError> {
-        self.kill_container(id).await
-    }
-
-    async fn remove_container(&self, id: &ContainerId) -> Result<(), RuntimeError> {
-        self.remove(id).await
-    }
-
-    async fn list_containers(&self, key: &str) -> Result<Vec<(ContainerId, Labels)>, RuntimeError> {
-        self.list_labelled(key).await
-    }
-
-    async fn list_containers_without(
+    async fn create_shared_storage(
         &self,
-        key: &str,
-    ) -> Result<Vec<(ContainerId, String)>, RuntimeError> {
-        self.list_unlabelled(key).await
+        request: StorageRequest<'_>,
+    ) -> Result<Storage, RuntimeError> {
+        self.new_shared_storage(request).await
     }
 
-    async fn list_volumes(&self, key: &str) -> Result<Vec<(String, Labels)>, RuntimeError> {
-        self.list_labelled_volumes(key).await
-    }
-
-    async fn upload_to_volume(
+    async fn copy_source(
         &self,
-        volume: &str,
-        image: &str,
+        request: StorageRequest<'_>,
+        root: &Utf8Path,
+    ) -> Result<(Storage, CopyReport), RuntimeError> {
+        self.new_source_copy(request, root).await
+    }
+
+    async fn export_storage(
+        &self,
+        storage: &Storage,
         labels: &Labels,
-        archive: ArchiveStream,
+        destination: &Utf8Path,
     ) -> Result<(), RuntimeError> {
-        self.upload(volume, image, labels, archive).await
+        self.export_volume(storage, labels, destination).await
     }
 
-    async fn export_volume(
+    async fn remove_storage(&self, storage: &Storage) -> Result<(), RuntimeError> {
+        self.remove_named_volume(&storage.name).await
+    }
+
+    async fn launch(
         &self,
-        volume: &str,
-        image: &str,
-        labels: &Labels,
-        destination: &camino::Utf8Path,
-    ) -> Result<(), RuntimeError> {
-        self.export(volume, image, labels, destination).await
+        spec: JobSpec,
+        observer: &dyn JobObserver,
+        stop: &(dyn Fn() -> bool + Send + Sync),
+    ) -> (DockerJob, Result<(), LaunchError>) {
+        self.launch_job(spec, observer, stop).await
+    }
+
+    async fn list_labelled(&self, selector: &str) -> Result<Vec<Resource>, RuntimeError> {
+        self.labelled_resources(selector).await
+    }
+
+    async fn remove_resource(&self, resource: &Resource) -> Result<(), RuntimeError> {
+        self.remove_labelled(resource).await
     }
 }
 

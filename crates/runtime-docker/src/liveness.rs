@@ -2,7 +2,9 @@
 
 use bollard::Docker;
 use bollard::query_parameters::InspectContainerOptions;
-use eider_runtime::{ContainerId, ContainerState, Exit, RuntimeError};
+use eider_runtime::{Exit, RuntimeError};
+
+use crate::model::{ContainerId, ContainerState};
 
 use crate::DockerRuntime;
 use crate::error::{from_bollard, is_gone_or_done};

@@ -11,7 +11,9 @@
 use std::path::PathBuf;
 
 use bytes::Bytes;
-use eider_runtime::{ContainerId, OutputChunk, OutputStream, RuntimeError, StreamKind};
+use eider_runtime::{OutputChunk, OutputStream, RuntimeError, StreamKind};
+
+use crate::model::ContainerId;
 use futures_util::StreamExt;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 

@@ -4,11 +4,12 @@ use std::collections::HashMap;
 
 use bollard::models::VolumeCreateRequest;
 use bollard::query_parameters::{ListVolumesOptions, RemoveVolumeOptions};
-use eider_runtime::{Labels, Mount, MountSource, RuntimeError};
+use eider_runtime::{Labels, RuntimeError};
 
 use crate::DockerRuntime;
 use crate::error::{from_bollard, is_gone_or_done};
 use crate::helper::helper_spec;
+use crate::model::{MountSource, VolumeMount};
 
 /// Where the volume is mounted in the container used to copy it out.
 const EXPORT_PATH: &str = "/eider-export";
@@ -72,7 +73,7 @@ impl DockerRuntime {
         labels: &Labels,
         destination: &camino::Utf8Path,
     ) -> Result<(), RuntimeError> {
-        let mount = Mount {
+        let mount = VolumeMount {
             source: MountSource::Volume(volume.to_owned()),
             target: EXPORT_PATH.to_owned(),
             read_only: true,

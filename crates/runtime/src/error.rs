@@ -19,6 +19,8 @@ pub enum RuntimeError {
         image: String,
         /// What the engine or registry said.
         message: String,
+        /// What to check, in the backend's terms.
+        hint: Option<String>,
     },
     /// The engine refused a request.
     #[error("{message}")]
@@ -57,4 +59,22 @@ impl RuntimeError {
             Self::Unreachable { .. } | Self::Unresponsive | Self::BackendLost { .. }
         )
     }
+}
+
+/// Why a job could not be launched.
+#[derive(Debug)]
+pub enum LaunchError {
+    /// The engine asked to stop between two steps (an interrupt, the job's deadline).
+    Stopped,
+    /// A step failed.
+    Failed {
+        /// The container it concerned, by its name in the Drakefile.
+        container: Option<String>,
+        /// What was being done (`cannot start the container`).
+        what: String,
+        /// The backend's error.
+        error: RuntimeError,
+        /// What to do about it, in the backend's terms.
+        hint: Option<String>,
+    },
 }

@@ -1,40 +1,58 @@
-//! The seam between eider's engine and a container backend.
+//! The seam between eider's engine and a backend that runs containers.
 //!
-//! The engine decides *what* runs (containers, their order, mounts, environment); a runtime
-//! decides *how* a backend does it. `eider-runtime-docker` implements [`Runtime`] over the Docker
-//! Engine API; tests of pure engine logic may implement it with a recording fake.
+//! The engine decides *what* runs and *when*: scheduling, timeouts, cancellation, masking, the
+//! output budget and reporting. A backend decides *how*: it launches a whole job (its containers
+//! in order, sharing localhost), follows its primary to the end, ends and removes it, and keeps
+//! the run's storage. The seam speaks the DrakeSpec's terms (mount intents, millicores and
+//! megabytes, platforms), never a backend's. `eider-runtime-docker` implements it over the
+//! Docker Engine API; the engine's own tests use the scripted fake of the `fake` feature.
 
-mod container;
 mod error;
+#[cfg(feature = "fake")]
+pub mod fake;
+mod job;
+pub mod labels;
 mod output;
+mod storage;
 
 use std::future::Future;
-use std::time::Duration;
+use std::pin::Pin;
 
-pub use container::{
-    ContainerId, ContainerSpec, Labels, Mount, MountSource, NetworkMode, Platform, ResourceLimits,
+use camino::Utf8Path;
+use drakefile::PullPolicy;
+
+pub use error::{LaunchError, RuntimeError};
+pub use job::{
+    ContainerSpec, EnvironmentVariable, JobSpec, Labels, Mount, MountContent, Platform,
+    PlatformRequest, SourceView,
 };
-pub use error::RuntimeError;
-
-/// The directory that stands for a volume's root in archives uploaded into it. Extracting
-/// under a named directory (and not at the volume's root) lets relative symbolic links such as
-/// `up -> ..` through, which engines refuse when they point above the extraction root.
-pub const VOLUME_ARCHIVE_ROOT: &str = "eider-volume";
 pub use output::{
-    ArchiveStream, ContainerState, Exit, OutputChunk, OutputStream, PullProgress, StreamKind,
+    Ending, Exit, JobEnd, OutputChunk, OutputStream, PrimaryEnd, PullProgress, StreamKind,
 };
+pub use storage::{CopyReport, Resource, ResourceKind, Storage, StorageRequest};
 
-/// A container backend. Every method talks to the backend; none of them blocks a thread.
+/// A boxed future, for the methods of [`JobObserver`] (a trait object).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A backend. Every method talks to the backend; none of them blocks a thread.
 ///
-/// Names of containers and volumes are chosen by the engine and unique per run; everything a
-/// runtime creates carries the labels the engine asks for, so it can always be found again.
+/// Everything a backend creates carries the labels the engine gives, so that it can always be
+/// found again by [`Runtime::list_labelled`].
 pub trait Runtime: Send + Sync + 'static {
-    /// The operating system and CPU architecture of the machine that runs the containers,
-    /// in OCI terms (`linux`, `amd64`).
+    /// A launched job.
+    type Job: LaunchedJob;
+
+    /// The operating system and CPU architecture of the machines that run the containers, in
+    /// OCI terms (`linux`, `amd64`).
     fn platform(&self) -> impl Future<Output = Result<Platform, RuntimeError>> + Send;
 
-    /// Whether the image is present locally.
-    fn image_exists(&self, image: &str) -> impl Future<Output = Result<bool, RuntimeError>> + Send;
+    /// Whether `image` must be pulled before a job can use it under `policy`. A backend whose
+    /// machines pull at launch (a cluster) says no and applies the policy itself.
+    fn needs_pull(
+        &self,
+        image: &str,
+        policy: PullPolicy,
+    ) -> impl Future<Output = Result<bool, RuntimeError>> + Send;
 
     /// Pulls the image, reporting progress as it goes.
     fn pull_image(
@@ -43,110 +61,97 @@ pub trait Runtime: Send + Sync + 'static {
         progress: &(dyn Fn(PullProgress) + Send + Sync),
     ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
 
-    /// Creates a named volume with labels.
-    fn create_volume(
-        &self,
-        name: &str,
-        labels: &Labels,
-    ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
-
-    /// Removes a volume; a volume already gone is not an error.
-    fn remove_volume(&self, name: &str) -> impl Future<Output = Result<(), RuntimeError>> + Send;
-
-    /// Creates (does not start) a container.
-    fn create_container(
-        &self,
-        spec: &ContainerSpec,
-    ) -> impl Future<Output = Result<ContainerId, RuntimeError>> + Send;
-
-    /// Attaches to the container's output. Called before [`Runtime::start`], so that no byte the
-    /// main process writes is lost; the stream ends when the container's main process exits.
-    fn attach(
-        &self,
-        id: &ContainerId,
-        tty: bool,
-    ) -> impl Future<Output = Result<OutputStream, RuntimeError>> + Send;
-
-    /// Starts a created container.
-    fn start(&self, id: &ContainerId) -> impl Future<Output = Result<(), RuntimeError>> + Send;
-
-    /// Waits until the container's main process has exited and returns how it ended.
-    fn wait(&self, id: &ContainerId) -> impl Future<Output = Result<Exit, RuntimeError>> + Send;
-
-    /// Whether the engine answers at all: a cheap request on a connection of its own, bounded by
-    /// the engine's response timeout. Used while a long request (a wait) is pending, which says
-    /// nothing about the engine until it ends.
+    /// Whether the backend answers at all: a cheap request, bounded by the backend's response
+    /// timeout.
     fn probe(&self) -> impl Future<Output = Result<(), RuntimeError>> + Send;
 
-    /// Whether the engine keeps containers running while it restarts (Docker's live restore):
-    /// without it, an engine that stopped has stopped every container too.
-    fn keeps_containers_across_restarts(
+    /// Creates the run's shared storage, empty.
+    fn create_shared_storage(
         &self,
-    ) -> impl Future<Output = Result<bool, RuntimeError>> + Send;
+        request: StorageRequest<'_>,
+    ) -> impl Future<Output = Result<Storage, RuntimeError>> + Send;
 
-    /// Whether a container runs, how it exited, or whether the engine does not know it.
-    fn container_state(
+    /// Makes an exact copy of the tree at `root` (modes, owners, times, symbolic links as links)
+    /// for a job or a run. May be abandoned half-way: what it created carries the request's
+    /// labels.
+    fn copy_source(
         &self,
-        id: &ContainerId,
-    ) -> impl Future<Output = Result<ContainerState, RuntimeError>> + Send;
+        request: StorageRequest<'_>,
+        root: &Utf8Path,
+    ) -> impl Future<Output = Result<(Storage, CopyReport), RuntimeError>> + Send;
 
-    /// Sends SIGTERM, then SIGKILL after `grace`; a container that is not running is not an error.
-    fn stop(
+    /// Copies the whole content of `storage` into the local directory `destination`. What lands
+    /// there belongs to the user eider runs as and has no set-user-ID or set-group-ID bit.
+    fn export_storage(
         &self,
-        id: &ContainerId,
-        grace: Duration,
-    ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
-
-    /// Sends SIGKILL; a container that is not running is not an error.
-    fn kill(&self, id: &ContainerId) -> impl Future<Output = Result<(), RuntimeError>> + Send;
-
-    /// Removes a container, running or not, with its anonymous volumes; a container already gone
-    /// is not an error.
-    fn remove_container(
-        &self,
-        id: &ContainerId,
-    ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
-
-    /// Containers (running or not) that carry the label `key`, with all their labels.
-    fn list_containers(
-        &self,
-        key: &str,
-    ) -> impl Future<Output = Result<Vec<(ContainerId, Labels)>, RuntimeError>> + Send;
-
-    /// Containers (running or not) that do not carry the label `key`, by id with their name:
-    /// what something other than eider created.
-    fn list_containers_without(
-        &self,
-        key: &str,
-    ) -> impl Future<Output = Result<Vec<(ContainerId, String)>, RuntimeError>> + Send;
-
-    /// Volumes that carry the label `key`, by name, with all their labels.
-    fn list_volumes(
-        &self,
-        key: &str,
-    ) -> impl Future<Output = Result<Vec<(String, Labels)>, RuntimeError>> + Send;
-
-    /// Extracts a tar archive into a volume (owners, modes and times as archived), using a
-    /// container of `image` that is created for the copy, never started, and removed after
-    /// (`image` needs no command of its own). Every entry of the archive lies under
-    /// [`VOLUME_ARCHIVE_ROOT`], which stands for the volume's root.
-    fn upload_to_volume(
-        &self,
-        volume: &str,
-        image: &str,
+        storage: &Storage,
         labels: &Labels,
-        archive: ArchiveStream,
+        destination: &Utf8Path,
     ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
 
-    /// Copies the whole content of a volume into the local directory `destination`, using a
-    /// container of `image` that is created for the copy, never started, and removed after
-    /// (`image` needs no command of its own). What lands in `destination` belongs to the user
-    /// eider runs as and has no set-user-ID or set-group-ID bit, whatever the volume held.
-    fn export_volume(
+    /// Removes storage; storage already gone is not an error.
+    fn remove_storage(
         &self,
-        volume: &str,
-        image: &str,
-        labels: &Labels,
-        destination: &camino::Utf8Path,
+        storage: &Storage,
     ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+
+    /// Launches a job: every container in order, each one's output handed to `observer` before
+    /// it starts (no byte is lost), sharing one network namespace. `stop` is asked between
+    /// steps; a step under way always completes (a request abandoned half-way could create
+    /// something eider never hears of). The job comes back whatever happened, holding what was
+    /// created, so that it can be ended and removed.
+    fn launch(
+        &self,
+        spec: JobSpec,
+        observer: &dyn JobObserver,
+        stop: &(dyn Fn() -> bool + Send + Sync),
+    ) -> impl Future<Output = (Self::Job, Result<(), LaunchError>)> + Send;
+
+    /// Everything (running or not) that carries the label `selector` (`key`, or `key=value`),
+    /// with all its labels: workloads first, then storage.
+    fn list_labelled(
+        &self,
+        selector: &str,
+    ) -> impl Future<Output = Result<Vec<Resource>, RuntimeError>> + Send;
+
+    /// Removes one thing found by [`Runtime::list_labelled`], running or not; a thing already
+    /// gone is not an error.
+    fn remove_resource(
+        &self,
+        resource: &Resource,
+    ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+}
+
+/// A job a backend launched, whole or in part.
+pub trait LaunchedJob: Send + Sync + 'static {
+    /// Waits until the primary ends and says how, following the backend through restarts it
+    /// survives. Only called after a launch that succeeded.
+    fn wait_primary(
+        &mut self,
+        observer: &dyn JobObserver,
+    ) -> impl Future<Output = PrimaryEnd> + Send;
+
+    /// Ends what still runs, as `ending` says. Called once, before [`LaunchedJob::remove`].
+    fn end(&mut self, ending: Ending) -> impl Future<Output = JobEnd> + Send;
+
+    /// Removes everything the job created (a private copy of the source included); returns what
+    /// could not be removed.
+    fn remove(self) -> impl Future<Output = Vec<String>> + Send + 'static;
+
+    /// Leaves everything to a backend that no longer answers (each request would wait its whole
+    /// timeout); returns what is left, for the user. The labels let `eider clean` find it later.
+    fn abandon(self) -> Vec<String>;
+}
+
+/// Where a backend reports what happens while it launches and follows a job.
+pub trait JobObserver: Send + Sync {
+    /// A container's output, from before it starts until its main process exits. Called again
+    /// with a new stream when the backend had to attach anew.
+    fn output(&self, container: &str, primary: bool, stream: OutputStream);
+
+    /// A container has started.
+    fn started<'a>(&'a self, container: &'a str, primary: bool) -> BoxFuture<'a, ()>;
+
+    /// Something the user should know while the job runs.
+    fn warning(&self, message: String) -> BoxFuture<'_, ()>;
 }

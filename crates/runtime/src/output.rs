@@ -1,4 +1,4 @@
-//! What comes back from a runtime: output, exits and pull progress.
+//! What comes back from a backend: output, exits, the end of a job and pull progress.
 
 use std::pin::Pin;
 
@@ -39,17 +39,6 @@ pub struct Exit {
     pub out_of_memory: bool,
 }
 
-/// What the engine says of a container it was asked about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ContainerState {
-    /// Created or running: its main process has not exited.
-    Running,
-    /// Its main process has exited.
-    Exited(Exit),
-    /// The engine does not know it (removed, or lost with the engine's state).
-    Missing,
-}
-
 /// One step of an image pull.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PullProgress {
@@ -61,5 +50,46 @@ pub struct PullProgress {
     pub bytes: Option<(u64, u64)>,
 }
 
-/// A tar archive, streamed.
-pub type ArchiveStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
+/// How a job's primary ended, as far as the backend can tell.
+#[derive(Debug)]
+pub enum PrimaryEnd {
+    /// Its main process exited on its own: the exit decides the job's result.
+    Exited(Exit),
+    /// The backend failed the job (it stopped, restarted, or lost the container): the job's
+    /// result says nothing about its code.
+    BackendFailed {
+        /// What happened, in the backend's words.
+        message: String,
+        /// Whether the backend stopped answering for good: cleanup then asks nothing more of it
+        /// than whether it is back.
+        lost: bool,
+    },
+    /// The backend answered with an error about the container itself.
+    Error {
+        /// What was being done (`lost track of the container`).
+        what: String,
+        /// The backend's error.
+        error: RuntimeError,
+    },
+}
+
+/// How the containers of a job that still run are ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The primary exited: the sidecars still running are killed (the spec has them
+    /// terminated forcibly).
+    PrimaryExited,
+    /// Everything is stopped: SIGTERM, then SIGKILL after the grace period.
+    Stop(std::time::Duration),
+    /// Everything is killed at once.
+    Kill,
+}
+
+/// What ending a job found.
+#[derive(Debug, Default)]
+pub struct JobEnd {
+    /// How each started sidecar ended, in launch order, when known (not after [`Ending::Stop`]).
+    pub sidecar_exits: Vec<(String, Exit)>,
+    /// What the user should know about things the job left that eider does not remove.
+    pub warnings: Vec<String>,
+}

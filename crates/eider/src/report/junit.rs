@@ -5,9 +5,9 @@ use std::borrow::Cow;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::{CapturedOutput, RunRecord, result_word};
+use super::{CapturedOutput, RunRecord};
 use crate::failure::Failure;
-use eider_engine::JobOutcome;
+use eider_engine::{JobOutcome, JobResult};
 
 /// The report's text.
 pub fn render(runs: &[RunRecord], output: &CapturedOutput) -> Result<String, Failure> {
@@ -33,44 +33,25 @@ pub fn render(runs: &[RunRecord], output: &CapturedOutput) -> Result<String, Fai
 }
 
 fn status(outcome: &JobOutcome) -> TestCaseStatus {
-    let non_success = |kind, message: String| {
+    let message = outcome.description().unwrap_or_default();
+    let non_success = |kind| {
         let mut status = TestCaseStatus::non_success(kind);
         status
             .set_message(xml_text(&message))
-            .set_type(result_word(outcome));
+            .set_type(outcome.result().as_str());
         status
     };
-    match outcome {
-        JobOutcome::Succeeded => TestCaseStatus::success(),
-        JobOutcome::Failed {
-            container,
-            exit_code,
-            out_of_memory,
-        } => non_success(
-            NonSuccessKind::Failure,
-            if *out_of_memory {
-                format!("container `{container}` ran out of memory (exit code {exit_code})")
-            } else {
-                format!("container `{container}` exited with code {exit_code}")
-            },
-        ),
-        JobOutcome::TimedOut { after } => non_success(
-            NonSuccessKind::Failure,
-            format!("timed out after {}", humantime::format_duration(*after)),
-        ),
+    match outcome.result() {
+        JobResult::Passed => TestCaseStatus::success(),
+        JobResult::Failed | JobResult::TimedOut => non_success(NonSuccessKind::Failure),
         // JUnit's `error` (not `failure`): the test could not be carried out, which is what an
         // engine that failed under a job means.
-        JobOutcome::Error { message, .. } | JobOutcome::InfrastructureFailure { message, .. } => {
-            non_success(NonSuccessKind::Error, message.clone())
+        JobResult::Error | JobResult::InfrastructureFailure | JobResult::Interrupted => {
+            non_success(NonSuccessKind::Error)
         }
-        JobOutcome::Interrupted => non_success(NonSuccessKind::Error, "interrupted".to_owned()),
-        JobOutcome::Skipped | JobOutcome::Cancelled => {
+        JobResult::Skipped | JobResult::Cancelled => {
             let mut status = TestCaseStatus::skipped();
-            status.set_message(if matches!(outcome, JobOutcome::Skipped) {
-                "a job it depends on did not succeed"
-            } else {
-                "cancelled"
-            });
+            status.set_message(message);
             status
         }
     }

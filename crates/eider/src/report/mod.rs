@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use camino::{Utf8Path, Utf8PathBuf};
-use eider_engine::{JobOutcome, RunSummary};
+use eider_engine::RunSummary;
 
 use crate::failure::Failure;
 
@@ -98,18 +98,4 @@ struct PathError {
     path: Utf8PathBuf,
     #[source]
     source: std::io::Error,
-}
-
-/// A job's result as one word, shared by every report.
-pub fn result_word(outcome: &JobOutcome) -> &'static str {
-    match outcome {
-        JobOutcome::Succeeded => "passed",
-        JobOutcome::Failed { .. } => "failed",
-        JobOutcome::TimedOut { .. } => "timed-out",
-        JobOutcome::Interrupted => "interrupted",
-        JobOutcome::Skipped => "skipped",
-        JobOutcome::Cancelled => "cancelled",
-        JobOutcome::Error { .. } => "error",
-        JobOutcome::InfrastructureFailure { .. } => "infrastructure-failure",
-    }
 }

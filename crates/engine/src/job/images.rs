@@ -4,7 +4,8 @@ use drakefile::{Job, PullPolicy};
 use eider_runtime::{Runtime, RuntimeError};
 use tokio::time::Instant;
 
-use crate::event::{Event, JobOutcome};
+use crate::event::Event;
+use crate::outcome::JobOutcome;
 use crate::run::Run;
 
 use super::backend_error;
@@ -24,10 +25,9 @@ impl<R: Runtime> Run<R> {
                 .lock()
                 .is_ok_and(|present| present.contains(image));
             let present = match container.pull_policy {
-                PullPolicy::Always => false,
                 PullPolicy::IfNotPresent if known => true,
-                PullPolicy::IfNotPresent => match self.runtime.image_exists(image).await {
-                    Ok(present) => present,
+                policy => match self.runtime.needs_pull(image, policy).await {
+                    Ok(needs_pull) => !needs_pull,
                     Err(error) => {
                         return Err(backend_error(
                             job,
@@ -68,18 +68,16 @@ impl<R: Runtime> Run<R> {
                         &error,
                     ));
                 }
+                let (message, hint) = match error {
+                    RuntimeError::ImageUnavailable { message, hint, .. } => (message, hint),
+                    other => (other.to_string(), None),
+                };
                 return Err(JobOutcome::Error {
                     message: format!(
-                        "job `{}`: container `{}`: image `{image}` is not available: {}",
-                        job.name,
-                        container.name,
-                        pull_error_text(&error)
+                        "job `{}`: container `{}`: image `{image}` is not available: {message}",
+                        job.name, container.name,
                     ),
-                    hint: Some(
-                        "check the image name and that its registry is reachable; images built \
-                         locally must be present in the engine (`docker images`)"
-                            .to_owned(),
-                    ),
+                    hint,
                 });
             }
             self.remember_image(image);
@@ -97,12 +95,5 @@ impl<R: Runtime> Run<R> {
         if let Ok(mut present) = self.present_images.lock() {
             present.insert(image.to_owned());
         }
-    }
-}
-
-fn pull_error_text(error: &RuntimeError) -> String {
-    match error {
-        RuntimeError::ImageUnavailable { message, .. } => message.clone(),
-        other => other.to_string(),
     }
 }

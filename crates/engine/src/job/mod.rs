@@ -1,102 +1,29 @@
-//! One job: check it may run, get its images and source, launch its containers in order, wait
-//! for the primary, then stop and remove everything it created, whatever happened.
+//! One job: check it may run, get its images and source, have the backend launch it, wait for
+//! its primary, then end and remove everything it created, whatever happened.
 
 mod images;
 mod launch;
+mod observer;
 mod teardown;
 mod wait;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
-use drakefile::Job;
-use eider_runtime::{ContainerId, Exit, Runtime, RuntimeError};
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use drakefile::{Job, Refusal};
+use eider_runtime::{Runtime, RuntimeError};
 use tokio::time::Instant;
 
-use crate::event::{Event, JobOutcome};
-use crate::follow::infrastructure_hint;
-use crate::launch_pacer::JobClock;
+use crate::event::Event;
+use crate::outcome::JobOutcome;
 use crate::output_budget::OutputBudget;
 use crate::plan::{self, PlanContext};
-use crate::policy::{self, Refusal};
 use crate::run::{JobReport, Run};
-use crate::socket_watch::SocketWatch;
 use crate::sources::JobSource;
 
-/// How long a container's output may keep flowing after it was killed before eider stops
-/// reading it (the engine closes the stream on exit; this only guards against a stuck engine).
-const OUTPUT_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+use launch::Launch;
+use observer::JobOutput;
 
-/// How long eider waits to hear that a container has exited, once the engine has said it does
-/// not run (its wait request then answers at once).
-const EXIT_NOTICE_TIMEOUT: Duration = Duration::from_secs(1);
-
-/// The exit code of a process ended by SIGKILL (128 + 9), as eider's own kill leaves it.
-const KILLED_EXIT_CODE: i64 = 137;
-
-/// What a job has launched so far: everything here is torn down at the end.
-struct Launched {
-    /// The output all the job's containers may still print.
-    output_budget: Arc<OutputBudget>,
-    containers: Vec<(String, ContainerId)>,
-    outputs: Vec<JoinHandle<Result<(), RuntimeError>>>,
-    /// The started sidecars, in launch order, and whether each has exited.
-    exits: Vec<ExitWatch>,
-    /// Whether the primary has a TTY (to attach to it again after the engine restarted).
-    primary_tty: bool,
-    /// How long the launch and the run took, for the launch pacer.
-    clock: JobClock,
-}
-
-/// Whether a started sidecar has exited, and how, as far as eider has heard.
-struct ExitWatch {
-    name: String,
-    id: ContainerId,
-    exited: watch::Receiver<Option<Exit>>,
-    task: JoinHandle<()>,
-}
-
-impl Launched {
-    fn new(output_budget: Arc<OutputBudget>) -> Self {
-        Self {
-            output_budget,
-            containers: Vec::new(),
-            outputs: Vec::new(),
-            exits: Vec::new(),
-            primary_tty: false,
-            clock: JobClock::default(),
-        }
-    }
-
-    /// The latest sidecar started that has not exited: the one whose network namespace the next
-    /// container joins.
-    fn running_member(&self) -> Option<ContainerId> {
-        self.exits
-            .iter()
-            .rev()
-            .find(|watch| watch.exited.borrow().is_none())
-            .map(|watch| watch.id.clone())
-    }
-
-    /// Whether `id` has exited, waiting a little for the news.
-    async fn has_exited(&mut self, id: &ContainerId) -> bool {
-        let Some(watch) = self.exits.iter_mut().find(|watch| &watch.id == id) else {
-            return false;
-        };
-        matches!(
-            tokio::time::timeout(EXIT_NOTICE_TIMEOUT, watch.exited.wait_for(Option::is_some)).await,
-            Ok(Ok(_))
-        )
-    }
-}
-
-/// Why the launch stopped before the primary exited.
-enum Stop {
-    Outcome(JobOutcome),
-}
 impl<R: Runtime> Run<R> {
     /// Runs one job and reports how it ended. Never leaves a container behind.
     pub async fn run_job(&self, job: &Job) -> JobReport {
@@ -138,7 +65,7 @@ impl<R: Runtime> Run<R> {
             .await;
             return JobOutcome::Succeeded;
         }
-        if let Err(refusal) = policy::check_permissions(job, &self.options) {
+        if let Err(refusal) = drakefile::check_permissions(job, self.options.permissions) {
             return refused(refusal);
         }
         let deadline = started + self.options.timeout;
@@ -153,54 +80,52 @@ impl<R: Runtime> Run<R> {
             Ok(source) => source,
             Err(outcome) => return outcome,
         };
-        let shared_volume = if plan::wants_shared_storage(job) {
-            match self.shared_volume(job).await {
-                Ok(volume) => Some(volume),
+        let shared_storage = if plan::wants_shared_storage(job) {
+            match self.shared_storage(job).await {
+                Ok(storage) => Some(storage),
                 Err(outcome) => return outcome,
             }
         } else {
             None
         };
-        let context = PlanContext {
-            run_id: &self.id,
-            execution,
-            options: &self.options,
-            source: source.binding(),
-            shared_volume: shared_volume.as_deref(),
-        };
-        let planned = plan::plan_job(job, context);
-        let socket_watch = SocketWatch::begin(self.runtime.as_ref(), job).await;
-        let mut launched = Launched::new(Arc::clone(output_budget));
-        let outcome = match self.launch(job, planned, &mut launched, deadline).await {
-            Ok(()) => self.wait_for_primary(job, &mut launched, deadline).await,
-            Err(Stop::Outcome(outcome)) => outcome,
-        };
-        if matches!(outcome, JobOutcome::Succeeded | JobOutcome::Failed { .. })
-            && let Some(timing) = launched.clock.timing()
-        {
-            self.launch_pacer.record(timing);
+        let spec = plan::job_spec(
+            job,
+            PlanContext {
+                run_id: &self.id,
+                execution,
+                spec_version: self.spec_version,
+                options: &self.options,
+                source: source.view(),
+                shared_storage: shared_storage.as_ref(),
+            },
+        );
+        if let Err(outcome) = self.check_platform(job, &spec).await {
+            return outcome;
         }
-        self.tear_down(job, launched, &outcome, source.into_private_copy())
-            .await;
-        if let Some(socket_watch) = socket_watch {
-            let appeared = socket_watch.appeared(self.runtime.as_ref()).await;
-            if !appeared.is_empty() {
-                self.warn(
-                    job,
-                    format!(
-                        "containers that eider did not create appeared while the job had the \
-                         Docker socket and are still there: {} (eider leaves them; `docker rm \
-                         -f NAME` removes one)",
-                        appeared.join(", ")
-                    ),
-                )
-                .await;
+        let output = JobOutput::new(self, job, Arc::clone(output_budget));
+        let (mut launched, launch) = match self.launch(job, spec, &output, deadline).await {
+            Launch::NotBegun(outcome) => return outcome,
+            Launch::Begun(launched, launch) => (launched, launch),
+        };
+        let outcome = match launch {
+            Ok(clock) => {
+                let outcome = self
+                    .wait_for_primary(job, &mut launched, &output, deadline)
+                    .await;
+                if matches!(outcome, JobOutcome::Succeeded | JobOutcome::Failed { .. })
+                    && let Some(timing) = clock.timing()
+                {
+                    self.launch_pacer.record(timing);
+                }
+                outcome
             }
-        }
+            Err(outcome) => outcome,
+        };
+        self.tear_down(job, launched, &output, &outcome).await;
         outcome
     }
 
-    /// Images and the source: the slow steps before any container exists, so they may be
+    /// Images and the source: the slow steps before anything of the job exists, so they may be
     /// abandoned at any point (by a timeout or Ctrl-C) without leaving anything behind.
     async fn prepare(&self, job: &Job, execution: usize) -> Result<JobSource, JobOutcome> {
         self.ensure_images(job).await?;
@@ -230,7 +155,7 @@ fn refused(refusal: Refusal) -> JobOutcome {
     }
 }
 
-/// A container engine error, naming the job and the container.
+/// A backend error, naming the job and the container.
 pub(crate) fn backend_error(
     job: &Job,
     container: Option<&str>,
@@ -255,13 +180,17 @@ pub(crate) fn backend_error(
     }
 }
 
-/// Waits for an output task to finish, giving up after a while.
-async fn drain(output: JoinHandle<Result<(), RuntimeError>>) {
-    let abort = output.abort_handle();
-    if tokio::time::timeout(OUTPUT_DRAIN_TIMEOUT, output)
-        .await
-        .is_err()
-    {
-        abort.abort();
+/// The job ended because the backend failed, naming the job and the container.
+pub(crate) fn infrastructure_failure(job: &Job, container: &str, what: &str) -> JobOutcome {
+    JobOutcome::InfrastructureFailure {
+        message: format!("job `{}`: container `{container}`: {what}", job.name),
+        hint: Some(infrastructure_hint()),
     }
+}
+
+/// What to do after any infrastructure failure.
+pub(crate) fn infrastructure_hint() -> String {
+    "the container engine failed, not the job: run it again once the engine is healthy; \
+     `eider clean` removes anything left behind"
+        .to_owned()
 }

@@ -1,91 +1,55 @@
-//! Waiting for the primary's end, beside a liveness probe of the container engine.
+//! Waiting for the primary's end, within the job's deadline and the run's cancellation.
 
 use std::sync::atomic::Ordering;
 
 use drakefile::Job;
-use eider_runtime::{ContainerId, Runtime};
+use eider_runtime::{LaunchedJob, PrimaryEnd, Runtime};
 use tokio::time::Instant;
 
-use crate::event::JobOutcome;
-use crate::follow::Followed;
+use crate::outcome::JobOutcome;
 use crate::run::Run;
 
-use super::{Launched, drain};
+use super::observer::JobOutput;
+use super::{backend_error, infrastructure_failure};
 
 impl<R: Runtime> Run<R> {
-    /// The job ends when the primary's main process exits (the spec's rule), the deadline passes, or the
-    /// run is interrupted; an engine that fails meanwhile ends it as an infrastructure failure.
+    /// The job ends when the primary's main process exits (the spec's rule), the deadline
+    /// passes, or the run is interrupted; a backend that fails meanwhile ends it as an
+    /// infrastructure failure.
     pub(super) async fn wait_for_primary(
         &self,
         job: &Job,
-        launched: &mut Launched,
+        launched: &mut R::Job,
+        output: &JobOutput,
         deadline: Instant,
     ) -> JobOutcome {
-        let Some((name, id)) = launched.containers.last().cloned() else {
-            return JobOutcome::Succeeded;
-        };
-        tokio::select! {
+        let end = tokio::select! {
             biased;
-            () = self.cancellation.graceful.cancelled() => JobOutcome::Interrupted,
-            () = tokio::time::sleep_until(deadline) => self.timed_out(),
-            outcome = self.follow_primary(job, &name, &id, launched) => outcome,
-        }
-    }
-
-    /// Follows the primary until it exits, attaching to it again each time the engine comes
-    /// back from a restart that the container survived.
-    pub(super) async fn follow_primary(
-        &self,
-        job: &Job,
-        name: &str,
-        id: &ContainerId,
-        launched: &mut Launched,
-    ) -> JobOutcome {
-        loop {
-            let exit = match self.follow_container(job, name, id).await {
-                Followed::Exited(exit) => exit,
-                Followed::Failed(outcome) => {
-                    self.needs_sweep.store(true, Ordering::Relaxed);
-                    return outcome;
+            () = self.cancellation.graceful.cancelled() => return JobOutcome::Interrupted,
+            () = tokio::time::sleep_until(deadline) => return self.timed_out(),
+            end = launched.wait_primary(output) => end,
+        };
+        let primary = job
+            .primary()
+            .map_or_else(String::new, |container| container.name.clone());
+        match end {
+            PrimaryEnd::Exited(exit) if exit.code == 0 => JobOutcome::Succeeded,
+            PrimaryEnd::Exited(exit) => JobOutcome::Failed {
+                container: primary,
+                exit_code: exit.code,
+                out_of_memory: exit.out_of_memory,
+            },
+            PrimaryEnd::BackendFailed { message, lost } => {
+                self.needs_sweep.store(true, Ordering::Relaxed);
+                if lost {
+                    self.backend_lost.store(true, Ordering::Relaxed);
                 }
-                Followed::StillRunning => {
-                    if let Some(broken) = launched.outputs.pop() {
-                        drain(broken).await;
-                    }
-                    match self
-                        .forward_output(
-                            job,
-                            name,
-                            id,
-                            launched.primary_tty,
-                            &launched.output_budget,
-                        )
-                        .await
-                    {
-                        Ok(output) => launched.outputs.push(output),
-                        Err(outcome) => return outcome,
-                    }
-                    self.warn(
-                        job,
-                        format!(
-                            "the container engine is back and container `{name}` still runs: \
-                             following it again (output it wrote while the engine was away may \
-                             be missing)"
-                        ),
-                    )
-                    .await;
-                    continue;
-                }
-            };
-            return if exit.code == 0 {
-                JobOutcome::Succeeded
-            } else {
-                JobOutcome::Failed {
-                    container: name.to_owned(),
-                    exit_code: exit.code,
-                    out_of_memory: exit.out_of_memory,
-                }
-            };
+                infrastructure_failure(job, &primary, &message)
+            }
+            PrimaryEnd::Error { what, error } => {
+                self.needs_sweep.store(true, Ordering::Relaxed);
+                backend_error(job, Some(&primary), &what, &error)
+            }
         }
     }
 }

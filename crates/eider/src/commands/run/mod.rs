@@ -15,7 +15,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use eider_engine::mask::Masker;
 use eider_engine::schedule::FailurePolicy;
 use eider_engine::{Cancellation, Event, Run, RunSettings, SeedSourceMode};
-use eider_runtime_docker::DockerRuntime;
+use eider_runtime_docker::{DEFAULT_RESPONSE_TIMEOUT, DockerRuntime};
 
 use crate::cli::{ColorChoice, RunOptions, SourceMode};
 use crate::commands::{load, print_stdout};
@@ -91,7 +91,7 @@ pub fn run_drakefile(
     }
     let loaded_config = config::load(options.config.as_deref(), &source_root)?;
     let settings = loaded_config.config.run;
-    let external = environment::collect(options, &source_root)?;
+    let mut external = environment::collect(options, &source_root)?;
     let masker = Arc::new(Masker::new(
         external
             .secrets
@@ -100,9 +100,10 @@ pub fn run_drakefile(
     ));
     let mut warnings = notes;
     warnings.extend(loaded_config.warnings);
-    warnings.extend(external.warnings);
+    warnings.extend(std::mem::take(&mut external.warnings));
     warnings.extend(more_warnings(&masker, options, drakefile));
-    let run_settings = run_settings(options, settings, source_root, external.variables);
+    let backend = backend_settings(options, &settings);
+    let run_settings = run_settings(options, &settings, source_root, external);
     let concurrency = options.concurrency.map_or_else(
         || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         usize::from,
@@ -137,7 +138,7 @@ pub fn run_drakefile(
         }
         let cancellation = Cancellation::default();
         signals::watch_signals(cancellation.clone(), Arc::clone(&signal), events.clone())?;
-        let docker = Arc::new(connect(run_settings.backend_timeout).await?);
+        let docker = Arc::new(connect(&backend).await?);
         let context = RunContext {
             docker: &docker,
             drakefile,
@@ -202,9 +203,9 @@ fn more_warnings(
 }
 
 /// Connects to the engine, with a hint when it does not answer.
-async fn connect(response_timeout: std::time::Duration) -> Result<DockerRuntime, Failure> {
+async fn connect(backend: &BackendSettings) -> Result<DockerRuntime, Failure> {
     let pull_retry = crate::registry_retry::pull_retry()?;
-    let runtime = DockerRuntime::connect_with_timeout(response_timeout)
+    let runtime = DockerRuntime::connect_with_timeout(backend.response_timeout)
         .await
         .map_err(|error| {
             Failure::infrastructure(error.to_string())
@@ -216,7 +217,9 @@ async fn connect(response_timeout: std::time::Duration) -> Result<DockerRuntime,
                      repository), or point DOCKER_HOST at one",
                 )
         })?;
-    Ok(runtime.with_pull_retry(pull_retry))
+    Ok(runtime
+        .with_pull_retry(pull_retry)
+        .with_job_network(backend.network.clone()))
 }
 
 /// What every run of one invocation shares.
@@ -277,12 +280,32 @@ async fn execute(
     }
 }
 
+/// What the backend is given: the command line first, then the config file, then the defaults.
+struct BackendSettings {
+    /// How long the container engine may go without answering (a request, a liveness probe, a
+    /// restart) before the job it serves ends as an infrastructure failure.
+    response_timeout: std::time::Duration,
+    /// The network of each job's first container; the engine's default when unset.
+    network: Option<String>,
+}
+
+fn backend_settings(options: &RunOptions, settings: &config::RunConfig) -> BackendSettings {
+    BackendSettings {
+        // `--engine-timeout` keeps the name users know: the container engine is the backend.
+        response_timeout: options
+            .engine_timeout
+            .or(settings.engine_timeout)
+            .map_or(DEFAULT_RESPONSE_TIMEOUT, PositiveDuration::get),
+        network: options.network.clone().or_else(|| settings.network.clone()),
+    }
+}
+
 /// The engine's options: the command line first, then the config file, then the defaults.
 fn run_settings(
     options: &RunOptions,
-    settings: config::RunConfig,
+    settings: &config::RunConfig,
     source_root: Utf8PathBuf,
-    environment: eider_engine::environment::Variables,
+    environment: environment::External,
 ) -> RunSettings {
     RunSettings {
         source_root,
@@ -294,15 +317,10 @@ fn run_settings(
             .grace_period
             .or(settings.grace_period)
             .map_or(eider_engine::DEFAULT_GRACE_PERIOD, PositiveDuration::get),
-        // `--engine-timeout` keeps the name users know: the container engine is the backend.
-        backend_timeout: options
-            .engine_timeout
-            .or(settings.engine_timeout)
-            .map_or(eider_engine::DEFAULT_BACKEND_TIMEOUT, PositiveDuration::get),
-        network: options.network.clone().or(settings.network),
-        allow_privileged: options.allow_privileged || settings.allow_privileged,
-        allow_docker_socket: options.allow_docker_socket || settings.allow_docker_socket,
-        docker_socket: docker_socket(),
+        permissions: drakefile::Permissions {
+            privileged: options.allow_privileged || settings.allow_privileged,
+            docker_socket: options.allow_docker_socket || settings.allow_docker_socket,
+        },
         seed_source_mode: match options.source_mode {
             Some(SourceMode::Rw) => SeedSourceMode::ReadWrite,
             Some(SourceMode::Copy) | None => SeedSourceMode::Copy,
@@ -313,7 +331,8 @@ fn run_settings(
             .or(settings.log_limit)
             .unwrap_or_default()
             .bytes(),
-        environment,
+        environment: environment.variables,
+        secrets: environment.secrets,
     }
 }
 
@@ -325,12 +344,4 @@ pub(crate) fn source_root(drakefile: &Utf8Path) -> Result<Utf8PathBuf, Failure> 
     Ok(absolute
         .parent()
         .map_or_else(|| Utf8PathBuf::from("/"), ToOwned::to_owned))
-}
-
-/// The engine's socket on this machine, for `mountDockerSocket`.
-fn docker_socket() -> Utf8PathBuf {
-    std::env::var("DOCKER_HOST")
-        .ok()
-        .and_then(|host| host.strip_prefix("unix://").map(Utf8PathBuf::from))
-        .unwrap_or_else(|| Utf8PathBuf::from("/var/run/docker.sock"))
 }

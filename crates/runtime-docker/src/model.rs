@@ -1,12 +1,17 @@
-//! What the engine asks a runtime to create.
+//! The Docker Engine's own terms: containers joined by network mode, bind mounts and volumes,
+//! limits in cgroup units. The job-level seam is turned into these by `create_spec`.
 
 use std::fmt;
+use std::pin::Pin;
 
+use bytes::Bytes;
 use camino::Utf8PathBuf;
+use eider_runtime::{Exit, Labels};
+use futures_util::Stream;
 
-/// A backend's identifier of a container.
+/// The engine's identifier of a container.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ContainerId(pub String);
+pub(crate) struct ContainerId(pub String);
 
 impl fmt::Display for ContainerId {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -16,13 +21,10 @@ impl fmt::Display for ContainerId {
     }
 }
 
-/// Labels, in the order given (backends that store maps sort them anyway).
-pub type Labels = Vec<(String, String)>;
-
 /// One container to create.
 #[derive(Debug, Clone, Default)]
-pub struct ContainerSpec {
-    /// The backend-side name, unique among everything that exists.
+pub(crate) struct CreateSpec {
+    /// The engine-side name, unique among everything that exists.
     pub name: String,
     /// The image reference.
     pub image: String,
@@ -41,7 +43,7 @@ pub struct ContainerSpec {
     /// Which network namespace the container gets.
     pub network: NetworkMode,
     /// Bind mounts and volumes.
-    pub mounts: Vec<Mount>,
+    pub mounts: Vec<VolumeMount>,
     /// CPU and memory limits; none when unset.
     pub resources: Option<ResourceLimits>,
     /// Labels on the container.
@@ -50,7 +52,7 @@ pub struct ContainerSpec {
 
 /// The network namespace of a container.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum NetworkMode {
+pub(crate) enum NetworkMode {
     /// The engine's default network.
     #[default]
     Default,
@@ -62,7 +64,7 @@ pub enum NetworkMode {
 
 /// A mount into a container.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mount {
+pub(crate) struct VolumeMount {
     /// What is mounted.
     pub source: MountSource,
     /// The absolute path inside the container.
@@ -73,7 +75,7 @@ pub struct Mount {
 
 /// The origin of a mount.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MountSource {
+pub(crate) enum MountSource {
     /// A path on the machine that runs the engine.
     Host(Utf8PathBuf),
     /// A named volume.
@@ -82,7 +84,7 @@ pub enum MountSource {
 
 /// Limits in the engine's units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResourceLimits {
+pub(crate) struct ResourceLimits {
     /// Relative CPU weight (1024 = one CPU's worth).
     pub cpu_shares: i64,
     /// The CPU quota period in microseconds.
@@ -95,11 +97,21 @@ pub struct ResourceLimits {
     pub memory_reservation_bytes: i64,
 }
 
-/// An operating system and CPU architecture, in OCI terms.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Platform {
-    /// `linux`, `windows`.
-    pub os: String,
-    /// `amd64`, `arm64`, ...
-    pub architecture: String,
+/// What the engine says of a container it was asked about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ContainerState {
+    /// Created or running: its main process has not exited.
+    Running,
+    /// Its main process has exited.
+    Exited(Exit),
+    /// The engine does not know it (removed, or lost with the engine's state).
+    Missing,
 }
+
+/// A tar archive, streamed.
+pub type ArchiveStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
+
+/// The directory that stands for a volume's root in archives uploaded into it. Extracting
+/// under a named directory (and not at the volume's root) lets relative symbolic links such as
+/// `up -> ..` through, which engines refuse when they point above the extraction root.
+pub(crate) const VOLUME_ARCHIVE_ROOT: &str = "eider-volume";

@@ -10,16 +10,16 @@ use std::io::{self, Write};
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
+use crate::model::{ArchiveStream, VOLUME_ARCHIVE_ROOT};
 use bytes::{Bytes, BytesMut};
 use camino::Utf8PathBuf;
-use eider_runtime::{ArchiveStream, VOLUME_ARCHIVE_ROOT};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 /// What went into an archive.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct CopyStats {
+pub(crate) struct CopyStats {
     /// Regular files.
     pub files: u64,
     /// Directories, the root excluded.
@@ -41,7 +41,9 @@ const CHUNKS_IN_FLIGHT: usize = 4;
 
 /// Starts archiving `root` on a blocking thread. The stream yields the tar archive as it is
 /// written; the handle gives the counts (and the skipped special files) when it is done.
-pub fn archive_tree(root: Utf8PathBuf) -> (ArchiveStream, JoinHandle<io::Result<CopyStats>>) {
+pub(crate) fn archive_tree(
+    root: Utf8PathBuf,
+) -> (ArchiveStream, JoinHandle<io::Result<CopyStats>>) {
     let (sender, receiver) = mpsc::channel(CHUNKS_IN_FLIGHT);
     let error_sender = sender.clone();
     let handle = tokio::task::spawn_blocking(move || {

@@ -4,10 +4,10 @@
 
 use std::collections::HashSet;
 
-use drakefile::Job;
-use eider_runtime::{ContainerId, Runtime};
+use eider_runtime::labels;
 
-use crate::labels;
+use crate::DockerRuntime;
+use crate::model::ContainerId;
 
 /// The containers without eider's labels that existed when a job with the Docker socket began.
 pub(crate) struct SocketWatch {
@@ -15,17 +15,10 @@ pub(crate) struct SocketWatch {
 }
 
 impl SocketWatch {
-    /// Takes note of the engine's foreign containers, if a container of `job` gets the socket.
-    pub(crate) async fn begin<R: Runtime>(runtime: &R, job: &Job) -> Option<Self> {
-        if !job
-            .containers
-            .iter()
-            .any(|container| container.mount_docker_socket)
-        {
-            return None;
-        }
+    /// Takes note of the engine's foreign containers; none when the engine cannot be asked.
+    pub(crate) async fn begin(runtime: &DockerRuntime) -> Option<Self> {
         let before = runtime
-            .list_containers_without(labels::RUN_ID)
+            .list_unlabelled(labels::RUN_ID)
             .await
             .ok()?
             .into_iter()
@@ -36,8 +29,8 @@ impl SocketWatch {
 
     /// The names of the foreign containers that appeared since [`Self::begin`] and are still
     /// there, sorted; empty when the engine cannot be asked.
-    pub(crate) async fn appeared<R: Runtime>(&self, runtime: &R) -> Vec<String> {
-        let Ok(now) = runtime.list_containers_without(labels::RUN_ID).await else {
+    pub(crate) async fn appeared(&self, runtime: &DockerRuntime) -> Vec<String> {
+        let Ok(now) = runtime.list_unlabelled(labels::RUN_ID).await else {
             return Vec::new();
         };
         let mut names: Vec<String> = now

@@ -1,7 +1,7 @@
 //! The labels on everything eider creates, so that it can always find it again (cleanup and
 //! `eider clean` never depend on names).
 
-use eider_runtime::Labels;
+use crate::Labels;
 
 /// The run that created it.
 pub const RUN_ID: &str = "eider.run-id";

@@ -1,0 +1,206 @@
+//! Launching a job's containers in order, sidecars first, each attached before it starts, all
+//! sharing one network namespace.
+
+use eider_runtime::{JobObserver, JobSpec, LaunchError, MountContent, SourceView};
+use tokio::sync::watch;
+
+use crate::DockerRuntime;
+use crate::create_spec::create_spec;
+use crate::model::{ContainerId, CreateSpec, NetworkMode};
+use crate::socket_watch::SocketWatch;
+
+use super::{DockerJob, EXIT_NOTICE_TIMEOUT, ExitWatch};
+
+/// Why a privileged container may fail to start.
+const PRIVILEGED_HINT: &str = "the engine was asked for a privileged container and could not \
+                               start it: this machine may not allow privileged containers (a \
+                               restricted VM, a rootless engine)";
+
+impl DockerRuntime {
+    pub(crate) async fn launch_job(
+        &self,
+        spec: JobSpec,
+        observer: &dyn JobObserver,
+        stop: &(dyn Fn() -> bool + Send + Sync),
+    ) -> (DockerJob, Result<(), LaunchError>) {
+        let private_copy = spec
+            .containers
+            .iter()
+            .flat_map(|container| &container.mounts)
+            .find_map(|mount| match &mount.content {
+                MountContent::Source(SourceView::PrivateCopy(storage)) => Some(storage.clone()),
+                _ => None,
+            });
+        let mut job = DockerJob::new(self.clone(), private_copy);
+        if spec
+            .containers
+            .iter()
+            .any(|container| container.engine_socket)
+        {
+            job.socket_watch = SocketWatch::begin(self).await;
+        }
+        let launched = job.launch(&spec, observer, stop).await;
+        (job, launched)
+    }
+}
+
+impl DockerJob {
+    /// Creates, attaches and starts the containers in order. Each step runs to completion (a
+    /// request abandoned half-way could create a container eider never hears of); `stop` is
+    /// asked between steps.
+    ///
+    /// One network namespace per job, so that all its containers reach each other on
+    /// 127.0.0.1, as the spec promises: each container joins the namespace of the latest one
+    /// launched that still runs. The namespace lives as long as one of its containers does, but
+    /// the engine refuses to start a container that would join one that has exited, and
+    /// sidecars may exit early (a one-shot task, a crash): the job must not fail for it, since
+    /// only the primary decides its result.
+    async fn launch(
+        &mut self,
+        spec: &JobSpec,
+        observer: &dyn JobObserver,
+        stop: &(dyn Fn() -> bool + Send + Sync),
+    ) -> Result<(), LaunchError> {
+        let host = self.runtime.host.clone();
+        let count = spec.containers.len();
+        // A container that starts a namespace gets the network the first one was given.
+        let mut own_network = NetworkMode::Default;
+        for (index, container) in spec.containers.iter().enumerate() {
+            let primary = index + 1 == count;
+            let planned = create_spec(spec, container, index == 0, &host);
+            if index == 0 {
+                own_network = planned.network.clone();
+            }
+            loop {
+                if stop() {
+                    return Err(LaunchError::Stopped);
+                }
+                let joined = self.running_member();
+                let mut create = planned.clone();
+                create.network = joined
+                    .clone()
+                    .map_or_else(|| own_network.clone(), NetworkMode::Join);
+                let id = self
+                    .create_and_attach(&container.name, primary, &create, observer)
+                    .await?;
+                match self.runtime.start_container(&id).await {
+                    Ok(()) => {
+                        if !primary {
+                            self.exits.push(self.watch_exit(&container.name, &id));
+                        }
+                        break;
+                    }
+                    Err(error) => {
+                        if let Some(joined) = joined
+                            && self.has_exited(&joined).await
+                        {
+                            // It exited between the check and the start, taking its namespace
+                            // with it: launch this container again, into another one.
+                            self.discard_last(&container.name).await?;
+                            continue;
+                        }
+                        let hint = (create.privileged && !error.is_backend_fault())
+                            .then(|| PRIVILEGED_HINT.to_owned());
+                        return Err(LaunchError::Failed {
+                            container: Some(container.name.clone()),
+                            what: "cannot start the container".to_owned(),
+                            error,
+                            hint,
+                        });
+                    }
+                }
+            }
+            observer.started(&container.name, primary).await;
+        }
+        Ok(())
+    }
+
+    /// Creates a container and attaches to its output (before it starts: every byte the main
+    /// process writes is read, including a last line without a newline).
+    async fn create_and_attach(
+        &mut self,
+        name: &str,
+        primary: bool,
+        create: &CreateSpec,
+        observer: &dyn JobObserver,
+    ) -> Result<ContainerId, LaunchError> {
+        let failed = |what: &str, error| LaunchError::Failed {
+            container: Some(name.to_owned()),
+            what: what.to_owned(),
+            error,
+            hint: None,
+        };
+        let id = self
+            .runtime
+            .create(create)
+            .await
+            .map_err(|error| failed("cannot create the container", error))?;
+        self.containers.push((name.to_owned(), id.clone()));
+        if primary {
+            self.primary_tty = create.tty;
+        }
+        let stream = self
+            .runtime
+            .attach_output(&id, create.tty)
+            .await
+            .map_err(|error| failed("cannot attach to the container", error))?;
+        observer.output(name, primary, stream);
+        Ok(id)
+    }
+
+    /// Removes the last container created, which never started, so that it can be created
+    /// again under the same name.
+    async fn discard_last(&mut self, name: &str) -> Result<(), LaunchError> {
+        if let Some((_, id)) = self.containers.pop()
+            && let Err(error) = self.runtime.remove(&id).await
+        {
+            return Err(LaunchError::Failed {
+                container: Some(name.to_owned()),
+                what: "cannot remove a container that could not start".to_owned(),
+                error,
+                hint: None,
+            });
+        }
+        Ok(())
+    }
+
+    /// The latest sidecar started that has not exited: the one whose network namespace the next
+    /// container joins.
+    fn running_member(&self) -> Option<ContainerId> {
+        self.exits
+            .iter()
+            .rev()
+            .find(|watch| watch.exited.borrow().is_none())
+            .map(|watch| watch.id.clone())
+    }
+
+    /// Whether `id` has exited, waiting a little for the news.
+    async fn has_exited(&mut self, id: &ContainerId) -> bool {
+        let Some(watch) = self.exits.iter_mut().find(|watch| &watch.id == id) else {
+            return false;
+        };
+        matches!(
+            tokio::time::timeout(EXIT_NOTICE_TIMEOUT, watch.exited.wait_for(Option::is_some)).await,
+            Ok(Ok(_))
+        )
+    }
+
+    /// Watches a started sidecar until it exits.
+    fn watch_exit(&self, name: &str, id: &ContainerId) -> ExitWatch {
+        let (sender, exited) = watch::channel(None);
+        let runtime = self.runtime.clone();
+        let watched = id.clone();
+        let task = tokio::spawn(async move {
+            // An engine error says nothing about the container: it then counts as running.
+            if let Ok(exit) = runtime.wait_container(&watched).await {
+                let _ignored = sender.send(Some(exit));
+            }
+        });
+        ExitWatch {
+            name: name.to_owned(),
+            id: id.clone(),
+            exited,
+            task,
+        }
+    }
+}
