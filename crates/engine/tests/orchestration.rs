@@ -429,3 +429,28 @@ fn output_of_every_container_reaches_the_events_attributed_before_the_job_ends()
         .expect("output");
     assert!(last_line < finished);
 }
+
+#[test]
+fn a_job_for_another_platform_is_refused_before_anything_of_it_starts() {
+    let fake = FakeRuntime::new();
+    let drakefile = drakefile_with(&[("arm", &[])], "    cpuArch: arm64\n");
+    let (summary, events) = paused_runtime().block_on(run_pipeline(
+        &fake,
+        &drakefile,
+        settings(Duration::from_secs(3600)),
+        1,
+        FailurePolicy::FailFast,
+        Cancellation::default(),
+    ));
+    assert!(matches!(
+        outcome(&summary, "arm"),
+        JobOutcome::Error { message, .. }
+            if message == "job `arm` needs cpuArch `arm64`, but the engine runs `amd64`"
+    ));
+    assert!(
+        !events
+            .iter()
+            .any(|event| matches!(event, Event::ContainerStarted { .. }))
+    );
+    assert_eq!(count(&fake.calls(), &Call::Remove("arm".to_owned())), 1);
+}

@@ -25,8 +25,8 @@ use bollard::Docker;
 use camino::{Utf8Path, Utf8PathBuf};
 use drakefile::PullPolicy;
 use eider_runtime::{
-    CopyReport, JobObserver, JobSpec, Labels, LaunchError, Platform, PullProgress, Resource,
-    RuntimeError, Storage, StorageRequest,
+    CopyReport, JobObserver, JobSpec, Labels, LaunchControl, LaunchError, Platform, PullProgress,
+    Resource, RuntimeError, Storage, StorageRequest,
 };
 
 pub use connect::{ConnectError, DEFAULT_RESPONSE_TIMEOUT};
@@ -145,9 +145,9 @@ impl eider_runtime::Runtime for DockerRuntime {
         &self,
         spec: JobSpec,
         observer: &dyn JobObserver,
-        stop: &(dyn Fn() -> bool + Send + Sync),
+        control: LaunchControl<'_>,
     ) -> (DockerJob, Result<(), LaunchError>) {
-        self.launch_job(spec, observer, stop).await
+        self.launch_job(spec, observer, control).await
     }
 
     async fn list_labelled(&self, selector: &str) -> Result<Vec<Resource>, RuntimeError> {

@@ -66,6 +66,8 @@ impl RuntimeError {
 pub enum LaunchError {
     /// The engine asked to stop between two steps (an interrupt, the job's deadline).
     Stopped,
+    /// The engine's last checks refused the job (see `LaunchControl::admit`).
+    NotAdmitted,
     /// A step failed.
     Failed {
         /// The container it concerned, by its name in the Drakefile.

@@ -15,9 +15,9 @@ use futures_util::StreamExt;
 use tokio::time::Instant;
 
 use crate::{
-    CopyReport, Ending, Exit, JobEnd, JobObserver, JobSpec, LaunchError, LaunchedJob, MountContent,
-    OutputChunk, Platform, PrimaryEnd, PullProgress, Resource, Runtime, RuntimeError, SourceView,
-    Storage, StorageRequest, StreamKind,
+    CopyReport, Ending, Exit, JobEnd, JobObserver, JobSpec, LaunchControl, LaunchError,
+    LaunchedJob, MountContent, OutputChunk, Platform, PrimaryEnd, PullProgress, Resource, Runtime,
+    RuntimeError, SourceView, Storage, StorageRequest, StreamKind,
 };
 
 /// What one job does when launched.
@@ -196,7 +196,7 @@ impl Runtime for FakeRuntime {
         &self,
         spec: JobSpec,
         observer: &dyn JobObserver,
-        stop: &(dyn Fn() -> bool + Send + Sync),
+        control: LaunchControl<'_>,
     ) -> (FakeJob, Result<(), LaunchError>) {
         let script = self
             .state()
@@ -228,9 +228,12 @@ impl Runtime for FakeRuntime {
             private_copy,
         };
         tokio::time::sleep(script.launch_takes).await;
+        if !control.admit.await {
+            return (job, Err(LaunchError::NotAdmitted));
+        }
         let count = spec.containers.len();
         for (index, container) in spec.containers.iter().enumerate() {
-            if stop() {
+            if (control.stop)() {
                 return (job, Err(LaunchError::Stopped));
             }
             let primary = index + 1 == count;

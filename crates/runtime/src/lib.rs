@@ -96,15 +96,15 @@ pub trait Runtime: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
 
     /// Launches a job: every container in order, each one's output handed to `observer` before
-    /// it starts (no byte is lost), sharing one network namespace. `stop` is asked between
-    /// steps; a step under way always completes (a request abandoned half-way could create
-    /// something eider never hears of). The job comes back whatever happened, holding what was
-    /// created, so that it can be ended and removed.
+    /// it starts (no byte is lost), sharing one network namespace, under `control`. A step under
+    /// way always completes (a request abandoned half-way could create something eider never
+    /// hears of). The job comes back whatever happened, holding what was created, so that it can
+    /// be ended and removed.
     fn launch(
         &self,
         spec: JobSpec,
         observer: &dyn JobObserver,
-        stop: &(dyn Fn() -> bool + Send + Sync),
+        control: LaunchControl<'_>,
     ) -> impl Future<Output = (Self::Job, Result<(), LaunchError>)> + Send;
 
     /// Everything (running or not) that carries the label `selector` (`key`, or `key=value`),
@@ -120,6 +120,17 @@ pub trait Runtime: Send + Sync + 'static {
         &self,
         resource: &Resource,
     ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+}
+
+/// What the engine keeps in hand while a backend launches a job.
+pub struct LaunchControl<'a> {
+    /// Asked between steps: whether to stop (an interrupt, the job's deadline).
+    pub stop: &'a (dyn Fn() -> bool + Send + Sync),
+    /// The engine's last checks (whether the backend's platform runs the job), awaited once
+    /// before anything of the job starts and, where the backend can, while its first container
+    /// is being created: the answer may take the backend a while. `false` ends the launch with
+    /// [`LaunchError::NotAdmitted`].
+    pub admit: BoxFuture<'a, bool>,
 }
 
 /// A job a backend launched, whole or in part.

@@ -3,7 +3,7 @@
 use std::sync::atomic::Ordering;
 
 use drakefile::Job;
-use eider_runtime::{JobSpec, LaunchError, Runtime};
+use eider_runtime::{JobSpec, LaunchControl, LaunchError, PlatformRequest, Runtime};
 use tokio::time::Instant;
 
 use crate::launch_pacer::JobClock;
@@ -45,7 +45,25 @@ impl<R: Runtime> Run<R> {
         clock.launch_began(turn.at_once());
         let graceful = &self.cancellation.graceful;
         let stop = || graceful.is_cancelled() || Instant::now() >= deadline;
-        let (launched, result) = self.runtime.launch(spec, output, &stop).await;
+        // Why the engine's last checks refused the job, when they did.
+        let refusal = std::sync::Mutex::new(None);
+        let platform = spec.platform.clone();
+        let admit = async {
+            match self.check_platform(job, &platform).await {
+                Ok(()) => true,
+                Err(outcome) => {
+                    if let Ok(mut refusal) = refusal.lock() {
+                        *refusal = Some(outcome);
+                    }
+                    false
+                }
+            }
+        };
+        let control = LaunchControl {
+            stop: &stop,
+            admit: Box::pin(admit),
+        };
+        let (launched, result) = self.runtime.launch(spec, output, control).await;
         let result = match result {
             Ok(()) => {
                 clock.primary_started(turn.at_once());
@@ -53,6 +71,11 @@ impl<R: Runtime> Run<R> {
             }
             Err(LaunchError::Stopped) if graceful.is_cancelled() => Err(JobOutcome::Interrupted),
             Err(LaunchError::Stopped) => Err(self.timed_out()),
+            Err(LaunchError::NotAdmitted) => Err(refusal
+                .into_inner()
+                .ok()
+                .flatten()
+                .unwrap_or(JobOutcome::Interrupted)),
             Err(LaunchError::Failed {
                 container,
                 what,
@@ -72,14 +95,12 @@ impl<R: Runtime> Run<R> {
     }
 
     /// Refuses a job whose `osFamily` or `cpuArch` the backend cannot run.
-    pub(super) async fn check_platform(&self, job: &Job, spec: &JobSpec) -> Result<(), JobOutcome> {
-        if spec.platform.os.is_none() && spec.platform.architecture.is_none() {
+    async fn check_platform(&self, job: &Job, request: &PlatformRequest) -> Result<(), JobOutcome> {
+        if request.os.is_none() && request.architecture.is_none() {
             return Ok(());
         }
         match self.platform().await {
-            Ok(platform) => {
-                policy::check_platform(&job.name, &spec.platform, platform).map_err(refused)
-            }
+            Ok(platform) => policy::check_platform(&job.name, request, platform).map_err(refused),
             Err(error) => Err(backend_error(
                 job,
                 None,

@@ -99,9 +99,6 @@ impl<R: Runtime> Run<R> {
                 shared_storage: shared_storage.as_ref(),
             },
         );
-        if let Err(outcome) = self.check_platform(job, &spec).await {
-            return outcome;
-        }
         let output = JobOutput::new(self, job, Arc::clone(output_budget));
         let (mut launched, launch) = match self.launch(job, spec, &output, deadline).await {
             Launch::NotBegun(outcome) => return outcome,

@@ -1,7 +1,7 @@
 //! Launching a job's containers in order, sidecars first, each attached before it starts, all
 //! sharing one network namespace.
 
-use eider_runtime::{JobObserver, JobSpec, LaunchError, MountContent, SourceView};
+use eider_runtime::{JobObserver, JobSpec, LaunchControl, LaunchError, MountContent, SourceView};
 use tokio::sync::watch;
 
 use crate::DockerRuntime;
@@ -21,7 +21,7 @@ impl DockerRuntime {
         &self,
         spec: JobSpec,
         observer: &dyn JobObserver,
-        stop: &(dyn Fn() -> bool + Send + Sync),
+        control: LaunchControl<'_>,
     ) -> (DockerJob, Result<(), LaunchError>) {
         let private_copy = spec
             .containers
@@ -39,7 +39,7 @@ impl DockerRuntime {
         {
             job.socket_watch = SocketWatch::begin(self).await;
         }
-        let launched = job.launch(&spec, observer, stop).await;
+        let launched = job.launch(&spec, observer, control).await;
         (job, launched)
     }
 }
@@ -47,7 +47,8 @@ impl DockerRuntime {
 impl DockerJob {
     /// Creates, attaches and starts the containers in order. Each step runs to completion (a
     /// request abandoned half-way could create a container eider never hears of); `stop` is
-    /// asked between steps.
+    /// asked between steps, and the engine's admission is awaited once the first container is
+    /// created (the engine's answer overlaps that creation) and before anything starts.
     ///
     /// One network namespace per job, so that all its containers reach each other on
     /// 127.0.0.1, as the spec promises: each container joins the namespace of the latest one
@@ -59,8 +60,10 @@ impl DockerJob {
         &mut self,
         spec: &JobSpec,
         observer: &dyn JobObserver,
-        stop: &(dyn Fn() -> bool + Send + Sync),
+        control: LaunchControl<'_>,
     ) -> Result<(), LaunchError> {
+        let LaunchControl { stop, admit } = control;
+        let mut admit = Some(admit);
         let host = self.runtime.host.clone();
         let count = spec.containers.len();
         // A container that starts a namespace gets the network the first one was given.
@@ -83,6 +86,11 @@ impl DockerJob {
                 let id = self
                     .create_and_attach(&container.name, primary, &create, observer)
                     .await?;
+                if let Some(admit) = admit.take()
+                    && !admit.await
+                {
+                    return Err(LaunchError::NotAdmitted);
+                }
                 match self.runtime.start_container(&id).await {
                     Ok(()) => {
                         if !primary {
