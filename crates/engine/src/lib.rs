@@ -7,7 +7,6 @@ mod clean;
 pub mod environment;
 mod event;
 mod job;
-mod launch_pacer;
 pub mod lines;
 pub mod mask;
 mod mask_encodings;

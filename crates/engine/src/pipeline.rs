@@ -29,7 +29,8 @@ impl<R: Runtime> Run<R> {
                 run_id: self.id.clone(),
             })
             .await;
-        self.launch_pacer.set_slots(concurrency);
+        self.parallel_jobs
+            .store(concurrency.max(1), std::sync::atomic::Ordering::Relaxed);
         let dag = Dag::from_pipeline(pipeline);
         let names: Vec<String> = (0..dag.len())
             .map(|index| dag.name(index).to_owned())

@@ -26,6 +26,8 @@ pub struct PlanContext<'a> {
     pub source: Option<&'a SourceView>,
     /// The run's shared storage, when some container of the job mounts it.
     pub shared_storage: Option<&'a Storage>,
+    /// How many jobs of the run may run at once.
+    pub parallel_jobs: usize,
 }
 
 /// Whether some container of the job mounts the source.
@@ -57,6 +59,7 @@ pub fn job_spec(job: &Job, context: PlanContext<'_>) -> JobSpec {
             .map(|container| container_spec(job, container, context))
             .collect(),
         platform: platform_request(job, context.spec_version),
+        parallel_jobs: context.parallel_jobs,
     }
 }
 

@@ -93,8 +93,8 @@ pub struct Run<R: Runtime> {
     /// Images this run found or pulled, not looked up again for `IfNotPresent` (a chain of jobs
     /// of one image asks once).
     pub(crate) present_images: std::sync::Mutex<std::collections::HashSet<String>>,
-    /// Whether launches take turns, and the turns (see `launch_pacer.rs`).
-    pub(crate) launch_pacer: crate::launch_pacer::LaunchPacer,
+    /// How many jobs may run at once: one, or a pipeline's concurrency.
+    pub(crate) parallel_jobs: std::sync::atomic::AtomicUsize,
 }
 
 impl<R: Runtime> Run<R> {
@@ -122,7 +122,7 @@ impl<R: Runtime> Run<R> {
             removals: std::sync::Mutex::new(Vec::new()),
             executions: std::sync::atomic::AtomicUsize::new(0),
             present_images: std::sync::Mutex::new(std::collections::HashSet::new()),
-            launch_pacer: crate::launch_pacer::LaunchPacer::for_this_machine(),
+            parallel_jobs: std::sync::atomic::AtomicUsize::new(1),
         }
     }
 

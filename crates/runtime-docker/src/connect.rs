@@ -102,6 +102,7 @@ impl DockerRuntime {
             endpoint,
             response_timeout,
             host,
+            pacer: std::sync::Arc::new(crate::launch_pacer::LaunchPacer::for_this_machine()),
             platform: std::sync::Arc::new(PlatformQuery {
                 pending: std::sync::Mutex::new(Some(query)),
                 answer: tokio::sync::OnceCell::new(),

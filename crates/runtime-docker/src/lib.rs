@@ -10,6 +10,7 @@ mod error;
 mod helper;
 mod image;
 mod job;
+mod launch_pacer;
 mod liveness;
 mod model;
 mod pull_retry;
@@ -53,6 +54,9 @@ pub struct DockerRuntime {
     /// The network of each job's first container, and the socket bound for containers allowed
     /// to mount it.
     host: HostSettings,
+    /// Whether launches take turns, and the turns: shared by every job on this engine, whose
+    /// launches all compete for its processors.
+    pacer: std::sync::Arc<launch_pacer::LaunchPacer>,
 }
 
 impl DockerRuntime {

@@ -233,7 +233,7 @@ impl Runtime for FakeRuntime {
         }
         let count = spec.containers.len();
         for (index, container) in spec.containers.iter().enumerate() {
-            if (control.stop)() {
+            if control.stop.is_requested() {
                 return (job, Err(LaunchError::Stopped));
             }
             let primary = index + 1 == count;

@@ -25,6 +25,9 @@ pub struct JobSpec {
     /// The operating system and CPU architecture the job asks for, when its DrakeSpec version
     /// has the fields.
     pub platform: PlatformRequest,
+    /// How many jobs of the run may run at once, this one included: a backend that shares the
+    /// machine's processors with its jobs may pace launches by it.
+    pub parallel_jobs: usize,
 }
 
 impl JobSpec {

@@ -124,13 +124,23 @@ pub trait Runtime: Send + Sync + 'static {
 
 /// What the engine keeps in hand while a backend launches a job.
 pub struct LaunchControl<'a> {
-    /// Asked between steps: whether to stop (an interrupt, the job's deadline).
-    pub stop: &'a (dyn Fn() -> bool + Send + Sync),
+    /// Whether to stop (an interrupt, the job's deadline): asked between steps, and awaited
+    /// beside anything the backend waits for before a step (a turn to launch, say).
+    pub stop: &'a dyn StopSignal,
     /// The engine's last checks (whether the backend's platform runs the job), awaited once
     /// before anything of the job starts and, where the backend can, while its first container
     /// is being created: the answer may take the backend a while. `false` ends the launch with
     /// [`LaunchError::NotAdmitted`].
     pub admit: BoxFuture<'a, bool>,
+}
+
+/// The engine's request to stop launching a job.
+pub trait StopSignal: Send + Sync {
+    /// Whether the engine asks to stop now.
+    fn is_requested(&self) -> bool;
+
+    /// Ends once the engine asks to stop.
+    fn requested(&self) -> BoxFuture<'_, ()>;
 }
 
 /// A job a backend launched, whole or in part.

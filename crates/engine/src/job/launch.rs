@@ -1,12 +1,15 @@
-//! Launching a job: a turn of the launch pacer, then the backend launches the whole job.
+//! Launching a job: the backend launches it whole, asking the engine between its steps whether
+//! to stop, and for its admission before anything starts.
 
 use std::sync::atomic::Ordering;
 
 use drakefile::Job;
-use eider_runtime::{JobSpec, LaunchControl, LaunchError, PlatformRequest, Runtime};
+use eider_runtime::{
+    BoxFuture, JobSpec, LaunchControl, LaunchError, PlatformRequest, Runtime, StopSignal,
+};
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
-use crate::launch_pacer::JobClock;
 use crate::outcome::JobOutcome;
 use crate::policy;
 use crate::run::Run;
@@ -14,37 +17,42 @@ use crate::run::Run;
 use super::observer::JobOutput;
 use super::{backend_error, refused};
 
-/// How a launch went.
-pub(super) enum Launch<J> {
-    /// Nothing was asked of the backend: the run was interrupted or the job's time ran out
-    /// while it waited for its turn.
-    NotBegun(JobOutcome),
-    /// The backend launched the job, whole (with the clock of the launch) or in part.
-    Begun(J, Result<JobClock, JobOutcome>),
+/// Stop at an interrupt or at the job's deadline.
+struct Stop<'a> {
+    interrupt: &'a CancellationToken,
+    deadline: Instant,
+}
+
+impl StopSignal for Stop<'_> {
+    fn is_requested(&self) -> bool {
+        self.interrupt.is_cancelled() || Instant::now() >= self.deadline
+    }
+
+    fn requested(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            tokio::select! {
+                () = self.interrupt.cancelled() => {}
+                () = tokio::time::sleep_until(self.deadline) => {}
+            }
+        })
+    }
 }
 
 impl<R: Runtime> Run<R> {
-    /// Takes a turn to launch, then has the backend launch the job; cancellation and the
-    /// deadline are checked between the backend's steps.
+    /// Has the backend launch the job. The job comes back whatever happened, to be ended and
+    /// removed.
     pub(super) async fn launch(
         &self,
         job: &Job,
         spec: JobSpec,
         output: &JobOutput,
         deadline: Instant,
-    ) -> Launch<R::Job> {
-        let turn = tokio::select! {
-            biased;
-            () = self.cancellation.graceful.cancelled() => {
-                return Launch::NotBegun(JobOutcome::Interrupted);
-            }
-            () = tokio::time::sleep_until(deadline) => return Launch::NotBegun(self.timed_out()),
-            turn = self.launch_pacer.launch() => turn,
-        };
-        let mut clock = JobClock::default();
-        clock.launch_began(turn.at_once());
+    ) -> (R::Job, Result<(), JobOutcome>) {
         let graceful = &self.cancellation.graceful;
-        let stop = || graceful.is_cancelled() || Instant::now() >= deadline;
+        let stop = Stop {
+            interrupt: graceful,
+            deadline,
+        };
         // Why the engine's last checks refused the job, when they did.
         let refusal = std::sync::Mutex::new(None);
         let platform = spec.platform.clone();
@@ -65,10 +73,7 @@ impl<R: Runtime> Run<R> {
         };
         let (launched, result) = self.runtime.launch(spec, output, control).await;
         let result = match result {
-            Ok(()) => {
-                clock.primary_started(turn.at_once());
-                Ok(clock)
-            }
+            Ok(()) => Ok(()),
             Err(LaunchError::Stopped) if graceful.is_cancelled() => Err(JobOutcome::Interrupted),
             Err(LaunchError::Stopped) => Err(self.timed_out()),
             Err(LaunchError::NotAdmitted) => Err(refusal
@@ -91,7 +96,7 @@ impl<R: Runtime> Run<R> {
                 Err(outcome)
             }
         };
-        Launch::Begun(launched, result)
+        (launched, result)
     }
 
     /// Refuses a job whose `osFamily` or `cpuArch` the backend cannot run.

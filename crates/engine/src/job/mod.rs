@@ -21,7 +21,6 @@ use crate::plan::{self, PlanContext};
 use crate::run::{JobReport, Run};
 use crate::sources::JobSource;
 
-use launch::Launch;
 use observer::JobOutput;
 
 impl<R: Runtime> Run<R> {
@@ -97,24 +96,15 @@ impl<R: Runtime> Run<R> {
                 options: &self.options,
                 source: source.view(),
                 shared_storage: shared_storage.as_ref(),
+                parallel_jobs: self.parallel_jobs.load(Ordering::Relaxed),
             },
         );
         let output = JobOutput::new(self, job, Arc::clone(output_budget));
-        let (mut launched, launch) = match self.launch(job, spec, &output, deadline).await {
-            Launch::NotBegun(outcome) => return outcome,
-            Launch::Begun(launched, launch) => (launched, launch),
-        };
+        let (mut launched, launch) = self.launch(job, spec, &output, deadline).await;
         let outcome = match launch {
-            Ok(clock) => {
-                let outcome = self
-                    .wait_for_primary(job, &mut launched, &output, deadline)
-                    .await;
-                if matches!(outcome, JobOutcome::Succeeded | JobOutcome::Failed { .. })
-                    && let Some(timing) = clock.timing()
-                {
-                    self.launch_pacer.record(timing);
-                }
-                outcome
+            Ok(()) => {
+                self.wait_for_primary(job, &mut launched, &output, deadline)
+                    .await
             }
             Err(outcome) => outcome,
         };

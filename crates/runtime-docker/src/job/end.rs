@@ -6,6 +6,11 @@ use super::{DockerJob, EXIT_NOTICE_TIMEOUT};
 
 impl DockerJob {
     pub(super) async fn end_containers(&mut self, ending: Ending) -> JobEnd {
+        if ending == Ending::PrimaryExited
+            && let Some(timing) = self.clock.timing()
+        {
+            self.runtime.pacer.record(timing);
+        }
         let mut end = JobEnd::default();
         match ending {
             Ending::Stop(grace) => {

@@ -64,6 +64,14 @@ impl DockerJob {
     ) -> Result<(), LaunchError> {
         let LaunchControl { stop, admit } = control;
         let mut admit = Some(admit);
+        let pacer = std::sync::Arc::clone(&self.runtime.pacer);
+        pacer.set_slots(spec.parallel_jobs);
+        let turn = tokio::select! {
+            biased;
+            () = stop.requested() => return Err(LaunchError::Stopped),
+            turn = pacer.launch() => turn,
+        };
+        self.clock.launch_began(turn.at_once());
         let host = self.runtime.host.clone();
         let count = spec.containers.len();
         // A container that starts a namespace gets the network the first one was given.
@@ -75,7 +83,7 @@ impl DockerJob {
                 own_network = planned.network.clone();
             }
             loop {
-                if stop() {
+                if stop.is_requested() {
                     return Err(LaunchError::Stopped);
                 }
                 let joined = self.running_member();
@@ -93,7 +101,9 @@ impl DockerJob {
                 }
                 match self.runtime.start_container(&id).await {
                     Ok(()) => {
-                        if !primary {
+                        if primary {
+                            self.clock.primary_started(turn.at_once());
+                        } else {
                             self.exits.push(self.watch_exit(&container.name, &id));
                         }
                         break;

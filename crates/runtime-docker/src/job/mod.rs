@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::DockerRuntime;
+use crate::launch_pacer::JobClock;
 use crate::model::ContainerId;
 use crate::socket_watch::SocketWatch;
 
@@ -30,6 +31,8 @@ pub struct DockerJob {
     private_copy: Option<Storage>,
     /// The engine's foreign containers before the job began, when it has the engine's socket.
     socket_watch: Option<SocketWatch>,
+    /// How long the launch and the run took, for the launch pacer.
+    clock: JobClock,
 }
 
 /// Whether a started sidecar has exited, and how, as far as eider has heard.
@@ -49,6 +52,7 @@ impl DockerJob {
             primary_tty: false,
             private_copy,
             socket_watch: None,
+            clock: JobClock::default(),
         }
     }
 }

@@ -11,7 +11,7 @@
 //! and `turns` launches at a time, a slot never waits for its turn when each job runs at least
 //! `slots / turns - 1` launches' time. Jobs that run for less (no-op jobs, say) gain more from
 //! launching together, since the engine then works on several at once: pacing stays off for
-//! them. The run learns which case it is in from the jobs that finished last; until one has,
+//! them. The engine learns which case it is in from the jobs that finished last; until one has,
 //! nothing is paced.
 
 use std::collections::VecDeque;
