@@ -1,7 +1,10 @@
-//! `eider package --json`: what was made and where it went, for scripts and CI.
+//! What was made and where it went, for scripts and CI (`eider package --json`).
 
+use eider_oci::{AssembledImage, BuiltLayer};
 use serde::Serialize;
 
+use super::base::Base;
+use super::plan::Plan;
 use super::publish::Published;
 
 /// A package, described.
@@ -78,4 +81,44 @@ pub struct SidecarImage {
     pub digest: String,
     /// What an engine runs to get exactly that image.
     pub pinned: String,
+}
+
+/// The description of `image`, made by `plan` on `base` with `layers`.
+pub(super) fn describe(
+    plan: &Plan<'_>,
+    image: &AssembledImage,
+    base: &Base,
+    layers: &[(String, BuiltLayer)],
+    sidecars: Vec<SidecarImage>,
+    outputs: Vec<Published>,
+) -> Description {
+    Description {
+        digest: image.digest().to_string(),
+        job: plan.job.name.clone(),
+        version: plan.provenance.version.clone(),
+        revision: plan.provenance.revision.clone(),
+        dirty: plan.provenance.dirty,
+        created: eider_oci::epoch_to_rfc3339(plan.provenance.epoch),
+        base: BaseDescription {
+            image: base.name.clone(),
+            digest: base.digest.clone(),
+        },
+        config: image.config_descriptor.digest.to_string(),
+        media_type: image.manifest_descriptor.media_type.clone(),
+        size: image.manifest_descriptor.size,
+        layers: layers
+            .iter()
+            .map(|(created_by, built)| LayerDescription {
+                created_by: created_by.clone(),
+                digest: built.blob.digest.to_string(),
+                diff_id: built.blob.diff_id.to_string(),
+                size: built.blob.size,
+                files: built.entries,
+                reused: !matches!(built.reuse, eider_oci::Reuse::Built),
+            })
+            .collect(),
+        sidecars,
+        normalization: eider_oci::NORMALIZATION_VERSION,
+        outputs,
+    }
 }

@@ -1,6 +1,8 @@
 //! Running the `git` program in a repository: how the command line learns the current branch
-//! (the event of a run) and a package's provenance. The program itself, not a library, so that
-//! every repository layout git understands (worktrees, submodules, `GIT_DIR`) works.
+//! (the event of a run) and how packaging learns a package's provenance. The program itself,
+//! not a library, so that every repository layout git understands (worktrees, submodules,
+//! `GIT_DIR`) works. One runner for both, in a crate of its own, so that neither depends on the
+//! other for it.
 
 use std::process::{Command, Output};
 
@@ -16,7 +18,8 @@ pub fn run(program: &str, directory: &Utf8Path, arguments: &[&str]) -> std::io::
 }
 
 /// Runs git in a test repository with fixed dates and a test user, and asserts it succeeded.
-#[cfg(test)]
+/// For tests only (feature `test-support`).
+#[cfg(feature = "test-support")]
 pub fn run_for_test(directory: &Utf8Path, arguments: &[&str]) {
     let output = Command::new("git")
         .arg("-C")
