@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use eider_oci::Digest;
 use eider_package::Event;
 use eider_registry::PushEvent;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -108,7 +109,7 @@ impl Drop for Spinner {
 struct PushBar {
     bar: ProgressBar,
     /// Bytes counted per blob: a retried blob starts again from zero.
-    sent: HashMap<String, u64>,
+    sent: HashMap<Digest, u64>,
 }
 
 impl PushBar {

@@ -23,7 +23,7 @@ pub(crate) async fn load_into_engine(
     config: &[u8],
     layers: &[eider_oci::Descriptor],
     name: &str,
-) -> Result<String, EngineLoadError> {
+) -> Result<eider_oci::Digest, EngineLoadError> {
     let failure = |source: Box<dyn std::error::Error + Send + Sync>| EngineLoadError {
         name: name.to_owned(),
         source,
@@ -44,5 +44,5 @@ pub(crate) async fn load_into_engine(
         .load_image(stream)
         .await
         .map_err(|error| failure(error.into()))?;
-    Ok(eider_oci::Digest::of(config).to_string())
+    Ok(eider_oci::Digest::of(config))
 }

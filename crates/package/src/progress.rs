@@ -2,7 +2,7 @@
 //! draws them (status lines, a spinner, a byte bar) or ignores them. Nothing here prints.
 
 use camino::Utf8Path;
-use eider_oci::BuiltLayer;
+use eider_oci::{BuiltLayer, Digest};
 use eider_registry::PushEvent;
 
 /// Something that happened while an operation of this crate ran.
@@ -17,7 +17,7 @@ pub enum Event<'a> {
         /// The image as named.
         name: &'a str,
         /// The registry's manifest digest, or the engine's image id.
-        digest: &'a str,
+        digest: &'a Digest,
     },
     /// Building the layers of a package starts.
     LayersStarted,

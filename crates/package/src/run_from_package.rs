@@ -2,6 +2,7 @@
 //! source, so the source is not mounted into it; sidecars keep their images and mounts.
 
 use drakefile::{Drakefile, PullPolicy};
+use eider_oci::Digest;
 
 /// The Drakefile has no job of the package's name.
 #[derive(Debug, thiserror::Error)]
@@ -11,9 +12,13 @@ pub struct JobNotFound {
     pub job: String,
 }
 
-/// Points the primary container of `job` of `drakefile` at `image` (the engine already has it)
-/// and stops mounting the source into it.
-pub fn use_package(drakefile: &mut Drakefile, job: &str, image: String) -> Result<(), JobNotFound> {
+/// Points the primary container of `job` of `drakefile` at the image whose id is `image` (the
+/// engine already has it) and stops mounting the source into it.
+pub fn use_package(
+    drakefile: &mut Drakefile,
+    job: &str,
+    image: &Digest,
+) -> Result<(), JobNotFound> {
     let Some(found) = drakefile
         .jobs
         .iter_mut()
@@ -24,7 +29,7 @@ pub fn use_package(drakefile: &mut Drakefile, job: &str, image: String) -> Resul
         });
     };
     if let Some(primary) = found.containers.last_mut() {
-        primary.image = image;
+        primary.image = image.to_string();
         primary.pull_policy = PullPolicy::IfNotPresent;
         primary.source_mount_path = None;
     }

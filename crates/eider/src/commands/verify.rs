@@ -58,7 +58,7 @@ fn run_package(
 ) -> Result<(), Failure> {
     let loaded = runtime.block_on(package.load_into_engine())?;
     let mut drakefile = crate::commands::load(located, output)?.drakefile;
-    eider_package::use_package(&mut drakefile, &loaded.job, loaded.image).map_err(|error| {
+    eider_package::use_package(&mut drakefile, &loaded.job, &loaded.image).map_err(|error| {
         Failure::input(format!(
             "{} has no job `{}`, which the package holds",
             located.display, error.job

@@ -4,7 +4,9 @@
 
 use camino::Utf8Path;
 use eider_error_chain::{TextError, chain_text};
-use eider_oci::{BaseImage, BlobStore, LayerCache, LayoutError, OciLayout, ParsedManifest};
+use eider_oci::{
+    BaseImage, BlobStore, Digest, LayerCache, LayoutError, OciLayout, ParsedManifest, Platform,
+};
 use eider_registry::{Reference, RegistryClient};
 use eider_runtime_docker::DockerRuntime;
 use futures_util::StreamExt as _;
@@ -79,8 +81,6 @@ pub enum BaseError {
 /// A step of getting a base image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BaseStep {
-    /// Its reference pinned to the resolved digest.
-    PinDigest,
     /// Its manifest from the registry.
     FetchManifest,
     /// Its manifest parsed.
@@ -104,7 +104,6 @@ pub enum BaseStep {
 impl std::fmt::Display for BaseStep {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter.write_str(match self {
-            Self::PinDigest => "pin the digest",
             Self::FetchManifest => "fetch the manifest",
             Self::ReadManifest => "read the manifest",
             Self::CheckCachedBlob => "check a cached blob",
@@ -125,7 +124,7 @@ pub struct Base {
     /// The image as the Drakefile names it.
     pub name: String,
     /// What identifies it: the registry's manifest digest, or the engine's image id.
-    pub digest: String,
+    pub digest: Digest,
     /// Its repository, when it came from a registry: a push to the same registry can mount its
     /// layers from there instead of uploading them.
     pub repository: Option<eider_registry::Repository>,
@@ -198,7 +197,7 @@ fn from_layout(
     store: &BlobStore,
 ) -> Result<Base, eider_oci::LayoutError> {
     let layout = OciLayout::open(directory)?;
-    let resolved = layout.resolve(tag, &eider_oci::Platform::linux_amd64())?;
+    let resolved = layout.resolve(tag, &Platform::linux_amd64())?;
     let manifest = &resolved.base.manifest;
     for descriptor in std::iter::once(&manifest.config).chain(&manifest.layers) {
         store.import_checked(layout.store(), &descriptor.digest, descriptor.size)?;
@@ -208,7 +207,7 @@ fn from_layout(
             Some(tag) => format!("oci:{directory}:{tag}"),
             None => format!("oci:{directory}"),
         },
-        digest: resolved.manifest_descriptor.digest.to_string(),
+        digest: resolved.manifest_descriptor.digest.clone(),
         image: resolved.base,
         repository: None,
     })
@@ -216,7 +215,7 @@ fn from_layout(
 
 async fn from_registry(
     reference: &Reference,
-    digest: &str,
+    digest: &Digest,
     cache: &LayerCache,
     registry: &RegistryClient,
 ) -> Result<Base, BaseError> {
@@ -226,10 +225,9 @@ async fn from_registry(
         reference: reference.to_string(),
         source,
     };
-    let pinned = Reference::with_digest(reference.repository().clone(), digest)
-        .map_err(|error| failure(BaseStep::PinDigest, error.into()))?;
+    let pinned = Reference::with_digest(reference.repository().clone(), digest.clone());
     let pulled = registry
-        .fetch_image_manifest(&pinned, &eider_registry::Platform::linux_amd64())
+        .fetch_image_manifest(&pinned, &Platform::linux_amd64())
         .await
         .map_err(|error| failure(BaseStep::FetchManifest, error.into()))?;
     let manifest =
@@ -253,7 +251,7 @@ async fn from_registry(
         registry
             .fetch_blob(
                 repository,
-                &descriptor.digest.to_string(),
+                &descriptor.digest,
                 Some(descriptor.size),
                 &root,
                 &|_| {},
@@ -291,7 +289,7 @@ struct SavedImage {
 /// the engine for the image again.
 async fn from_daemon(
     image: &str,
-    id: &str,
+    id: &Digest,
     cache: &LayerCache,
     daemon: &DockerRuntime,
     compression: eider_oci::Compression,
@@ -301,7 +299,7 @@ async fn from_daemon(
         image: image.to_owned(),
         source,
     };
-    let id_hex = id.strip_prefix("sha256:").unwrap_or(id);
+    let id_hex = id.hex();
     let known = cache
         .directory()
         .join("bases")
@@ -310,7 +308,7 @@ async fn from_daemon(
         return Ok(Base {
             image: base,
             name: image.to_owned(),
-            digest: id.to_owned(),
+            digest: id.clone(),
             repository: None,
         });
     }
@@ -337,19 +335,19 @@ async fn from_daemon(
     Ok(Base {
         image: base,
         name: image.to_owned(),
-        digest: id.to_owned(),
+        digest: id.clone(),
         repository: None,
     })
 }
 
 async fn save_to_file(
     daemon: &DockerRuntime,
-    id: &str,
+    id: &Digest,
     path: &Utf8Path,
 ) -> Result<(), std::io::Error> {
     use tokio::io::AsyncWriteExt as _;
     let mut file = tokio::fs::File::create(path).await?;
-    let mut stream = daemon.export_image(id);
+    let mut stream = daemon.export_image(&id.to_string());
     while let Some(chunk) = stream.next().await {
         file.write_all(&chunk?).await?;
     }

@@ -48,7 +48,7 @@ pub(super) fn config_changes(
     );
     labels.insert(
         "org.opencontainers.image.base.digest".to_owned(),
-        base.digest.clone(),
+        base.digest.to_string(),
     );
     labels.insert(keys::JOB.to_owned(), plan.job.name.clone());
     labels.insert(

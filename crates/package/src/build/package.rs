@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use drakefile::Container;
-use eider_oci::{BuiltLayer, NewLayer};
+use eider_oci::{BuiltLayer, Digest, NewLayer};
 use eider_registry::RegistryClient;
 use eider_runtime_docker::DockerRuntime;
 
@@ -38,7 +38,7 @@ impl Plan<'_> {
             sidecars.push(SidecarImage {
                 container: container.name.clone(),
                 image: container.image.clone(),
-                digest: resolved.digest().to_owned(),
+                digest: resolved.digest().clone(),
                 pinned: resolved.pinned(),
             });
         }
@@ -53,10 +53,10 @@ impl Plan<'_> {
         };
         let streamed_layers =
             build_layers(self, &source_path, stream_to.as_ref(), observer.as_ref()).await?;
-        let streamed: Vec<String> = streamed_layers
+        let streamed: Vec<Digest> = streamed_layers
             .iter()
             .filter(|(_, layer)| layer.streamed)
-            .map(|(_, layer)| layer.built.blob.digest.to_string())
+            .map(|(_, layer)| layer.built.blob.digest.clone())
             .collect();
         let layers: Vec<(String, BuiltLayer)> = streamed_layers
             .into_iter()

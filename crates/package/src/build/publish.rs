@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use camino::Utf8PathBuf;
-use eider_oci::{AssembledImage, DockerArchiveError, LayerCache, OciLayout};
+use eider_oci::{AssembledImage, Digest, DockerArchiveError, LayerCache, OciLayout};
 use eider_registry::{BlobOutcome, BlobSource, PushEvent, PushRequest, Reference, RegistryClient};
 use eider_runtime_docker::DockerRuntime;
 use futures_util::StreamExt as _;
@@ -98,7 +98,7 @@ pub struct Publication<'a> {
     /// The job's name, for image names.
     pub job: &'a str,
     /// Layers already streamed to the first registry destination as they were compressed.
-    pub streamed: &'a [String],
+    pub streamed: &'a [Digest],
     /// Who is told about pushes.
     pub observer: &'a Arc<dyn Observer>,
 }
@@ -232,21 +232,20 @@ async fn push(
         .as_ref()
         .filter(|repository| repository.registry() == target.registry())
         .map(|repository| repository.name().to_owned());
-    let base_layers: BTreeSet<String> = publication
+    let base_layers: BTreeSet<&Digest> = publication
         .base
         .image
         .manifest
         .layers
         .iter()
-        .map(|layer| layer.digest.to_string())
+        .map(|layer| &layer.digest)
         .collect();
     let image = publication.image;
     let mut blobs = Vec::with_capacity(image.layers.len() + 1);
     for descriptor in std::iter::once(&image.config_descriptor).chain(&image.layers) {
-        let digest = descriptor.digest.to_string();
-        let mut blob = BlobSource::in_store(&store_root, &digest, descriptor.size)?;
+        let mut blob = BlobSource::in_store(&store_root, &descriptor.digest, descriptor.size);
         if let Some(from) = &mount_from
-            && base_layers.contains(&digest)
+            && base_layers.contains(&descriptor.digest)
         {
             blob = blob.with_mount_from(from.clone());
         }

@@ -25,7 +25,8 @@ use std::fmt::Write as _;
 
 use camino::{Utf8Path, Utf8PathBuf};
 use drakefile::{Drakefile, PullPolicy};
-use eider_registry::{DigestError, Reference, ReferenceError, validate_digest};
+use eider_oci::{Digest, DigestError};
+use eider_registry::{Reference, ReferenceError};
 use serde::{Deserialize, Serialize};
 
 use crate::resolve::{ImageSource, Resolved, pinned_reference};
@@ -66,7 +67,7 @@ impl LockedImage {
     #[must_use]
     pub fn from_resolved(resolved: &Resolved) -> Self {
         Self {
-            digest: resolved.digest().to_owned(),
+            digest: resolved.digest().to_string(),
             pinned: resolved.pinned(),
             source: resolved.source(),
         }
@@ -75,28 +76,27 @@ impl LockedImage {
     /// The entry as a resolution of `image` (the reference as the Drakefile writes it), with no
     /// engine or registry asked: for a locked package, where the lock is the only answer.
     pub fn to_resolved(&self, image: &str) -> Result<Resolved, LockFileError> {
+        let invalid = |source| LockFileError::InvalidEntry {
+            image: image.to_owned(),
+            source,
+        };
+        let digest =
+            Digest::parse(&self.digest).map_err(|error| invalid(EntryError::Digest(error)))?;
         match self.source {
             ImageSource::Daemon => Ok(Resolved::Daemon {
                 image: image.to_owned(),
-                id: self.digest.clone(),
+                id: digest,
             }),
             ImageSource::Registry => {
-                let pinned = Reference::parse(&self.pinned).map_err(|source| {
-                    LockFileError::InvalidEntry {
-                        image: image.to_owned(),
-                        source,
-                    }
-                })?;
+                let pinned = Reference::parse(&self.pinned)
+                    .map_err(|error| invalid(EntryError::Reference(error)))?;
                 // The reference as written keeps its tag for display, when it is the same
                 // repository (it always is for a lock eider wrote).
                 let reference = Reference::parse(image)
                     .ok()
                     .filter(|written| written.repository() == pinned.repository())
                     .unwrap_or(pinned);
-                Ok(Resolved::Registry {
-                    reference,
-                    digest: self.digest.clone(),
-                })
+                Ok(Resolved::Registry { reference, digest })
             }
         }
     }
@@ -157,15 +157,26 @@ pub enum LockFileError {
         /// Every image it does not cover, with where it is used.
         missing: Vec<(String, ImageUse)>,
     },
-    /// An entry's pinned reference does not parse.
+    /// An entry's digest or pinned reference does not parse.
     #[error("the lock entry of image `{image}` is not valid")]
     InvalidEntry {
         /// The image.
         image: String,
         /// Why.
         #[source]
-        source: ReferenceError,
+        source: EntryError,
     },
+}
+
+/// What makes a lock entry unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum EntryError {
+    /// The digest.
+    #[error(transparent)]
+    Digest(DigestError),
+    /// The pinned reference.
+    #[error(transparent)]
+    Reference(ReferenceError),
 }
 
 /// What makes a file no lock file of this version.
@@ -184,15 +195,15 @@ pub enum LockProblem {
     #[error("unexpected content")]
     Content(#[source] serde_json::Error),
     /// The Drakefile's digest is malformed.
-    #[error("`drakefile`: {0}")]
-    DrakefileDigest(DigestError),
+    #[error("`drakefile`: {}", invalid_digest(.0))]
+    DrakefileDigest(String),
     /// An image's digest is malformed.
-    #[error("image `{image}`: {error}")]
+    #[error("image `{image}`: {}", invalid_digest(digest))]
     ImageDigest {
         /// The image.
         image: String,
-        /// What is wrong with the digest.
-        error: DigestError,
+        /// The digest as written.
+        digest: String,
     },
     /// An image's pinned reference does not name its digest.
     #[error(
@@ -208,6 +219,11 @@ pub enum LockProblem {
         /// Where the digest came from.
         found_in: ImageSource,
     },
+}
+
+/// What is wrong with a digest of the lock, as the lock's readers have always said it.
+fn invalid_digest(digest: &str) -> String {
+    format!("invalid digest `{digest}`: expected `sha256:` followed by 64 lowercase hex digits")
 }
 
 /// Every distinct image of the Drakefile (every container of every job), with its first use.
@@ -230,9 +246,9 @@ pub fn images_of(drakefile: &Drakefile) -> BTreeMap<String, ImageUse> {
 impl LockFile {
     /// A lock of `images` for the Drakefile whose bytes have digest `drakefile_digest`.
     #[must_use]
-    pub fn new(drakefile_digest: String, images: BTreeMap<String, LockedImage>) -> Self {
+    pub fn new(drakefile_digest: &Digest, images: BTreeMap<String, LockedImage>) -> Self {
         Self {
-            drakefile: drakefile_digest,
+            drakefile: drakefile_digest.to_string(),
             images,
             lock_version: LOCK_VERSION,
         }
@@ -292,17 +308,21 @@ impl LockFile {
 
     /// Checks what serde cannot: digests well-formed, pins that agree with them.
     fn check(&self) -> Result<(), LockProblem> {
-        validate_digest(&self.drakefile).map_err(LockProblem::DrakefileDigest)?;
+        if Digest::parse(&self.drakefile).is_err() {
+            return Err(LockProblem::DrakefileDigest(self.drakefile.clone()));
+        }
         for (image, locked) in &self.images {
-            validate_digest(&locked.digest).map_err(|error| LockProblem::ImageDigest {
-                image: image.clone(),
-                error,
-            })?;
+            let Ok(digest) = Digest::parse(&locked.digest) else {
+                return Err(LockProblem::ImageDigest {
+                    image: image.clone(),
+                    digest: locked.digest.clone(),
+                });
+            };
             let agrees = match locked.source {
                 ImageSource::Daemon => locked.pinned == locked.digest,
                 ImageSource::Registry => Reference::parse(&locked.pinned).is_ok_and(|pinned| {
-                    pinned.digest() == Some(locked.digest.as_str())
-                        && pinned_reference(&pinned, &locked.digest) == locked.pinned
+                    pinned.digest() == Some(&digest)
+                        && pinned_reference(&pinned, &digest) == locked.pinned
                 }),
             };
             if !agrees {
@@ -452,6 +472,10 @@ mod tests {
     const DIGEST_C: &str =
         "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
 
+    fn digest(text: &str) -> Digest {
+        Digest::parse(text).expect("a valid digest")
+    }
+
     fn registry_entry(repository: &str, digest: &str) -> LockedImage {
         LockedImage {
             digest: digest.to_owned(),
@@ -475,7 +499,7 @@ mod tests {
             registry_entry("127.0.0.1:5000/team/tool", DIGEST_A),
         );
         images.insert("local/builder:dev".to_owned(), daemon_entry(DIGEST_B));
-        LockFile::new(DIGEST_C.to_owned(), images)
+        LockFile::new(&digest(DIGEST_C), images)
     }
 
     fn drakefile(jobs: &str) -> Drakefile {
@@ -534,8 +558,8 @@ mod tests {
             .rev()
             .map(|(image, entry)| ((*image).to_owned(), entry.clone()))
             .collect();
-        let first = LockFile::new(DIGEST_C.to_owned(), forward).to_text();
-        let second = LockFile::new(DIGEST_C.to_owned(), backward).to_text();
+        let first = LockFile::new(&digest(DIGEST_C), forward).to_text();
+        let second = LockFile::new(&digest(DIGEST_C), backward).to_text();
         assert_eq!(first.expect("encoded"), second.expect("encoded"));
     }
 
@@ -677,7 +701,7 @@ mod tests {
         let registry = lock.images["127.0.0.1:5000/team/tool:v1"]
             .to_resolved("127.0.0.1:5000/team/tool:v1")
             .expect("valid");
-        assert_eq!(registry.digest(), DIGEST_A);
+        assert_eq!(registry.digest().to_string(), DIGEST_A);
         assert_eq!(
             registry.pinned(),
             format!("127.0.0.1:5000/team/tool@{DIGEST_A}")
@@ -693,7 +717,7 @@ mod tests {
             daemon,
             Resolved::Daemon {
                 image: "local/builder:dev".to_owned(),
-                id: DIGEST_B.to_owned()
+                id: digest(DIGEST_B)
             }
         );
         assert_eq!(

@@ -4,6 +4,7 @@ mod file;
 mod resolution;
 
 pub use file::{
-    ImageUse, LOCK_VERSION, LockFile, LockFileError, LockProblem, LockedImage, images_of,
+    EntryError, ImageUse, LOCK_VERSION, LockFile, LockFileError, LockProblem, LockedImage,
+    images_of,
 };
 pub use resolution::{Difference, LockError, check, lock};

@@ -108,7 +108,7 @@ pub async fn lock(
     let requests = images.keys().map(|image| (image.clone(), from)).collect();
     let locked = resolve_all(requests, access, observer).await?;
     Ok(LockFile::new(
-        eider_registry::sha256_digest(&drakefile_bytes),
+        &eider_oci::Digest::of(&drakefile_bytes),
         locked,
     ))
 }

@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use eider_oci::Digest;
 use eider_registry::{ManifestError, Reference, ReferenceError, RegistryClient};
 use eider_runtime::RuntimeError;
 use eider_runtime_docker::{ConnectError, DockerRuntime};
@@ -62,15 +63,15 @@ pub enum Resolved {
     Daemon {
         /// The image as it was asked for.
         image: String,
-        /// The engine's image id, `sha256:...`.
-        id: String,
+        /// The engine's image id (the digest of the image's config).
+        id: Digest,
     },
     /// A manifest in a registry.
     Registry {
         /// The reference as it was asked for (its tag kept, for display).
         reference: Reference,
         /// The manifest's (or index's) digest.
-        digest: String,
+        digest: Digest,
     },
 }
 
@@ -79,14 +80,14 @@ impl Resolved {
     #[must_use]
     pub fn pinned(&self) -> String {
         match self {
-            Self::Daemon { id, .. } => id.clone(),
+            Self::Daemon { id, .. } => id.to_string(),
             Self::Registry { reference, digest } => pinned_reference(reference, digest),
         }
     }
 
     /// The digest: the image id, or the manifest's digest.
     #[must_use]
-    pub fn digest(&self) -> &str {
+    pub fn digest(&self) -> &Digest {
         match self {
             Self::Daemon { id, .. } => id,
             Self::Registry { digest, .. } => digest,
@@ -188,7 +189,7 @@ pub enum ResolveError {
 
 /// `REGISTRY/REPOSITORY@DIGEST`, with Docker Hub spelled the way the engine files it.
 #[must_use]
-pub fn pinned_reference(reference: &Reference, digest: &str) -> String {
+pub fn pinned_reference(reference: &Reference, digest: &Digest) -> String {
     let repository = reference.repository();
     let registry = if repository.registry() == eider_registry::DOCKER_HUB_REGISTRY {
         DOCKER_HUB_NAME
@@ -237,7 +238,7 @@ pub async fn resolve(
             if let Ok(reference) = Reference::parse(image)
                 && let Some(digest) = reference.digest()
             {
-                let digest = digest.to_owned();
+                let digest = digest.clone();
                 return Ok(Resolved::Registry { reference, digest });
             }
             let local = match daemon {
@@ -264,7 +265,7 @@ pub async fn resolve(
 /// `sha256:<64 hex>`: what the engine calls an image id.
 #[must_use]
 pub fn is_image_id(image: &str) -> bool {
-    eider_registry::validate_digest(image).is_ok()
+    Digest::parse(image).is_ok()
 }
 
 async fn from_daemon(
@@ -290,16 +291,16 @@ async fn from_daemon(
 }
 
 fn daemon_answer(image: &str, id: String) -> Result<Resolved, ResolveError> {
-    if !is_image_id(&id) {
-        return Err(ResolveError::InvalidId {
+    match Digest::parse(&id) {
+        Ok(id) => Ok(Resolved::Daemon {
             image: image.to_owned(),
             id,
-        });
+        }),
+        Err(_) => Err(ResolveError::InvalidId {
+            image: image.to_owned(),
+            id,
+        }),
     }
-    Ok(Resolved::Daemon {
-        image: image.to_owned(),
-        id,
-    })
 }
 
 /// The registry's answer; `not_local` says why the local engine was not used, for the error.
@@ -319,7 +320,7 @@ async fn from_registry(
         }
     };
     if let Some(digest) = reference.digest() {
-        let digest = digest.to_owned();
+        let digest = digest.clone();
         return Ok(Resolved::Registry { reference, digest });
     }
     match registry.resolve_digest(&reference).await {
@@ -342,6 +343,10 @@ mod tests {
 
     const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
+    fn digest() -> Digest {
+        Digest::parse(DIGEST).expect("a valid digest")
+    }
+
     fn client() -> RegistryClient {
         RegistryAccess::default()
             .client(std::iter::empty::<&str>(), &NoObserver)
@@ -353,13 +358,13 @@ mod tests {
         let reference = Reference::parse("127.0.0.1:5000/team/tool:v1").expect("valid");
         let resolved = Resolved::Registry {
             reference,
-            digest: DIGEST.to_owned(),
+            digest: digest(),
         };
         assert_eq!(
             resolved.pinned(),
             format!("127.0.0.1:5000/team/tool@{DIGEST}")
         );
-        assert_eq!(resolved.digest(), DIGEST);
+        assert_eq!(resolved.digest(), &digest());
         assert_eq!(resolved.source(), ImageSource::Registry);
     }
 
@@ -367,7 +372,7 @@ mod tests {
     fn a_docker_hub_image_is_pinned_under_the_name_the_engine_files_it_by() {
         let reference = Reference::parse("alpine:3.20").expect("valid");
         assert_eq!(
-            pinned_reference(&reference, DIGEST),
+            pinned_reference(&reference, &digest()),
             format!("docker.io/library/alpine@{DIGEST}")
         );
     }
@@ -376,10 +381,10 @@ mod tests {
     fn a_local_image_is_pinned_by_its_id() {
         let resolved = Resolved::Daemon {
             image: "tool:dev".to_owned(),
-            id: DIGEST.to_owned(),
+            id: digest(),
         };
         assert_eq!(resolved.pinned(), DIGEST);
-        assert_eq!(resolved.digest(), DIGEST);
+        assert_eq!(resolved.digest(), &digest());
         assert_eq!(resolved.source(), ImageSource::Daemon);
     }
 
@@ -391,7 +396,7 @@ mod tests {
             let resolved = resolve(&image, from, None, &client())
                 .await
                 .expect("resolved offline");
-            assert_eq!(resolved.digest(), DIGEST);
+            assert_eq!(resolved.digest(), &digest());
             assert_eq!(
                 resolved.pinned(),
                 format!("registry.invalid/team/tool@{DIGEST}")

@@ -12,7 +12,7 @@ pub struct LoadedPackage {
     /// The job it holds.
     pub job: String,
     /// The engine's id of the image.
-    pub image: String,
+    pub image: eider_oci::Digest,
 }
 
 impl Package {

@@ -99,7 +99,7 @@ async fn registry_image(
     };
     let reference = Reference::parse(reference).map_err(VerifyError::Reference)?;
     let pulled = client
-        .fetch_image_manifest(&reference, &eider_registry::Platform::linux_amd64())
+        .fetch_image_manifest(&reference, &eider_oci::Platform::linux_amd64())
         .await
         .map_err(|error| failure(RegistryStep::FetchManifest, error.into()))?;
     let store = BlobStore::create(directory.to_owned())
@@ -124,7 +124,7 @@ async fn registry_image(
         let _checked_later = client
             .fetch_blob(
                 reference.repository(),
-                &descriptor.digest.to_string(),
+                &descriptor.digest,
                 Some(descriptor.size),
                 directory,
                 &|_| {},

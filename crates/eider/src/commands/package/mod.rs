@@ -114,7 +114,7 @@ pub fn package_for_run(
         );
         let description = package(&packaged, &request, located, output)?;
         // A loaded image's id is its config's digest.
-        eider_package::use_package(drakefile, name, description.config)
+        eider_package::use_package(drakefile, name, &description.config)
             .map_err(|error| Failure::input(error.to_string()))?;
     }
     Ok(())
