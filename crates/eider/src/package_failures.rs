@@ -301,8 +301,8 @@ pub fn lock_failure(error: LockError, output: Output) -> Failure {
 #[cfg(test)]
 mod tests {
     use camino::Utf8PathBuf;
-    use eider_package::resolve::{self, ResolveFrom};
-    use eider_package::{LockFile, NoObserver, RegistryAccess};
+    use eider_package::LockFile;
+    use eider_registry::CredentialsFormatError;
 
     use super::*;
     use crate::exit_code::{FAILURE, INVALID_INPUT};
@@ -366,46 +366,26 @@ mod tests {
 
     #[test]
     fn malformed_registry_credentials_are_bad_input_and_never_shown() {
-        let access = RegistryAccess {
-            credentials: vec!["alice-secret".to_owned()],
-            ..RegistryAccess::default()
-        };
-        let Err(error) = access.client(["127.0.0.1:5000"], &NoObserver) else {
-            panic!("credentials without a colon were accepted");
-        };
-        let failure = Failure::from(error);
+        let failure = Failure::from(AccessError::Credentials(CredentialsFormatError));
         assert_eq!(failure.exit_code(), INVALID_INPUT);
         let text = text(&failure);
         assert!(text.starts_with("invalid --registry-auth"), "{text}");
-        assert!(!text.contains("alice-secret"), "{text}");
+        assert!(
+            text.contains("hint: give them as HOST=USER:PASSWORD"),
+            "{text}"
+        );
     }
 
     #[test]
     fn an_image_id_asked_of_a_registry_is_bad_input_and_a_silent_engine_a_failure() {
-        let runtime = crate::commands::async_runtime().expect("a runtime");
-        let registry = RegistryAccess::default()
-            .client(std::iter::empty::<&str>(), &NoObserver)
-            .expect("a client");
-        let id_in_registry = runtime
-            .block_on(resolve::resolve(
-                DIGEST,
-                ResolveFrom::Registry,
-                None,
-                &registry,
-            ))
-            .expect_err("an id names no registry image");
-        let failure = Failure::from(id_in_registry);
+        let failure = Failure::from(ResolveError::IdInRegistry {
+            image: DIGEST.to_owned(),
+        });
         assert_eq!(failure.exit_code(), INVALID_INPUT);
         assert!(text(&failure).contains("hint: resolve it with `--base-from daemon`"));
-        let no_engine = runtime
-            .block_on(resolve::resolve(
-                "tool:dev",
-                ResolveFrom::Daemon,
-                None,
-                &registry,
-            ))
-            .expect_err("no engine");
-        let failure = Failure::from(no_engine);
+        let failure = Failure::from(ResolveError::NoEngine {
+            image: "tool:dev".to_owned(),
+        });
         assert_eq!(failure.exit_code(), FAILURE);
         assert!(text(&failure).contains("hint: start the Docker Engine"));
     }
