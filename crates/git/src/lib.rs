@@ -17,13 +17,15 @@ pub fn run(program: &str, directory: &Utf8Path, arguments: &[&str]) -> std::io::
         .output()
 }
 
-/// Runs git in a test repository with fixed dates and a test user, and asserts it succeeded.
-/// For tests only (feature `test-support`).
+/// Runs git in a test repository with fixed dates, a test user and no signing, so that commits
+/// and tags are the same on every machine; asserts it succeeded and returns its stdout. For
+/// tests only (feature `test-support`): the unit tests of the crates that ask git and the CLI's
+/// integration tests share it.
 #[cfg(feature = "test-support")]
-pub fn run_for_test(directory: &Utf8Path, arguments: &[&str]) {
+pub fn run_for_test(directory: impl AsRef<std::path::Path>, arguments: &[&str]) -> String {
     let output = Command::new("git")
         .arg("-C")
-        .arg(directory)
+        .arg(directory.as_ref())
         .args([
             "-c",
             "user.email=tests@example.invalid",
@@ -41,4 +43,5 @@ pub fn run_for_test(directory: &Utf8Path, arguments: &[&str]) {
         "git {arguments:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
