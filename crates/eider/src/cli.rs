@@ -98,8 +98,9 @@ pub enum Command {
     Verify(VerifyOptions),
 }
 
-/// `eider run`.
-#[derive(Debug, Args)]
+/// `eider run`. `Default` is the command with no flag (no field has a default value of its
+/// own), for runs that other commands start.
+#[derive(Debug, Default, Args)]
 #[expect(
     clippy::struct_excessive_bools,
     reason = "each bool is an independent command-line flag"
@@ -414,6 +415,15 @@ pub enum Compression {
     Zstd,
 }
 
+impl From<Compression> for eider_oci::Compression {
+    fn from(compression: Compression) -> Self {
+        match compression {
+            Compression::Gzip => Self::Gzip,
+            Compression::Zstd => Self::Zstd,
+        }
+    }
+}
+
 /// Where a base image is read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BaseFrom {
@@ -423,6 +433,16 @@ pub enum BaseFrom {
     Daemon,
     /// The registry only.
     Registry,
+}
+
+impl From<BaseFrom> for eider_package::ResolveFrom {
+    fn from(base_from: BaseFrom) -> Self {
+        match base_from {
+            BaseFrom::Auto => Self::Auto,
+            BaseFrom::Daemon => Self::Daemon,
+            BaseFrom::Registry => Self::Registry,
+        }
+    }
 }
 
 /// How seed-draft files get their source.
@@ -527,6 +547,22 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_default_run_is_the_run_command_without_flags() {
+        let Cli {
+            command: Command::Run(parsed),
+            ..
+        } = Cli::try_parse_from(["eider", "run", "--", "job"]).expect("a valid command line")
+        else {
+            panic!("not a run");
+        };
+        let built = RunOptions {
+            jobs: vec!["job".to_owned()],
+            ..RunOptions::default()
+        };
+        assert_eq!(format!("{built:?}"), format!("{parsed:?}"));
     }
 
     #[test]

@@ -5,12 +5,10 @@ use camino::Utf8Path;
 use eider_engine::environment::{
     EnvironmentError, Variables, load_env_file, load_secrets_file, parse_env_argument,
 };
+use eider_package::SECRETS_FILE_NAME;
 
 use crate::cli::RunOptions;
 use crate::failure::Failure;
-
-/// The default secrets file, beside the Drakefile.
-pub const SECRETS_FILE_NAME: &str = "Drakesecrets.yaml";
 
 /// What the sources gave.
 #[derive(Debug, Default)]

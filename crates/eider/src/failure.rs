@@ -152,18 +152,3 @@ impl From<LoadError> for Failure {
         }
     }
 }
-
-pub use eider_error_chain::chain_text;
-
-/// An error known only as text (already rendered with [`chain_text`]), for
-/// [`Failure::with_error`].
-#[derive(Debug)]
-pub struct TextError(pub String);
-
-impl std::fmt::Display for TextError {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for TextError {}

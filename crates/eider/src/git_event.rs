@@ -38,7 +38,7 @@ fn run(
     directory: &Utf8Path,
     arguments: &[&str],
 ) -> Result<std::process::Output, String> {
-    crate::git::run(program, directory, arguments)
+    eider_git::run(program, directory, arguments)
         .map_err(|error| format!("cannot run `{program}` to find the current branch: {error}"))
 }
 
@@ -94,7 +94,7 @@ mod tests {
         }
 
         fn git(&self, arguments: &[&str]) {
-            crate::git::run_for_test(&self.path, arguments);
+            eider_git::run_for_test(&self.path, arguments);
         }
 
         fn commit(&self, message: &str) {

@@ -1,18 +1,30 @@
-//! How often and how patiently eider tries a registry again after a transient failure, for its
-//! own registry client (`package`, `lock`, `verify`) and for the pulls it asks the engine for
-//! (`run`): the defaults, or a shorter backoff from `EIDER_REGISTRY_RETRY_BASE_MS` (for tests
+//! How eider reaches registries: the registry flags of `package`, `lock` and `verify` as the
+//! packaging library's access, and how often and how patiently eider tries a registry again
+//! after a transient failure, for its own registry client and for the pulls it asks the engine
+//! for (`run`): the defaults, or a shorter backoff from `EIDER_REGISTRY_RETRY_BASE_MS` (for tests
 //! and for pipelines that would rather fail fast than wait).
 
 use std::time::Duration;
 
+use eider_package::RegistryAccess;
 use eider_registry::RetryPolicy;
 use eider_runtime_docker::PullRetry;
 
+use crate::cli::RegistryOptions;
 use crate::failure::Failure;
 
 /// The first wait, in milliseconds, after a transient registry failure; it doubles after each
 /// further one.
 pub const RETRY_BASE_VARIABLE: &str = "EIDER_REGISTRY_RETRY_BASE_MS";
+
+/// The registry flags, with the registry client's retries.
+pub fn registry_access(options: &RegistryOptions) -> Result<RegistryAccess, Failure> {
+    Ok(RegistryAccess {
+        credentials: options.registry_auth.clone(),
+        insecure_registries: options.insecure_registries.clone(),
+        retry: registry_retry_policy()?,
+    })
+}
 
 /// The registry client's retries.
 pub fn registry_retry_policy() -> Result<RetryPolicy, Failure> {

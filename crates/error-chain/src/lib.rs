@@ -19,6 +19,19 @@ pub fn chain_text(error: &dyn std::error::Error) -> String {
     text
 }
 
+/// An error known only as text (already rendered with [`chain_text`], e.g. after crossing a
+/// thread as a message), given back the shape of an error so that it can stand as a cause.
+#[derive(Debug)]
+pub struct TextError(pub String);
+
+impl std::fmt::Display for TextError {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TextError {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,8 +7,8 @@ use std::io::{self, BufWriter, Write};
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::digest::{Digest, HashingWriter};
 pub(crate) use crate::temporary::TemporaryFile;
+use eider_oci_types::{Digest, HashingWriter};
 use eider_regular_file::{open_regular, read_bounded};
 
 /// The most an index, a manifest or a config may hold: what registries accept for a manifest,

@@ -15,10 +15,10 @@ use serde::Serialize;
 
 use crate::blob_store::{BlobStore, BlobStoreError, TemporaryFile, find_blob};
 use crate::decompress::decoder;
-use crate::digest::{Digest, HashingWriter};
 use crate::image::{Descriptor, ImageConfiguration};
 use crate::layer::{HeaderKind, write_header};
 use crate::media_type::layer_encoding;
+use eider_oci_types::{Digest, HashingWriter};
 
 /// Every entry's modification time: the archive is a transport, but need not vary.
 const ARCHIVE_EPOCH: u64 = 0;

@@ -14,11 +14,11 @@ use camino::{Utf8Path, Utf8PathBuf};
 use eider_regular_file::read_regular;
 
 use crate::blob_store::{BlobStore, BlobStoreError, MAX_SMALL_BLOB, find_blob, write_atomically};
-use crate::digest::Digest;
 use crate::image::{
     AssembleError, AssembledImage, BaseImage, Descriptor, ImageIndex, ManifestError,
     ParsedManifest, Platform, parse_manifest,
 };
+use eider_oci_types::Digest;
 
 /// The annotation that tags a manifest in a layout's index.
 pub const REF_NAME_ANNOTATION: &str = "org.opencontainers.image.ref.name";
@@ -444,11 +444,11 @@ impl OciLayout {
                 let Some(chosen) = chosen else {
                     return Err(LayoutError::NoPlatform {
                         digest,
-                        platform: platform_name(platform),
+                        platform: platform.to_string(),
                         available: index
                             .manifests
                             .iter()
-                            .filter_map(|entry| entry.platform.as_ref().map(platform_name))
+                            .filter_map(|entry| entry.platform.as_ref().map(ToString::to_string))
                             .collect(),
                     });
                 };
@@ -471,13 +471,6 @@ fn tags_of(index: &ImageIndex) -> Vec<String> {
         .iter()
         .filter_map(|entry| ref_name(entry).map(str::to_owned))
         .collect()
-}
-
-fn platform_name(platform: &Platform) -> String {
-    match &platform.variant {
-        Some(variant) => format!("{}/{}/{variant}", platform.os, platform.architecture),
-        None => format!("{}/{}", platform.os, platform.architecture),
-    }
 }
 
 #[cfg(test)]

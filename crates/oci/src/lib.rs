@@ -19,24 +19,25 @@
 
 mod blob_store;
 mod decompress;
-mod digest;
 mod docker_archive;
 pub mod image;
 mod layer;
 mod layout;
-pub mod media_type;
 mod normalization;
 pub mod temporary;
 mod verify;
 
 pub use blob_store::{BlobStore, BlobStoreError, BlobWriter, MAX_SMALL_BLOB, find_blob};
 pub use decompress::open_layer;
-pub use digest::{Digest, DigestError, Hasher, HashingWriter};
+// The basics shared with the registry client live in a leaf crate of their own.
 pub use docker_archive::{DockerArchiveError, write_docker_archive};
+pub use eider_oci_types::{
+    Descriptor, Digest, DigestError, Hasher, HashingWriter, Platform, PlatformError, media_type,
+};
 pub use image::{
-    AssembleError, AssembledImage, BaseImage, ConfigChanges, Descriptor, ImageConfiguration,
-    ImageIndex, ImageManifest, ManifestFormat, NewLayer, ParsedManifest, Platform, assemble,
-    epoch_to_rfc3339, parse_manifest,
+    AssembleError, AssembledImage, BaseImage, ConfigChanges, ImageConfiguration, ImageIndex,
+    ImageManifest, ManifestFormat, NewLayer, ParsedManifest, assemble, epoch_to_rfc3339,
+    parse_manifest,
 };
 pub use layer::{
     BuiltLayer, Compression, LayerBlob, LayerCache, LayerError, LayerSpec, Reuse, Selection,

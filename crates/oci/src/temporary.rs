@@ -18,7 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::digest::Digest;
+use eider_oci_types::Digest;
 
 /// Temporary names start with this, so that they are never taken for blobs.
 const PREFIX: &str = ".eider-tmp-";

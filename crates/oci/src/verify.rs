@@ -11,9 +11,9 @@ use eider_regular_file::read_bounded;
 
 use crate::blob_store::{BlobStore, BlobStoreError, MAX_SMALL_BLOB};
 use crate::decompress::decoder;
-use crate::digest::{Digest, Hasher, HashingWriter};
 use crate::image::{Descriptor, ImageConfiguration, ParsedManifest, parse_manifest};
 use crate::media_type::layer_encoding;
+use eider_oci_types::{Digest, Hasher, HashingWriter};
 
 /// What a blob is to the image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

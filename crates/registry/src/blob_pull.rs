@@ -5,13 +5,13 @@
 use std::time::Duration;
 
 use camino::{Utf8Path, Utf8PathBuf};
+use eider_oci_types::{Digest, Hasher};
 use reqwest::{Method, StatusCode};
 use tokio::io::AsyncWriteExt as _;
 
 use crate::auth::Access;
 use crate::blob_store::{blob_directory, blob_path};
 use crate::client::RegistryClient;
-use crate::digest::{DigestError, DigestHasher};
 use crate::reference::Repository;
 use crate::request_error::RequestError;
 use crate::retry::{Transient, with_retries};
@@ -35,12 +35,12 @@ impl RegistryClient {
     pub async fn fetch_blob(
         &self,
         repository: &Repository,
-        digest: &str,
+        digest: &Digest,
         expected_size: Option<u64>,
         store: &Utf8Path,
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<FetchedBlob, BlobFetchError> {
-        let destination = blob_path(store, digest)?;
+        let destination = blob_path(store, digest);
         if let Ok(metadata) = tokio::fs::metadata(&destination).await
             && metadata.is_file()
             && expected_size.is_none_or(|size| size == metadata.len())
@@ -55,7 +55,7 @@ impl RegistryClient {
         tokio::fs::create_dir_all(&directory)
             .await
             .map_err(|source| BlobFetchError::Write {
-                digest: digest.to_owned(),
+                digest: digest.clone(),
                 path: directory.clone(),
                 source,
             })?;
@@ -70,7 +70,7 @@ impl RegistryClient {
         .map_err(|error| match error {
             AttemptError::Request(source) => BlobFetchError::Request {
                 repository: repository.to_string(),
-                digest: digest.to_owned(),
+                digest: digest.clone(),
                 source,
             },
             AttemptError::Final(error) => error,
@@ -85,7 +85,7 @@ impl RegistryClient {
     async fn download_once(
         &self,
         repository: &Repository,
-        digest: &str,
+        digest: &Digest,
         expected_size: Option<u64>,
         destination: &Utf8Path,
         progress: &(dyn Fn(u64) + Send + Sync),
@@ -112,7 +112,7 @@ impl RegistryClient {
         }
         let write_error = |path: &Utf8Path, source| {
             AttemptError::Final(BlobFetchError::Write {
-                digest: digest.to_owned(),
+                digest: digest.clone(),
                 path: path.to_owned(),
                 source,
             })
@@ -127,7 +127,7 @@ impl RegistryClient {
         let temporary_name = Utf8PathBuf::from_path_buf(temporary_path.to_path_buf())
             .unwrap_or_else(|_| directory.join(".partial"));
         let mut file = tokio::fs::File::from_std(file);
-        let mut hasher = DigestHasher::new();
+        let mut hasher = Hasher::new();
         progress(0);
         while let Some(chunk) = self
             .transport
@@ -136,36 +136,36 @@ impl RegistryClient {
         {
             hasher.update(&chunk);
             if let Some(expected) = expected_size
-                && hasher.length() > expected
+                && hasher.size() > expected
             {
                 return Err(AttemptError::Final(BlobFetchError::SizeMismatch {
                     repository: repository.to_string(),
-                    digest: digest.to_owned(),
+                    digest: digest.clone(),
                     expected,
-                    actual: hasher.length(),
+                    actual: hasher.size(),
                 }));
             }
             file.write_all(&chunk)
                 .await
                 .map_err(|source| write_error(&temporary_name, source))?;
-            progress(hasher.length());
+            progress(hasher.size());
         }
-        let size = hasher.length();
+        let size = hasher.size();
         if let Some(expected) = expected_size
             && size != expected
         {
             return Err(AttemptError::Final(BlobFetchError::SizeMismatch {
                 repository: repository.to_string(),
-                digest: digest.to_owned(),
+                digest: digest.clone(),
                 expected,
                 actual: size,
             }));
         }
-        let actual = hasher.finish();
-        if actual != digest {
+        let (actual, _) = hasher.finish();
+        if actual != *digest {
             return Err(AttemptError::Final(BlobFetchError::DigestMismatch {
                 repository: repository.to_string(),
-                digest: digest.to_owned(),
+                digest: digest.clone(),
                 actual,
             }));
         }
@@ -211,16 +211,13 @@ impl Transient for AttemptError {
 /// A blob that could not be fetched into the store.
 #[derive(Debug, thiserror::Error)]
 pub enum BlobFetchError {
-    /// The digest asked for is malformed.
-    #[error(transparent)]
-    InvalidDigest(#[from] DigestError),
     /// The exchange with the registry failed.
     #[error("cannot fetch blob {digest} from {repository}")]
     Request {
         /// `REGISTRY/REPOSITORY`.
         repository: String,
         /// The blob.
-        digest: String,
+        digest: Digest,
         /// What failed.
         #[source]
         source: RequestError,
@@ -231,9 +228,9 @@ pub enum BlobFetchError {
         /// `REGISTRY/REPOSITORY`.
         repository: String,
         /// The blob asked for.
-        digest: String,
+        digest: Digest,
         /// The digest of the bytes received.
-        actual: String,
+        actual: Digest,
     },
     /// The bytes served are not the size the manifest gives.
     #[error("blob {digest} from {repository}: received {actual} bytes, expected {expected}")]
@@ -241,7 +238,7 @@ pub enum BlobFetchError {
         /// `REGISTRY/REPOSITORY`.
         repository: String,
         /// The blob.
-        digest: String,
+        digest: Digest,
         /// The size from the manifest.
         expected: u64,
         /// The bytes received.
@@ -251,7 +248,7 @@ pub enum BlobFetchError {
     #[error("cannot write blob {digest} to {path}")]
     Write {
         /// The blob.
-        digest: String,
+        digest: Digest,
         /// The file or directory.
         path: Utf8PathBuf,
         /// The I/O error.

@@ -5,6 +5,7 @@
 //! ordinary way afterwards, which finds it present if the streamed upload did complete.
 
 use bytes::Bytes;
+use eider_oci_types::Digest;
 use futures_util::StreamExt as _;
 use reqwest::header::{self, HeaderValue};
 use reqwest::{Method, StatusCode};
@@ -27,8 +28,8 @@ impl RegistryClient {
         &self,
         repository: &Repository,
         mut chunks: mpsc::Receiver<Bytes>,
-        digest: oneshot::Receiver<String>,
-    ) -> Result<Option<String>, PushError> {
+        digest: oneshot::Receiver<Digest>,
+    ) -> Result<Option<Digest>, PushError> {
         let Some(first) = chunks.recv().await else {
             return Ok(None);
         };

@@ -9,6 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use eider_oci_types::Digest;
 use reqwest::header::{self, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 
@@ -72,22 +73,22 @@ impl Transient for UploadError {
 }
 
 impl UploadError {
-    fn into_push_error(self, repository: &Repository, digest: &str) -> PushError {
+    fn into_push_error(self, repository: &Repository, digest: &Digest) -> PushError {
         match self {
             Self::Request(source) | Self::SessionLost(source) => PushError::Blob {
                 repository: repository.to_string(),
-                digest: digest.to_owned(),
+                digest: digest.to_string(),
                 source,
             },
             Self::Local(error) => error,
             Self::DigestMismatch { actual } => PushError::BlobDigestMismatch {
                 repository: repository.to_string(),
-                digest: digest.to_owned(),
+                digest: digest.clone(),
                 actual,
             },
             Self::Unconfirmed => PushError::BlobUnconfirmed {
                 repository: repository.to_string(),
-                digest: digest.to_owned(),
+                digest: digest.clone(),
             },
         }
     }
@@ -159,7 +160,7 @@ impl RegistryClient {
         if let Some(source) = mount_from {
             let mut url = uploads.clone();
             url.query_pairs_mut()
-                .append_pair("mount", &blob.digest)
+                .append_pair("mount", &blob.digest.to_string())
                 .append_pair("from", source);
             let response = self
                 .transport
@@ -238,7 +239,7 @@ impl RegistryClient {
         &self,
         base: &Url,
         name: &str,
-        digest: &str,
+        digest: &Digest,
         access: &Access,
     ) -> Result<bool, RequestError> {
         let url = join(base, &format!("{name}/blobs/{digest}"))?;
@@ -367,9 +368,9 @@ impl RegistryClient {
     clippy::result_large_err,
     reason = "an upload's own error type, returned once per blob"
 )]
-fn check_stored_digest(response: &reqwest::Response, digest: &str) -> Result<(), UploadError> {
+fn check_stored_digest(response: &reqwest::Response, digest: &Digest) -> Result<(), UploadError> {
     match stored_digest(response) {
-        Some(actual) if actual != digest => Err(UploadError::DigestMismatch { actual }),
+        Some(actual) if actual != digest.to_string() => Err(UploadError::DigestMismatch { actual }),
         _ => Ok(()),
     }
 }
@@ -442,9 +443,10 @@ pub(crate) fn location(
 }
 
 /// `session?...&digest=DIGEST`, keeping the session's own query (its upload state).
-pub(crate) fn with_digest(session: &Url, digest: &str) -> Url {
+pub(crate) fn with_digest(session: &Url, digest: &Digest) -> Url {
     let mut url = session.clone();
-    url.query_pairs_mut().append_pair("digest", digest);
+    url.query_pairs_mut()
+        .append_pair("digest", &digest.to_string());
     url
 }
 
@@ -463,9 +465,13 @@ mod tests {
     fn the_digest_is_added_to_the_session_query() {
         let session = Url::parse("http://127.0.0.1:5000/v2/app/blobs/uploads/abc?_state=xyz")
             .expect("valid url");
+        let digest = Digest::of(b"");
         assert_eq!(
-            with_digest(&session, "sha256:00").as_str(),
-            "http://127.0.0.1:5000/v2/app/blobs/uploads/abc?_state=xyz&digest=sha256%3A00"
+            with_digest(&session, &digest).as_str(),
+            format!(
+                "http://127.0.0.1:5000/v2/app/blobs/uploads/abc?_state=xyz&digest=sha256%3A{}",
+                digest.hex()
+            )
         );
     }
 }

@@ -2,8 +2,9 @@
 //! store) and pushes packaged images (blobs skipped when present, mounted across repositories,
 //! uploaded in one streaming request each, several at once; the manifest last).
 //!
-//! It deals in digests as `sha256:<hex>` strings, media types as strings, bytes, and blob files
-//! in a store laid out as `ROOT/blobs/sha256/HEX`, so it depends on no other eider crate.
+//! It deals in the OCI basics of `eider-oci-types` (digests, media types, platforms), bytes, and
+//! blob files in a store laid out as `ROOT/blobs/sha256/HEX`; it depends on no other eider
+//! crate, so that reading and writing registries needs nothing of the image builder.
 //! Credentials come from the Docker configuration or the caller and never appear in errors or
 //! `Debug` output.
 
@@ -16,7 +17,6 @@ mod challenge;
 mod client;
 mod credential_helper;
 mod credentials;
-mod digest;
 mod docker_config;
 mod manifest_pull;
 mod media_type;
@@ -33,13 +33,8 @@ pub use blob_store::{blob_directory, blob_path};
 pub use client::{ClientError, ClientOptions, RegistryClient, UploadMode};
 pub use credential_helper::HelperError;
 pub use credentials::{Credentials, CredentialsFormatError, Secret};
-pub use digest::{DigestError, SHA256_PREFIX, sha256_digest, validate_digest};
 pub use docker_config::{CredentialError, CredentialSource, DockerConfigLocation};
 pub use manifest_pull::{Manifest, ManifestError, PulledManifest};
-pub use media_type::{
-    DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST, is_index, is_supported_manifest,
-};
-pub use platform::{Platform, PlatformError};
 pub use progress::{PushEvent, PushProgress, no_progress};
 pub use push::{BlobOutcome, BlobReport, BlobSource, PushError, PushReport, PushRequest};
 pub use reference::{

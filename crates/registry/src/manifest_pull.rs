@@ -3,14 +3,15 @@
 //! digest for lock files.
 
 use bytes::Bytes;
+use eider_oci_types::media_type::is_index;
+use eider_oci_types::{Digest, Platform};
 use reqwest::header::{self, HeaderValue};
 use reqwest::{Method, StatusCode};
 
 use crate::auth::Access;
 use crate::client::RegistryClient;
-use crate::digest::{sha256_digest, validate_digest};
-use crate::media_type::{MANIFEST_ACCEPT, is_index, is_supported_manifest, manifest_media_type};
-use crate::platform::{Platform, choose_manifest, parse_index};
+use crate::media_type::{MANIFEST_ACCEPT, is_supported_manifest, manifest_media_type};
+use crate::platform::{choose_manifest, parse_index};
 use crate::reference::Reference;
 use crate::request_error::RequestError;
 use crate::retry::with_retries;
@@ -29,8 +30,8 @@ pub struct Manifest {
     pub bytes: Bytes,
     /// The media type.
     pub media_type: String,
-    /// The `sha256:` digest of the bytes.
-    pub digest: String,
+    /// The digest of the bytes.
+    pub digest: Digest,
 }
 
 impl Manifest {
@@ -83,10 +84,13 @@ impl RegistryClient {
         .await
         .map_err(request_error)?;
 
-        let digest = sha256_digest(&bytes);
-        let expected = reference.digest().map(str::to_owned).or(header_digest);
+        let digest = Digest::of(&bytes);
+        let expected = reference
+            .digest()
+            .map(ToString::to_string)
+            .or(header_digest);
         if let Some(expected) = expected
-            && expected != digest
+            && expected != digest.to_string()
         {
             return Err(ManifestError::DigestMismatch {
                 reference: reference.to_string(),
@@ -142,13 +146,12 @@ impl RegistryClient {
                 },
             });
         };
-        let child =
-            reference
-                .pinned(&entry.digest)
-                .map_err(|_| ManifestError::InvalidIndexEntry {
-                    reference: reference.to_string(),
-                    digest: entry.digest.clone(),
-                })?;
+        let child = reference.pinned(Digest::parse(&entry.digest).map_err(|_| {
+            ManifestError::InvalidIndexEntry {
+                reference: reference.to_string(),
+                digest: entry.digest.clone(),
+            }
+        })?);
         let manifest = self.fetch_manifest(&child).await?;
         if manifest.is_index() {
             return Err(ManifestError::NestedIndex {
@@ -165,7 +168,7 @@ impl RegistryClient {
     /// The digest of the manifest `reference` points at (an index's digest for a multi-platform
     /// tag, which is what `docker pull NAME@DIGEST` takes), from a `HEAD` request; falls back to
     /// fetching the manifest when the registry does not send the digest header.
-    pub async fn resolve_digest(&self, reference: &Reference) -> Result<String, ManifestError> {
+    pub async fn resolve_digest(&self, reference: &Reference) -> Result<Digest, ManifestError> {
         let access = Access::pull(reference.registry(), reference.repository().name());
         let request_error = |source| ManifestError::Request {
             reference: reference.to_string(),
@@ -187,14 +190,14 @@ impl RegistryClient {
         )
         .await
         .map_err(request_error)?;
-        match header_digest {
-            Some(digest) if validate_digest(&digest).is_ok() => {
+        match header_digest.as_deref().map(Digest::parse) {
+            Some(Ok(digest)) => {
                 if let Some(expected) = reference.digest()
-                    && expected != digest
+                    && *expected != digest
                 {
                     return Err(ManifestError::DigestMismatch {
                         reference: reference.to_string(),
-                        expected: expected.to_owned(),
+                        expected: expected.to_string(),
                         actual: digest,
                     });
                 }
@@ -243,10 +246,10 @@ pub enum ManifestError {
     DigestMismatch {
         /// The reference asked for.
         reference: String,
-        /// The digest asked for, or the one the registry announced.
+        /// The digest asked for, or the one the registry announced (as it announced it).
         expected: String,
         /// The digest of the bytes received.
-        actual: String,
+        actual: Digest,
     },
     /// The manifest is of a type this client does not read (schema 1, an artifact, ...).
     #[error(
@@ -292,6 +295,6 @@ pub enum ManifestError {
         /// The reference asked for.
         reference: String,
         /// The nested index's digest.
-        digest: String,
+        digest: Digest,
     },
 }

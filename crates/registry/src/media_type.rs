@@ -1,16 +1,8 @@
 //! The manifest media types this client accepts, and how a manifest's type is told when the
-//! registry's `Content-Type` does not say.
+//! registry's `Content-Type` does not say. The names themselves are `eider_oci_types`'.
 
+use eider_oci_types::media_type::{OCI_INDEX, OCI_MANIFEST, is_index, is_manifest};
 use serde::Deserialize;
-
-/// OCI image manifest.
-pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-/// OCI image index.
-pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-/// Docker image manifest, schema 2.
-pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
-/// Docker manifest list.
-pub const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 
 /// The `Accept` header for manifest requests: every type this client can read.
 pub(crate) const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
@@ -18,19 +10,10 @@ pub(crate) const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+jso
      application/vnd.oci.image.manifest.v1+json, \
      application/vnd.docker.distribution.manifest.v2+json";
 
-/// Whether `media_type` is an image index or a manifest list (a manifest of manifests).
-#[must_use]
-pub fn is_index(media_type: &str) -> bool {
-    media_type == OCI_INDEX || media_type == DOCKER_MANIFEST_LIST
-}
-
-/// Whether `media_type` is a manifest type this client reads.
-#[must_use]
-pub fn is_supported_manifest(media_type: &str) -> bool {
-    matches!(
-        media_type,
-        OCI_MANIFEST | OCI_INDEX | DOCKER_MANIFEST | DOCKER_MANIFEST_LIST
-    )
+/// Whether `media_type` is a manifest type this client reads: an image manifest or an index,
+/// OCI or Docker schema 2.
+pub(crate) fn is_supported_manifest(media_type: &str) -> bool {
+    is_manifest(media_type) || is_index(media_type)
 }
 
 /// The fields that tell a manifest's type.
@@ -69,6 +52,8 @@ pub(crate) fn manifest_media_type(content_type: Option<&str>, body: &[u8]) -> Op
 
 #[cfg(test)]
 mod tests {
+    use eider_oci_types::media_type::{DOCKER_MANIFEST, DOCKER_MANIFEST_LIST};
+
     use super::*;
 
     #[test]
@@ -97,6 +82,21 @@ mod tests {
             manifest_media_type(None, br#"{"schemaVersion":2,"config":{},"layers":[]}"#),
             Some(OCI_MANIFEST.to_owned())
         );
+    }
+
+    #[test]
+    fn the_accept_header_names_every_type_read_and_nothing_else() {
+        let accepted: Vec<&str> = MANIFEST_ACCEPT.split(", ").collect();
+        assert_eq!(accepted.len(), 4);
+        for media_type in [
+            OCI_MANIFEST,
+            OCI_INDEX,
+            DOCKER_MANIFEST,
+            DOCKER_MANIFEST_LIST,
+        ] {
+            assert!(accepted.contains(&media_type), "{media_type}");
+            assert!(is_supported_manifest(media_type), "{media_type}");
+        }
     }
 
     #[test]

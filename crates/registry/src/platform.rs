@@ -1,99 +1,28 @@
-//! Platforms (`linux/amd64`, `linux/arm64/v8`) and choosing an image index's manifest for one.
+//! Choosing an image index's manifest for a platform, the way registries' indexes are read:
+//! architectures in Go's names, variants compared with their defaults filled in.
 
-use std::fmt;
-
+use eider_oci_types::Platform;
 use serde::Deserialize;
 
 use crate::media_type::is_supported_manifest;
 
-/// The operating system, architecture and optional variant an image is built for.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Platform {
-    /// `linux`.
-    pub os: String,
-    /// `amd64`, `arm64`, ... (Go's names, as the OCI spec uses).
-    pub architecture: String,
-    /// `v8` for arm64, `v7` for arm, ...
-    pub variant: Option<String>,
+/// The variant of `platform` with its architecture's default filled in, for comparisons
+/// (`arm64` is `v8` unless said otherwise, `arm` is `v7`, `amd64` is `v1`).
+fn effective_variant(platform: &Platform) -> Option<&str> {
+    platform
+        .variant
+        .as_deref()
+        .or(match platform.architecture.as_str() {
+            "arm64" => Some("v8"),
+            "arm" => Some("v7"),
+            "amd64" => Some("v1"),
+            _ => None,
+        })
 }
 
-impl Platform {
-    /// `linux/amd64`, the platform packages are built for.
-    #[must_use]
-    pub fn linux_amd64() -> Self {
-        Self {
-            os: "linux".to_owned(),
-            architecture: "amd64".to_owned(),
-            variant: None,
-        }
-    }
-
-    /// Parses `OS/ARCHITECTURE[/VARIANT]`.
-    pub fn parse(text: &str) -> Result<Self, PlatformError> {
-        let parts: Vec<&str> = text.split('/').collect();
-        let valid = |part: &&str| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-')
-        };
-        match parts.as_slice() {
-            [os, architecture] | [os, architecture, _] if parts.iter().all(valid) => Ok(Self {
-                os: (*os).to_owned(),
-                architecture: normalize_architecture(architecture).to_owned(),
-                variant: parts.get(2).map(|variant| (*variant).to_owned()),
-            }),
-            _ => Err(PlatformError {
-                text: text.to_owned(),
-            }),
-        }
-    }
-
-    /// The variant with the architecture's default filled in, for comparisons (`arm64` is `v8`
-    /// unless said otherwise, `arm` is `v7`, `amd64` is `v1`).
-    fn effective_variant(&self) -> Option<&str> {
-        self.variant
-            .as_deref()
-            .or(match self.architecture.as_str() {
-                "arm64" => Some("v8"),
-                "arm" => Some("v7"),
-                "amd64" => Some("v1"),
-                _ => None,
-            })
-    }
-
-    fn same_system(&self, other: &Self) -> bool {
-        self.os == other.os
-            && normalize_architecture(&self.architecture)
-                == normalize_architecture(&other.architecture)
-    }
-}
-
-impl fmt::Display for Platform {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(formatter, "{}/{}", self.os, self.architecture)?;
-        if let Some(variant) = &self.variant {
-            write!(formatter, "/{variant}")?;
-        }
-        Ok(())
-    }
-}
-
-/// Maps the kernel's architecture names to Go's, which image indexes use.
-fn normalize_architecture(architecture: &str) -> &str {
-    match architecture {
-        "x86_64" | "x86-64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    }
-}
-
-/// A platform text that is not `OS/ARCHITECTURE[/VARIANT]`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid platform `{text}`: expected OS/ARCHITECTURE[/VARIANT], e.g. linux/amd64")]
-pub struct PlatformError {
-    /// The text as given.
-    pub text: String,
+/// Whether two platforms have the same OS and architecture (in Go's names).
+fn same_system(one: &Platform, other: &Platform) -> bool {
+    one.os == other.os && one.normalized_architecture() == other.normalized_architecture()
 }
 
 /// One manifest listed by an image index.
@@ -131,10 +60,10 @@ pub(crate) fn parse_index(body: &[u8]) -> Result<Vec<IndexEntry>, serde_json::Er
         .map(|entry| IndexEntry {
             digest: entry.digest,
             media_type: entry.media_type,
-            platform: entry.platform.map(|platform| Platform {
-                os: platform.os,
-                architecture: platform.architecture,
-                variant: platform.variant.filter(|variant| !variant.is_empty()),
+            platform: entry.platform.map(|platform| {
+                let mut parsed = Platform::new(platform.os, platform.architecture);
+                parsed.variant = platform.variant.filter(|variant| !variant.is_empty());
+                parsed
             }),
         })
         .collect())
@@ -155,14 +84,14 @@ pub(crate) fn choose_manifest<'a>(
                 .is_none_or(is_supported_manifest)
         })
         .filter_map(|entry| Some((entry, entry.platform.as_ref()?)))
-        .filter(|(_, platform)| platform.same_system(wanted))
+        .filter(|(_, platform)| same_system(platform, wanted))
         .collect();
     let exact = candidates
         .iter()
-        .find(|(_, platform)| platform.effective_variant() == wanted.effective_variant());
+        .find(|(_, platform)| effective_variant(platform) == effective_variant(wanted));
     match exact {
         Some((entry, _)) => Some(entry),
-        None if wanted.variant.is_none() && wanted.effective_variant().is_none() => {
+        None if wanted.variant.is_none() && effective_variant(wanted).is_none() => {
             candidates.first().map(|(entry, _)| *entry)
         }
         None => None,
@@ -176,7 +105,7 @@ mod tests {
     fn entry(digest: &str, platform: &str) -> IndexEntry {
         IndexEntry {
             digest: digest.to_owned(),
-            media_type: Some(crate::media_type::OCI_MANIFEST.to_owned()),
+            media_type: Some(eider_oci_types::media_type::OCI_MANIFEST.to_owned()),
             platform: Some(Platform::parse(platform).expect("valid platform")),
         }
     }
@@ -235,22 +164,5 @@ mod tests {
             chosen(&entries, "linux/amd64"),
             Some("sha256:amd".to_owned())
         );
-    }
-
-    #[test]
-    fn platforms_parse_and_display() {
-        assert_eq!(
-            Platform::parse("linux/amd64").expect("valid"),
-            Platform::linux_amd64()
-        );
-        assert_eq!(
-            Platform::parse("linux/arm64/v8")
-                .expect("valid")
-                .to_string(),
-            "linux/arm64/v8"
-        );
-        for invalid in ["linux", "linux/", "a/b/c/d", "linux/amd 64"] {
-            assert!(Platform::parse(invalid).is_err(), "{invalid}");
-        }
     }
 }

@@ -4,20 +4,22 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use eider_oci_types::Digest;
+
 /// Something that happened during a push.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PushEvent {
     /// The registry already has the blob: nothing is sent.
     BlobPresent {
         /// The blob.
-        digest: String,
+        digest: Digest,
         /// Its size.
         size: u64,
     },
     /// The registry linked the blob from another repository: nothing is sent.
     BlobMounted {
         /// The blob.
-        digest: String,
+        digest: Digest,
         /// Its size.
         size: u64,
         /// The repository it was mounted from.
@@ -26,14 +28,14 @@ pub enum PushEvent {
     /// Sending the blob starts (again, after a retry).
     BlobStarted {
         /// The blob.
-        digest: String,
+        digest: Digest,
         /// Its size.
         size: u64,
     },
     /// Bytes of the blob handed to the connection so far, in this try.
     BlobProgress {
         /// The blob.
-        digest: String,
+        digest: Digest,
         /// Bytes sent so far.
         sent: u64,
         /// Its size.
@@ -42,14 +44,14 @@ pub enum PushEvent {
     /// The registry confirmed the blob.
     BlobUploaded {
         /// The blob.
-        digest: String,
+        digest: Digest,
         /// Its size.
         size: u64,
     },
     /// Sending the blob failed in a way that may pass; it is tried again after `delay`.
     BlobRetrying {
         /// The blob.
-        digest: String,
+        digest: Digest,
         /// The failed try (1 for the first).
         attempt: u32,
         /// The wait before the next try.
@@ -60,7 +62,7 @@ pub enum PushEvent {
     /// The manifest was stored under `target` (a tag, or its digest when there is no tag).
     ManifestPushed {
         /// The manifest's digest.
-        digest: String,
+        digest: Digest,
         /// The tag or digest it was pushed to.
         target: String,
     },

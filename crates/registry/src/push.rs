@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use bytes::Bytes;
 use camino::{Utf8Path, Utf8PathBuf};
+use eider_oci_types::Digest;
 use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
 use reqwest::header::{self, HeaderValue};
@@ -14,7 +15,6 @@ use reqwest::{Method, Url};
 use crate::auth::Access;
 use crate::blob_store::blob_path;
 use crate::client::RegistryClient;
-use crate::digest::{DigestError, sha256_digest, validate_digest};
 use crate::progress::{PushEvent, PushProgress};
 use crate::reference::{Reference, Repository};
 use crate::request_error::RequestError;
@@ -24,8 +24,8 @@ use crate::transport::{Exchange, RequestBody};
 /// A blob to push, read from a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlobSource {
-    /// Its `sha256:` digest.
-    pub digest: String,
+    /// Its digest.
+    pub digest: Digest,
     /// Its size in bytes.
     pub size: u64,
     /// The file holding it.
@@ -37,13 +37,14 @@ pub struct BlobSource {
 
 impl BlobSource {
     /// The blob `digest` of the blob store at `store`.
-    pub fn in_store(store: &Utf8Path, digest: &str, size: u64) -> Result<Self, DigestError> {
-        Ok(Self {
-            digest: digest.to_owned(),
+    #[must_use]
+    pub fn in_store(store: &Utf8Path, digest: &Digest, size: u64) -> Self {
+        Self {
+            digest: digest.clone(),
             size,
-            path: blob_path(store, digest)?,
+            path: blob_path(store, digest),
             mount_from: None,
-        })
+        }
     }
 
     /// The same blob, to be mounted from `repository` when the registry has it there.
@@ -90,7 +91,7 @@ pub enum BlobOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlobReport {
     /// The blob.
-    pub digest: String,
+    pub digest: Digest,
     /// Its size.
     pub size: u64,
     /// What happened.
@@ -101,7 +102,7 @@ pub struct BlobReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushReport {
     /// The pushed manifest's digest.
-    pub manifest_digest: String,
+    pub manifest_digest: Digest,
     /// Each blob's result, in the order of the request (duplicates dropped).
     pub blobs: Vec<BlobReport>,
     /// The tags set.
@@ -124,8 +125,8 @@ impl PushReport {
 
     /// The pushed image as `REGISTRY/REPOSITORY@DIGEST`.
     #[must_use]
-    pub fn pinned_reference(&self, repository: &Repository) -> Option<Reference> {
-        Reference::with_digest(repository.clone(), &self.manifest_digest).ok()
+    pub fn pinned_reference(&self, repository: &Repository) -> Reference {
+        Reference::with_digest(repository.clone(), self.manifest_digest.clone())
     }
 }
 
@@ -141,7 +142,7 @@ impl RegistryClient {
             repository: request.repository.to_string(),
             problem,
         })?;
-        let manifest_digest = sha256_digest(&request.manifest);
+        let manifest_digest = Digest::of(&request.manifest);
         let concurrency = self.options.max_concurrent_uploads.max(1);
         let mut outcomes = vec![None; blobs.len()];
         // A hand-fed `FuturesUnordered` of `async fn` futures rather than `buffer_unordered`
@@ -169,8 +170,9 @@ impl RegistryClient {
         // Every blob has its report here: the loop above returns on the first failure.
         let blob_reports = outcomes.into_iter().flatten().collect();
 
+        let digest_target = manifest_digest.to_string();
         let targets: Vec<&str> = if request.tags.is_empty() {
-            vec![manifest_digest.as_str()]
+            vec![digest_target.as_str()]
         } else {
             request.tags.iter().map(String::as_str).collect()
         };
@@ -202,14 +204,14 @@ impl RegistryClient {
     async fn push_manifest(
         &self,
         request: &PushRequest,
-        digest: &str,
+        digest: &Digest,
         target: &str,
     ) -> Result<(), PushError> {
         let repository = &request.repository;
         let error = |source| PushError::Manifest {
             repository: repository.to_string(),
             target: target.to_owned(),
-            digest: digest.to_owned(),
+            digest: digest.clone(),
             source,
         };
         let access = Access::push(repository.registry(), repository.name());
@@ -254,18 +256,20 @@ impl RegistryClient {
         .await
         .map_err(error)?;
         match response_digest {
-            Some(stored) if stored != digest => Err(PushError::ManifestDigestMismatch {
-                repository: repository.to_string(),
-                target: target.to_owned(),
-                expected: digest.to_owned(),
-                actual: stored,
-            }),
+            Some(stored) if stored != digest.to_string() => {
+                Err(PushError::ManifestDigestMismatch {
+                    repository: repository.to_string(),
+                    target: target.to_owned(),
+                    expected: digest.clone(),
+                    actual: stored,
+                })
+            }
             _ => Ok(()),
         }
     }
 }
 
-/// Checks the request before anything is sent: media type, tags, digests and mount sources.
+/// Checks the request before anything is sent: media type, tags and mount sources.
 /// Returns the blobs without duplicates, or what is wrong.
 fn check_request(request: &PushRequest) -> Result<Vec<BlobSource>, String> {
     if request.manifest_media_type.is_empty() {
@@ -278,7 +282,6 @@ fn check_request(request: &PushRequest) -> Result<Vec<BlobSource>, String> {
     let mut seen = BTreeSet::new();
     let mut blobs = Vec::new();
     for blob in &request.blobs {
-        validate_digest(&blob.digest).map_err(|error| error.to_string())?;
         if let Some(source) = &blob.mount_from {
             request
                 .repository
@@ -337,7 +340,7 @@ pub enum PushError {
         /// `REGISTRY/REPOSITORY`.
         repository: String,
         /// The blob.
-        digest: String,
+        digest: Digest,
         /// The file.
         path: Utf8PathBuf,
         /// The I/O error.
@@ -350,7 +353,7 @@ pub enum PushError {
         /// `REGISTRY/REPOSITORY`.
         repository: String,
         /// The blob.
-        digest: String,
+        digest: Digest,
         /// The file.
         path: Utf8PathBuf,
         /// The size given.
@@ -363,7 +366,7 @@ pub enum PushError {
     Blob {
         /// `REGISTRY/REPOSITORY`.
         repository: String,
-        /// The blob.
+        /// The blob's digest, or `(streamed)` for a blob sent while it was made.
         digest: String,
         /// What failed.
         #[source]
@@ -375,7 +378,7 @@ pub enum PushError {
         /// `REGISTRY/REPOSITORY`.
         repository: String,
         /// The blob.
-        digest: String,
+        digest: Digest,
         /// The digest the registry reported.
         actual: String,
     },
@@ -388,7 +391,7 @@ pub enum PushError {
         /// `REGISTRY/REPOSITORY`.
         repository: String,
         /// The blob.
-        digest: String,
+        digest: Digest,
     },
     /// The manifest could not be stored.
     #[error("cannot push manifest {digest} to {repository} as {target}")]
@@ -398,7 +401,7 @@ pub enum PushError {
         /// The tag or digest.
         target: String,
         /// The manifest's digest.
-        digest: String,
+        digest: Digest,
         /// What failed.
         #[source]
         source: RequestError,
@@ -411,7 +414,7 @@ pub enum PushError {
         /// The tag or digest.
         target: String,
         /// The digest of the bytes sent.
-        expected: String,
+        expected: Digest,
         /// The digest the registry reported.
         actual: String,
     },

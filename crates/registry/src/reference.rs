@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::digest::validate_digest;
+use eider_oci_types::Digest;
 
 /// The host serving Docker Hub's distribution API.
 pub const DOCKER_HUB_REGISTRY: &str = "registry-1.docker.io";
@@ -74,7 +74,7 @@ impl fmt::Display for Repository {
 pub struct Reference {
     repository: Repository,
     tag: Option<String>,
-    digest: Option<String>,
+    digest: Option<Digest>,
 }
 
 impl Reference {
@@ -101,29 +101,23 @@ impl Reference {
     }
 
     /// A reference to the manifest `digest` in `repository`.
-    pub fn with_digest(repository: Repository, digest: &str) -> Result<Self, ReferenceError> {
-        check_digest(digest).map_err(|kind| ReferenceError {
-            input: format!("{repository}@{digest}"),
-            kind,
-        })?;
-        Ok(Self {
+    #[must_use]
+    pub fn with_digest(repository: Repository, digest: Digest) -> Self {
+        Self {
             repository,
             tag: None,
-            digest: Some(digest.to_owned()),
-        })
+            digest: Some(digest),
+        }
     }
 
     /// This reference pinned to `digest`, keeping its tag for display (`REPO:TAG@DIGEST`).
-    pub fn pinned(&self, digest: &str) -> Result<Self, ReferenceError> {
-        check_digest(digest).map_err(|kind| ReferenceError {
-            input: format!("{self}@{digest}"),
-            kind,
-        })?;
-        Ok(Self {
+    #[must_use]
+    pub fn pinned(&self, digest: Digest) -> Self {
+        Self {
             repository: self.repository.clone(),
             tag: self.tag.clone(),
-            digest: Some(digest.to_owned()),
-        })
+            digest: Some(digest),
+        }
     }
 
     /// The repository the reference points into.
@@ -146,17 +140,17 @@ impl Reference {
 
     /// The digest, when the reference has one.
     #[must_use]
-    pub fn digest(&self) -> Option<&str> {
-        self.digest.as_deref()
+    pub fn digest(&self) -> Option<&Digest> {
+        self.digest.as_ref()
     }
 
     /// What the manifest endpoint is asked for: the digest when there is one, else the tag.
     #[must_use]
-    pub fn target(&self) -> &str {
-        self.digest
-            .as_deref()
-            .or(self.tag.as_deref())
-            .unwrap_or(DEFAULT_TAG)
+    pub fn target(&self) -> String {
+        match &self.digest {
+            Some(digest) => digest.to_string(),
+            None => self.tag.as_deref().unwrap_or(DEFAULT_TAG).to_owned(),
+        }
     }
 }
 
@@ -229,10 +223,7 @@ fn parse_reference(input: &str) -> Result<Reference, ReferenceErrorKind> {
         return Err(ReferenceErrorKind::Empty);
     }
     let (rest, digest) = match rest.rsplit_once('@') {
-        Some((rest, digest)) => {
-            check_digest(digest)?;
-            (rest, Some(digest.to_owned()))
-        }
+        Some((rest, digest)) => (rest, Some(parse_digest(digest)?)),
         None => (rest, None),
     };
     // A `:` after the last `/` starts the tag; one before it belongs to a `HOST:PORT`.
@@ -391,8 +382,8 @@ fn check_tag(tag: &str) -> Result<(), ReferenceErrorKind> {
     }
 }
 
-fn check_digest(digest: &str) -> Result<(), ReferenceErrorKind> {
-    validate_digest(digest).map_err(|_| ReferenceErrorKind::InvalidDigest(digest.to_owned()))
+fn parse_digest(digest: &str) -> Result<Digest, ReferenceErrorKind> {
+    Digest::parse(digest).map_err(|_| ReferenceErrorKind::InvalidDigest(digest.to_owned()))
 }
 
 #[cfg(test)]
@@ -411,7 +402,7 @@ mod tests {
             reference.registry().to_owned(),
             reference.repository().name().to_owned(),
             reference.tag().map(str::to_owned),
-            reference.digest().map(str::to_owned),
+            reference.digest().map(ToString::to_string),
         )
     }
 
@@ -523,7 +514,7 @@ mod tests {
 
     #[test]
     fn pinning_keeps_the_tag_and_adds_the_digest() {
-        let pinned = parse("alpine:3.20").pinned(DIGEST).expect("valid digest");
+        let pinned = parse("alpine:3.20").pinned(Digest::parse(DIGEST).expect("valid digest"));
         assert_eq!(pinned.tag(), Some("3.20"));
         assert_eq!(pinned.target(), DIGEST);
     }

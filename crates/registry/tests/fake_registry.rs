@@ -8,10 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use eider_oci_types::media_type::OCI_MANIFEST;
+use eider_oci_types::{Digest, Platform};
 use eider_registry::{
-    BlobOutcome, ClientOptions, CredentialSource, Credentials, OCI_MANIFEST, PushError, PushEvent,
-    PushRequest, Reference, RegistryClient, Repository, RequestError, RetryPolicy, Secret,
-    no_progress, sha256_digest,
+    BlobOutcome, ClientOptions, CredentialSource, Credentials, PushError, PushEvent, PushRequest,
+    Reference, RegistryClient, Repository, RequestError, RetryPolicy, Secret, no_progress,
 };
 use support::fake::{FakeResponse, FakeServer, RecordedRequest};
 use support::image::{TestImage, make_image, temp_store};
@@ -83,7 +84,7 @@ impl Distribution {
         if let Some((_, target)) = path.split_once("/manifests/") {
             return match request.method.as_str() {
                 "PUT" => {
-                    let digest = sha256_digest(&request.body);
+                    let digest = Digest::of(&request.body).to_string();
                     let media_type = request
                         .header("content-type")
                         .unwrap_or_default()
@@ -95,7 +96,7 @@ impl Distribution {
                 _ => match self.manifests.get(target) {
                     Some((media_type, body)) => FakeResponse::status(200)
                         .header("Content-Type", media_type)
-                        .header("Docker-Content-Digest", &sha256_digest(body))
+                        .header("Docker-Content-Digest", &Digest::of(body).to_string())
                         .body(body.clone()),
                     None => FakeResponse::error(404, "MANIFEST_UNKNOWN", "manifest unknown"),
                 },
@@ -149,7 +150,7 @@ impl Distribution {
                 };
                 data.extend_from_slice(&request.body);
                 let digest = request.query("digest").unwrap_or_default();
-                if sha256_digest(&data) != digest {
+                if Digest::of(&data).to_string() != digest {
                     return FakeResponse::error(400, "DIGEST_INVALID", "digest mismatch");
                 }
                 self.blobs.insert(digest.clone(), data);
@@ -273,7 +274,7 @@ async fn a_blob_is_sent_in_one_put_with_its_length() {
     let puts: Vec<RecordedRequest> = fake
         .requests("PUT")
         .into_iter()
-        .filter(|put| put.query("digest").as_deref() == Some(layer.digest.as_str()))
+        .filter(|put| put.query("digest") == Some(layer.digest.to_string()))
         .collect();
     assert_eq!(puts.len(), 1);
     assert_eq!(
@@ -331,7 +332,7 @@ async fn a_refused_size_falls_back_to_chunks_that_shrink_until_accepted() {
         .lock()
         .expect("state")
         .blobs
-        .get(&layer.digest)
+        .get(&layer.digest.to_string())
         .cloned();
     assert_eq!(stored, Some(std::fs::read(&layer.path).expect("layer")));
     // 1 MiB chunks refused, halved to 512 KiB, refused, halved to 256 KiB: accepted.
@@ -660,9 +661,9 @@ fn client_futures_can_be_spawned() {
     let progress = |_sent: u64| {};
     assert_send(&client.push(&request, no_progress()));
     assert_send(&client.fetch_manifest(&reference));
-    assert_send(&client.fetch_image_manifest(&reference, &eider_registry::Platform::linux_amd64()));
+    assert_send(&client.fetch_image_manifest(&reference, &Platform::linux_amd64()));
     assert_send(&client.resolve_digest(&reference));
-    assert_send(&client.fetch_blob(&repository, "sha256:00", None, &store, &progress));
+    assert_send(&client.fetch_blob(&repository, &Digest::of(b""), None, &store, &progress));
 }
 
 #[test]

@@ -7,10 +7,12 @@ mod support;
 use std::time::Duration;
 
 use eider_fault_proxy::{Fault, FaultProxy, Recorded, Rule, unused_address};
+use eider_oci_types::Digest;
+use eider_oci_types::media_type::OCI_MANIFEST;
 use eider_registry::{
-    BlobOutcome, ClientOptions, CredentialSource, Credentials, ManifestError, OCI_MANIFEST,
-    PushError, PushReport, PushRequest, Reference, RegistryClient, Repository, RequestError,
-    RetryPolicy, UploadMode, no_progress, sha256_digest,
+    BlobOutcome, ClientOptions, CredentialSource, Credentials, ManifestError, PushError,
+    PushReport, PushRequest, Reference, RegistryClient, Repository, RequestError, RetryPolicy,
+    UploadMode, no_progress,
 };
 use support::error_chain;
 use support::image::{TestImage, make_image, temp_store};
@@ -223,7 +225,7 @@ async fn pull_a_blob_cut_mid_body_is_downloaded_again_and_checked() {
         .await
         .unwrap_or_else(|error| panic!("{}", error_chain(&error)));
     let bytes = std::fs::read(&fetched.path).expect("the fetched blob");
-    assert_eq!(sha256_digest(&bytes), layer.digest);
+    assert_eq!(Digest::of(&bytes), layer.digest);
     assert_eq!(proxy.matching("GET", BLOBS).len(), 2);
 }
 
@@ -330,7 +332,7 @@ async fn push_through(
 fn assert_served(registry: &TestRegistry, image: &TestImage, tag: &str) {
     assert_eq!(
         skopeo_digest(registry, &format!("eider/push:{tag}")),
-        image.manifest_digest
+        image.manifest_digest.to_string()
     );
 }
 
@@ -520,7 +522,7 @@ async fn push_confirms_each_uploaded_blob_before_the_manifest() {
     for blob in image.blobs() {
         let confirmed = requests[..manifest_at].iter().any(|request| {
             request.method == "HEAD"
-                && request.path.ends_with(&blob.digest)
+                && request.path.ends_with(&blob.digest.to_string())
                 && request.status == Some(200)
         });
         assert!(confirmed, "{} never confirmed: {requests:#?}", blob.digest);

@@ -6,11 +6,12 @@ mod support;
 use std::time::Duration;
 
 use camino::Utf8PathBuf;
+use eider_oci_types::media_type::{OCI_INDEX, OCI_MANIFEST};
+use eider_oci_types::{Digest, Platform};
 use eider_registry::{
     BlobFetchError, BlobOutcome, ClientOptions, CredentialSource, Credentials,
-    DockerConfigLocation, ManifestError, OCI_INDEX, OCI_MANIFEST, Platform, PushError, PushEvent,
-    PushRequest, Reference, RegistryClient, Repository, RequestError, RetryPolicy, UploadMode,
-    blob_path, no_progress,
+    DockerConfigLocation, ManifestError, PushError, PushEvent, PushRequest, Reference,
+    RegistryClient, Repository, RequestError, RetryPolicy, UploadMode, blob_path, no_progress,
 };
 use support::image::{TestImage, make_image, make_index, temp_store};
 use support::registry::{PASSWORD, TestRegistry, USER};
@@ -87,7 +88,7 @@ async fn a_pushed_image_is_pulled_back_byte_for_byte() {
     assert_eq!(manifest.bytes, image.manifest);
     assert_eq!(manifest.digest, image.manifest_digest);
     assert_eq!(manifest.media_type, OCI_MANIFEST);
-    let by_digest = tagged.pinned(&image.manifest_digest).expect("valid digest");
+    let by_digest = tagged.pinned(image.manifest_digest.clone());
     assert_eq!(
         client
             .fetch_manifest(&by_digest)
@@ -113,10 +114,7 @@ async fn a_pushed_image_is_pulled_back_byte_for_byte() {
             .await
             .expect("fetch blob");
         assert!(fetched.downloaded);
-        assert_eq!(
-            fetched.path,
-            blob_path(&target, &blob.digest).expect("valid digest")
-        );
+        assert_eq!(fetched.path, blob_path(&target, &blob.digest));
         assert_eq!(read(&fetched.path), read(&blob.path));
         let again = client
             .fetch_blob(&repository, &blob.digest, Some(blob.size), &target, &|_| {})
@@ -137,17 +135,17 @@ fn skopeo_agrees(registry: &TestRegistry, name_and_tag: &str, image: &TestImage)
         eprintln!("skopeo is not installed: the interoperability check is skipped");
         return;
     };
-    assert_eq!(inspected["Digest"], image.manifest_digest.as_str());
+    assert_eq!(inspected["Digest"], image.manifest_digest.to_string());
     let layers: Vec<&str> = inspected["Layers"]
         .as_array()
         .expect("a list of layers")
         .iter()
         .filter_map(serde_json::Value::as_str)
         .collect();
-    let expected: Vec<&str> = image
+    let expected: Vec<String> = image
         .layers
         .iter()
-        .map(|layer| layer.digest.as_str())
+        .map(|layer| layer.digest.to_string())
         .collect();
     assert_eq!(layers, expected);
 }
@@ -481,7 +479,7 @@ async fn an_interrupted_push_leaves_no_tag_and_completes_when_retried() {
     }));
 
     // Stop the push as soon as its first blob is confirmed.
-    let (first_blob_done, first_blob_seen) = tokio::sync::oneshot::channel::<String>();
+    let (first_blob_done, first_blob_seen) = tokio::sync::oneshot::channel::<Digest>();
     let first_blob_done = std::sync::Mutex::new(Some(first_blob_done));
     let progress: eider_registry::PushProgress = std::sync::Arc::new(move |event: &PushEvent| {
         if let PushEvent::BlobUploaded { digest, .. } = event
@@ -577,7 +575,7 @@ async fn corrupted_content_is_detected_on_pull() {
     );
     let message = error.to_string();
     assert!(
-        message.contains(&layer.digest) && message.contains(&repository.to_string()),
+        message.contains(&layer.digest.to_string()) && message.contains(&repository.to_string()),
         "{message}"
     );
     let leftovers: Vec<_> = std::fs::read_dir(target.join("blobs/sha256"))

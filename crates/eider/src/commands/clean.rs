@@ -10,7 +10,7 @@ use crate::render::Output;
 /// and volumes in the engine, and the temporary files of packaging in the cache (only of gone
 /// processes, even with `--all`: a running package still writes them).
 pub fn run(options: &CleanOptions, output: Output) -> Result<(), Failure> {
-    let temporary = crate::commands::package::sweep_cache();
+    let temporary = eider_package::sweep_cache();
     if temporary > 0 {
         output.note(&format!(
             "removed {temporary} temporary file{} of interrupted packaging",

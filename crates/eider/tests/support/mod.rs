@@ -256,27 +256,8 @@ pub fn assert_no_leftovers(run: &Run) {
     assert!(found.is_empty(), "run {id} left {found:?} behind");
 }
 
-/// Runs git in `directory` as a test user, with fixed dates and no signing, so that commits
-/// and tags are the same on every machine; returns its stdout.
-pub fn git(directory: &std::path::Path, arguments: &[&str]) -> String {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(directory)
-        .args([
-            "-c",
-            "user.email=tests@example.invalid",
-            "-c",
-            "user.name=Tests",
-        ])
-        .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
-        .args(arguments)
-        .env("GIT_COMMITTER_DATE", "@1700000000 +0000")
-        .env("GIT_AUTHOR_DATE", "@1700000000 +0000")
-        .output()
-        .expect("git runs");
-    assert!(output.status.success(), "git {arguments:?}: {output:?}");
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+/// Runs git in a directory as a test user, with fixed dates and no signing; returns its stdout.
+pub use eider_git::run_for_test as git;
 
 /// Runs the docker CLI and returns its stdout lines.
 pub fn docker(arguments: &[&str]) -> Vec<String> {

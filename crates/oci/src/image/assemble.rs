@@ -7,13 +7,13 @@ use std::collections::BTreeMap;
 use std::time::{Duration, UNIX_EPOCH};
 
 use super::config::{ContainerConfig, History, ImageConfiguration, RootFs};
-use super::descriptor::{Descriptor, Platform};
 use super::manifest::{ImageManifest, ManifestError, ParsedManifest, parse_manifest};
 use crate::blob_store::{BlobStore, BlobStoreError};
-use crate::digest::Digest;
 use crate::layer::LayerBlob;
 use crate::media_type;
 use crate::normalization::{NORMALIZATION_LABEL, NORMALIZATION_VERSION};
+use eider_oci_types::Digest;
+use eider_oci_types::{Descriptor, Platform};
 
 /// The image a package is built on: its manifest (for the layer descriptors) and its config.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::digest::Digest;
+use eider_oci_types::Digest;
 
 /// An image configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::descriptor::Descriptor;
 use crate::media_type;
+use eider_oci_types::Descriptor;
 
 /// An image manifest: a config and layers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,7 +4,6 @@
 
 mod assemble;
 mod config;
-mod descriptor;
 mod manifest;
 
 pub use assemble::{
@@ -12,5 +11,5 @@ pub use assemble::{
     epoch_to_rfc3339,
 };
 pub use config::{ContainerConfig, History, ImageConfiguration, RootFs};
-pub use descriptor::{Descriptor, Platform};
+pub use eider_oci_types::{Descriptor, Platform};
 pub use manifest::{ImageIndex, ImageManifest, ManifestError, ParsedManifest, parse_manifest};

@@ -11,7 +11,7 @@ use super::spec::{BuiltLayer, LayerBlob, LayerSpec, Reuse};
 use super::tar_header::LARGEST_OCTAL_11;
 use super::tar_stream::write_tar;
 use crate::blob_store::BlobStore;
-use crate::digest::{Digest, HashingWriter};
+use eider_oci_types::{Digest, HashingWriter};
 
 /// Builds the layer `spec` describes into `store` (no cache: always compressed).
 pub fn build_layer(spec: &LayerSpec, store: &BlobStore) -> Result<BuiltLayer, LayerError> {

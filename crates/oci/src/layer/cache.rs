@@ -24,7 +24,7 @@ use super::fingerprint::{files_fingerprint, is_settled, shape_fingerprint};
 use super::select::select;
 use super::spec::{BuiltLayer, Compression, LayerBlob, LayerSpec, Reuse};
 use crate::blob_store::{BlobStore, BlobStoreError, write_atomically};
-use crate::digest::Digest;
+use eider_oci_types::Digest;
 
 /// The index file in the cache directory.
 const INDEX_FILE: &str = "layers.json";

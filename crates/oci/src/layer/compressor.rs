@@ -10,7 +10,7 @@ use super::parallel::ParallelCompressor;
 use super::spec::Compression;
 use super::zstd::Zstd;
 use crate::blob_store::BlobWriter;
-use crate::digest::{Digest, Hasher};
+use eider_oci_types::{Digest, Hasher};
 
 /// The chunk size (normalization version 1: chunks are compressed independently, gzip's into
 /// deflate blocks, zstd's into frames, so their size is part of the bytes). At 1 MiB, zstd

@@ -15,8 +15,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::select::{Entry, EntryKind};
 use super::spec::LayerSpec;
-use crate::digest::{Digest, Hasher};
 use crate::normalization::NORMALIZATION_VERSION;
+use eider_oci_types::{Digest, Hasher};
 
 /// How much older than the listing every entry must be for its fingerprint to be recorded.
 pub(crate) const SETTLE_TIME: Duration = Duration::from_secs(2);

@@ -4,8 +4,8 @@ use std::fmt;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::digest::Digest;
 use crate::media_type;
+use eider_oci_types::Digest;
 
 /// How a layer's tar stream is compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+use eider_fault_proxy::Head;
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -186,25 +187,28 @@ async fn serve_connection(
     }
 }
 
+/// Reads one request: its head up to the blank line that ends it, parsed by the fault proxy's
+/// HTTP/1.1 head parser (the one test support uses everywhere), then its body by
+/// `Content-Length`.
 async fn read_request(stream: &mut BufReader<TcpStream>) -> Option<RecordedRequest> {
-    let mut line = String::new();
-    if stream.read_line(&mut line).await.ok()? == 0 {
-        return None;
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_owned();
-    let target = parts.next()?.to_owned();
-    let mut headers = BTreeMap::new();
+    let mut bytes = Vec::new();
     loop {
-        let mut header = String::new();
-        stream.read_line(&mut header).await.ok()?;
-        let header = header.trim_end();
-        if header.is_empty() {
+        let start = bytes.len();
+        if stream.read_until(b'\n', &mut bytes).await.ok()? == 0 {
+            return None;
+        }
+        if matches!(&bytes[start..], b"\r\n" | b"\n") {
             break;
         }
-        let (name, value) = header.split_once(':')?;
-        headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
     }
+    let head = Head::read(&mut bytes.as_slice()).ok()??;
+    let (method, target) = head.request_line();
+    let (method, target) = (method.to_owned(), target.to_owned());
+    let headers: BTreeMap<String, String> = head
+        .headers
+        .into_iter()
+        .map(|(name, value)| (name.to_ascii_lowercase(), value))
+        .collect();
     let length: usize = headers
         .get("content-length")
         .and_then(|value| value.parse().ok())

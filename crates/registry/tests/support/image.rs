@@ -5,7 +5,9 @@ use std::io::Write as _;
 
 use bytes::Bytes;
 use camino::{Utf8Path, Utf8PathBuf};
-use eider_registry::{BlobSource, OCI_INDEX, OCI_MANIFEST, blob_path, sha256_digest};
+use eider_oci_types::Digest;
+use eider_oci_types::media_type::{OCI_INDEX, OCI_MANIFEST};
+use eider_registry::{BlobSource, blob_path};
 
 const LAYER_MEDIA_TYPE: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 const CONFIG_MEDIA_TYPE: &str = "application/vnd.oci.image.config.v1+json";
@@ -13,7 +15,7 @@ const CONFIG_MEDIA_TYPE: &str = "application/vnd.oci.image.config.v1+json";
 /// An image whose blobs are in a store.
 pub struct TestImage {
     pub manifest: Bytes,
-    pub manifest_digest: String,
+    pub manifest_digest: Digest,
     pub config: BlobSource,
     pub layers: Vec<BlobSource>,
 }
@@ -39,7 +41,7 @@ pub fn make_image(
     let mut diff_ids = Vec::new();
     for (index, size) in layer_sizes.iter().enumerate() {
         let tar = layer_tar(&format!("{seed}-{index}"), *size);
-        diff_ids.push(sha256_digest(&tar));
+        diff_ids.push(Digest::of(&tar));
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         encoder.write_all(&tar).expect("gzip a layer");
         let gzip = encoder.finish().expect("finish gzip");
@@ -60,7 +62,7 @@ pub fn make_image(
     });
     let manifest = Bytes::from(serde_json::to_vec(&manifest).expect("manifest json"));
     TestImage {
-        manifest_digest: sha256_digest(&manifest),
+        manifest_digest: Digest::of(&manifest),
         manifest,
         config,
         layers,
@@ -88,8 +90,8 @@ fn descriptor(media_type: &str, blob: &BlobSource) -> serde_json::Value {
 
 /// Stores `bytes` as a blob and describes it.
 pub fn write_blob(store: &Utf8Path, bytes: &[u8]) -> BlobSource {
-    let digest = sha256_digest(bytes);
-    let path = blob_path(store, &digest).expect("valid digest");
+    let digest = Digest::of(bytes);
+    let path = blob_path(store, &digest);
     std::fs::create_dir_all(path.parent().expect("blob directory")).expect("create blob directory");
     std::fs::write(&path, bytes).expect("write blob");
     BlobSource {

@@ -116,8 +116,8 @@ impl TestRegistry {
     }
 
     /// The file the registry stores blob `digest` in.
-    pub fn stored_blob(&self, digest: &str) -> Utf8PathBuf {
-        let hex = digest.strip_prefix("sha256:").expect("a sha256 digest");
+    pub fn stored_blob(&self, digest: &eider_oci_types::Digest) -> Utf8PathBuf {
+        let hex = digest.hex();
         self.storage_root()
             .join("docker/registry/v2/blobs/sha256")
             .join(&hex[..2])

@@ -2,8 +2,10 @@
 //! megabytes (blobs being compressed or copied, base images being exported) from threads that
 //! cannot be cancelled halfway; on a signal they are all removed and eider exits at once with
 //! 130 or 143. What a `kill -9` leaves is swept by the next `eider package` or `eider clean`.
+//!
+//! Signals belong to the process, not to the packaging library: the library registers its
+//! temporary files (`eider_oci::temporary`), and this watch removes them and exits.
 
-use camino::Utf8Path;
 use eider_oci::temporary;
 use tokio::sync::oneshot;
 
@@ -98,10 +100,4 @@ fn listen(
         }
         std::process::exit(i32::from(code));
     });
-}
-
-/// Removes what packaging processes that no longer run left in `directory` (a `kill -9`, a
-/// crash). Never fails the command: a leftover only costs disk space.
-pub fn sweep(directory: &Utf8Path) -> usize {
-    temporary::sweep_abandoned(directory).map_or(0, |removed| removed.len())
 }

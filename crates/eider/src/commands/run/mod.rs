@@ -15,6 +15,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use eider_engine::mask::Masker;
 use eider_engine::schedule::FailurePolicy;
 use eider_engine::{Cancellation, Event, Run, RunSettings, SeedSourceMode};
+use eider_package::LockFile;
 use eider_runtime_docker::{DEFAULT_RESPONSE_TIMEOUT, DockerRuntime};
 
 use crate::cli::{ColorChoice, RunOptions, SourceMode};
@@ -23,7 +24,6 @@ use crate::discover::Located;
 use crate::duration::PositiveDuration;
 use crate::exit_code;
 use crate::failure::Failure;
-use crate::lockfile::LockFile;
 use crate::render::Output;
 use crate::report::{self, RunRecord};
 use crate::reporter::{Colors, Reporter};

@@ -5,11 +5,64 @@
 
 use aho_corasick::AhoCorasick;
 use camino::Utf8PathBuf;
-use eider_engine::environment::load_secrets_file;
+use eider_engine::environment::{EnvironmentError, load_secrets_file};
 use eider_engine::mask::MIN_SECRET_LENGTH;
 use eider_oci::{BlobStore, ConfigChanges, Descriptor};
 
-use crate::failure::Failure;
+/// A secrets file that cannot be read, or a secret the package would hold.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretsError {
+    /// A secrets file cannot be read.
+    #[error(transparent)]
+    Load(EnvironmentError),
+    /// The secrets cannot be searched for.
+    #[error("cannot search for the secrets")]
+    Matcher(#[source] aho_corasick::BuildError),
+    /// The package would hold a secret's value (never shown).
+    #[error("the package would hold the value of secret `{name}`, in {place}")]
+    Found {
+        /// The secret's name.
+        name: String,
+        /// Where its value was found.
+        place: Place,
+    },
+    /// A layer cannot be read back to be searched.
+    #[error("cannot read the layer {created_by}")]
+    ReadLayer {
+        /// The layer.
+        created_by: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The search of the layers stopped.
+    #[error("cannot check the layers for secrets")]
+    Task(#[source] tokio::task::JoinError),
+}
+
+/// Where in an image a secret's value was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// The value of an environment variable of the config.
+    Environment(String),
+    /// The value of a label of the config.
+    Label(String),
+    /// A word of the config's command.
+    Command,
+    /// A file of a new layer.
+    Layer(String),
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Environment(name) => write!(formatter, "environment variable `{name}`"),
+            Self::Label(name) => write!(formatter, "label `{name}`"),
+            Self::Command => formatter.write_str("the command"),
+            Self::Layer(created_by) => write!(formatter, "a file of the layer `{created_by}`"),
+        }
+    }
+}
 
 /// The values to look for, with their names.
 pub struct Secrets {
@@ -20,13 +73,12 @@ pub struct Secrets {
 impl Secrets {
     /// The secrets of every file of `files`. Values shorter than [`MIN_SECRET_LENGTH`] are not
     /// looked for (they would match everywhere), as in masking.
-    pub fn load(files: &[Utf8PathBuf]) -> Result<Secrets, Failure> {
+    pub fn load(files: &[Utf8PathBuf]) -> Result<Secrets, SecretsError> {
         let lookup = |name: &str| std::env::var(name).ok();
         let mut names = Vec::new();
         let mut values = Vec::new();
         for path in files {
-            let file = load_secrets_file(path, &lookup)
-                .map_err(|error| Failure::input(error.to_string()))?;
+            let file = load_secrets_file(path, &lookup).map_err(SecretsError::Load)?;
             for (name, value) in file.variables {
                 if value.len() >= MIN_SECRET_LENGTH {
                     names.push(name);
@@ -37,9 +89,7 @@ impl Secrets {
         let matcher = if values.is_empty() {
             None
         } else {
-            Some(AhoCorasick::new(&values).map_err(|error| {
-                Failure::runtime("cannot search for the secrets").with_cause(error.to_string())
-            })?)
+            Some(AhoCorasick::new(&values).map_err(SecretsError::Matcher)?)
         };
         Ok(Secrets { names, matcher })
     }
@@ -50,19 +100,19 @@ impl Secrets {
     }
 
     /// Refuses a config that holds a secret's value.
-    pub fn check_config(&self, changes: &ConfigChanges) -> Result<(), Failure> {
+    pub fn check_config(&self, changes: &ConfigChanges) -> Result<(), SecretsError> {
         let Some(matcher) = &self.matcher else {
             return Ok(());
         };
         let places = changes
             .env
             .iter()
-            .map(|(name, value)| (format!("environment variable `{name}`"), value))
+            .map(|(name, value)| (Place::Environment(name.clone()), value))
             .chain(
                 changes
                     .labels
                     .iter()
-                    .map(|(name, value)| (format!("label `{name}`"), value)),
+                    .map(|(name, value)| (Place::Label(name.clone()), value)),
             )
             .chain(
                 changes
@@ -70,11 +120,11 @@ impl Secrets {
                     .iter()
                     .chain(changes.cmd.iter())
                     .flatten()
-                    .map(|word| ("the command".to_owned(), word)),
+                    .map(|word| (Place::Command, word)),
             );
         for (place, text) in places {
             if let Some(found) = matcher.find(text.as_str()) {
-                return Err(self.refusal(found.pattern().as_usize(), &place));
+                return Err(self.refusal(found.pattern().as_usize(), place));
             }
         }
         Ok(())
@@ -85,22 +135,21 @@ impl Secrets {
         &self,
         store: &BlobStore,
         layers: &[(String, Descriptor)],
-    ) -> Result<(), Failure> {
+    ) -> Result<(), SecretsError> {
         let Some(matcher) = &self.matcher else {
             return Ok(());
         };
         for (created_by, layer) in layers {
-            let unreadable = |error: std::io::Error| {
-                Failure::runtime(format!("cannot read the layer {created_by}"))
-                    .with_cause(error.to_string())
+            let unreadable = |source: std::io::Error| SecretsError::ReadLayer {
+                created_by: created_by.clone(),
+                source,
             };
             let reader = eider_oci::open_layer(store, layer).map_err(unreadable)?;
             if let Some(found) = matcher.stream_find_iter(reader).next() {
                 let found = found.map_err(unreadable)?;
-                return Err(self.refusal(
-                    found.pattern().as_usize(),
-                    &format!("a file of the layer `{created_by}`"),
-                ));
+                return Err(
+                    self.refusal(found.pattern().as_usize(), Place::Layer(created_by.clone()))
+                );
             }
         }
         Ok(())
@@ -111,7 +160,7 @@ impl Secrets {
         self,
         store: &BlobStore,
         layers: &[(String, eider_oci::BuiltLayer)],
-    ) -> Result<(), Failure> {
+    ) -> Result<(), SecretsError> {
         let new_blobs: Vec<(String, Descriptor)> = layers
             .iter()
             .map(|(created_by, built)| {
@@ -128,20 +177,14 @@ impl Secrets {
         let store = store.clone();
         tokio::task::spawn_blocking(move || self.check_layers(&store, &new_blobs))
             .await
-            .map_err(|error| {
-                Failure::runtime("cannot check the layers for secrets")
-                    .with_cause(error.to_string())
-            })?
+            .map_err(SecretsError::Task)?
     }
 
-    fn refusal(&self, pattern: usize, place: &str) -> Failure {
+    fn refusal(&self, pattern: usize, place: Place) -> SecretsError {
         let name = self.names.get(pattern).map_or("?", String::as_str);
-        Failure::input(format!(
-            "the package would hold the value of secret `{name}`, in {place}"
-        ))
-        .with_hint(
-            "secrets are given to a job when it runs, never built into its image: remove the \
-             value from the source (or ignore the file in .drakeignore) and from the Drakefile",
-        )
+        SecretsError::Found {
+            name: name.to_owned(),
+            place,
+        }
     }
 }

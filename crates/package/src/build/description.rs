@@ -1,7 +1,10 @@
-//! `eider package --json`: what was made and where it went, for scripts and CI.
+//! What was made and where it went, for scripts and CI (`eider package --json`).
 
+use eider_oci::{AssembledImage, BuiltLayer, Digest};
 use serde::Serialize;
 
+use super::base::Base;
+use super::plan::Plan;
 use super::publish::Published;
 
 /// A package, described.
@@ -9,7 +12,7 @@ use super::publish::Published;
 #[serde(rename_all = "camelCase")]
 pub struct Description {
     /// The manifest's digest: the package's identity.
-    pub digest: String,
+    pub digest: Digest,
     /// The job packaged.
     pub job: String,
     /// Its version.
@@ -22,8 +25,8 @@ pub struct Description {
     pub created: String,
     /// The base image.
     pub base: BaseDescription,
-    /// The config's digest.
-    pub config: String,
+    /// The config's digest (the image id in an engine).
+    pub config: Digest,
     /// The manifest's media type.
     pub media_type: String,
     /// The manifest's size in bytes.
@@ -45,7 +48,7 @@ pub struct BaseDescription {
     /// As the Drakefile names it.
     pub image: String,
     /// Its digest (registry) or image id (local engine).
-    pub digest: String,
+    pub digest: Digest,
 }
 
 /// A layer eider added.
@@ -55,9 +58,9 @@ pub struct LayerDescription {
     /// What it holds.
     pub created_by: String,
     /// The compressed blob's digest.
-    pub digest: String,
+    pub digest: Digest,
     /// The uncompressed tar's digest.
-    pub diff_id: String,
+    pub diff_id: Digest,
     /// The compressed size.
     pub size: u64,
     /// Entries in the tar.
@@ -75,7 +78,47 @@ pub struct SidecarImage {
     /// The image as the Drakefile names it.
     pub image: String,
     /// Its digest or image id.
-    pub digest: String,
+    pub digest: Digest,
     /// What an engine runs to get exactly that image.
     pub pinned: String,
+}
+
+/// The description of `image`, made by `plan` on `base` with `layers`.
+pub(super) fn describe(
+    plan: &Plan<'_>,
+    image: &AssembledImage,
+    base: &Base,
+    layers: &[(String, BuiltLayer)],
+    sidecars: Vec<SidecarImage>,
+    outputs: Vec<Published>,
+) -> Description {
+    Description {
+        digest: image.digest().clone(),
+        job: plan.job.name.clone(),
+        version: plan.provenance.version.clone(),
+        revision: plan.provenance.revision.clone(),
+        dirty: plan.provenance.dirty,
+        created: eider_oci::epoch_to_rfc3339(plan.provenance.epoch),
+        base: BaseDescription {
+            image: base.name.clone(),
+            digest: base.digest.clone(),
+        },
+        config: image.config_descriptor.digest.clone(),
+        media_type: image.manifest_descriptor.media_type.clone(),
+        size: image.manifest_descriptor.size,
+        layers: layers
+            .iter()
+            .map(|(created_by, built)| LayerDescription {
+                created_by: created_by.clone(),
+                digest: built.blob.digest.clone(),
+                diff_id: built.blob.diff_id.clone(),
+                size: built.blob.size,
+                files: built.entries,
+                reused: !matches!(built.reuse, eider_oci::Reuse::Built),
+            })
+            .collect(),
+        sidecars,
+        normalization: eider_oci::NORMALIZATION_VERSION,
+        outputs,
+    }
 }

@@ -25,20 +25,17 @@ use std::fmt::Write as _;
 
 use camino::{Utf8Path, Utf8PathBuf};
 use drakefile::{Drakefile, PullPolicy};
-use eider_registry::{Reference, validate_digest};
+use eider_oci::{Digest, DigestError};
+use eider_registry::{Reference, ReferenceError};
 use serde::{Deserialize, Serialize};
 
-use crate::failure::Failure;
-use crate::image_resolve::{ImageSource, Resolved, pinned_reference};
+use crate::resolve::{ImageSource, Resolved, pinned_reference};
 
 /// The format version this eider writes and reads; a change to the meaning of a field bumps it.
 pub const LOCK_VERSION: u32 = 1;
 
 /// The extension of a lock file, which takes the Drakefile's name otherwise.
 const LOCK_EXTENSION: &str = "lock";
-
-/// What `eider lock` runs to write or refresh a lock.
-const LOCK_HINT: &str = "run `eider lock` to resolve the Drakefile's images and write it";
 
 /// A lock file. Fields are declared in the order their keys sort, which is the order they are
 /// written in (serde keeps declaration order; maps are `BTreeMap`s).
@@ -67,42 +64,39 @@ pub struct LockedImage {
 
 impl LockedImage {
     /// The lock entry of a resolved image.
+    #[must_use]
     pub fn from_resolved(resolved: &Resolved) -> Self {
         Self {
-            digest: resolved.digest().to_owned(),
+            digest: resolved.digest().to_string(),
             pinned: resolved.pinned(),
             source: resolved.source(),
         }
     }
 
     /// The entry as a resolution of `image` (the reference as the Drakefile writes it), with no
-    /// engine or registry asked: for `--locked`, where the lock is the only answer.
-    #[allow(
-        dead_code,
-        reason = "for `eider package --locked`, which takes its images from the lock with it"
-    )]
-    pub fn to_resolved(&self, image: &str) -> Result<Resolved, Failure> {
+    /// engine or registry asked: for a locked package, where the lock is the only answer.
+    pub fn to_resolved(&self, image: &str) -> Result<Resolved, LockFileError> {
+        let invalid = |source| LockFileError::InvalidEntry {
+            image: image.to_owned(),
+            source,
+        };
+        let digest =
+            Digest::parse(&self.digest).map_err(|error| invalid(EntryError::Digest(error)))?;
         match self.source {
             ImageSource::Daemon => Ok(Resolved::Daemon {
                 image: image.to_owned(),
-                id: self.digest.clone(),
+                id: digest,
             }),
             ImageSource::Registry => {
-                let pinned = Reference::parse(&self.pinned).map_err(|error| {
-                    Failure::input(format!("the lock entry of image `{image}` is not valid"))
-                        .with_cause(error.to_string())
-                        .with_hint(LOCK_HINT)
-                })?;
+                let pinned = Reference::parse(&self.pinned)
+                    .map_err(|error| invalid(EntryError::Reference(error)))?;
                 // The reference as written keeps its tag for display, when it is the same
                 // repository (it always is for a lock eider wrote).
                 let reference = Reference::parse(image)
                     .ok()
                     .filter(|written| written.repository() == pinned.repository())
                     .unwrap_or(pinned);
-                Ok(Resolved::Registry {
-                    reference,
-                    digest: self.digest.clone(),
-                })
+                Ok(Resolved::Registry { reference, digest })
             }
         }
     }
@@ -117,7 +111,123 @@ pub struct ImageUse {
     pub container: String,
 }
 
+/// A lock file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LockFileError {
+    /// There is no lock file.
+    #[error("no lock file: {shown} does not exist")]
+    Missing {
+        /// The file, as messages show it.
+        shown: String,
+    },
+    /// The lock file cannot be read.
+    #[error("cannot read {shown}")]
+    Read {
+        /// The file, as messages show it.
+        shown: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a lock file of this version.
+    #[error("{shown} is not a valid lock file: {problem}")]
+    Invalid {
+        /// The file, as messages show it.
+        shown: String,
+        /// What is wrong with it.
+        problem: LockProblem,
+    },
+    /// The lock cannot be encoded.
+    #[error("cannot encode JSON")]
+    Encode(#[source] serde_json::Error),
+    /// The lock file cannot be written.
+    #[error("cannot write {shown}")]
+    Write {
+        /// The file, as messages show it.
+        shown: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The lock does not cover images of the Drakefile.
+    #[error("{}", uncovered(name, missing))]
+    Uncovered {
+        /// The lock file's name.
+        name: String,
+        /// Every image it does not cover, with where it is used.
+        missing: Vec<(String, ImageUse)>,
+    },
+    /// An entry's digest or pinned reference does not parse.
+    #[error("the lock entry of image `{image}` is not valid")]
+    InvalidEntry {
+        /// The image.
+        image: String,
+        /// Why.
+        #[source]
+        source: EntryError,
+    },
+}
+
+/// What makes a lock entry unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum EntryError {
+    /// The digest.
+    #[error(transparent)]
+    Digest(DigestError),
+    /// The pinned reference.
+    #[error(transparent)]
+    Reference(ReferenceError),
+}
+
+/// What makes a file no lock file of this version.
+#[derive(Debug, thiserror::Error)]
+pub enum LockProblem {
+    /// The file is not JSON.
+    #[error("not JSON")]
+    NotJson(#[source] serde_json::Error),
+    /// The file has no version.
+    #[error("no `lockVersion`")]
+    NoVersion,
+    /// The file is of another version.
+    #[error("lock version {0}; this eider reads version {LOCK_VERSION}")]
+    OtherVersion(serde_json::Value),
+    /// The content is not a lock's.
+    #[error("unexpected content")]
+    Content(#[source] serde_json::Error),
+    /// The Drakefile's digest is malformed.
+    #[error("`drakefile`: {}", invalid_digest(.0))]
+    DrakefileDigest(String),
+    /// An image's digest is malformed.
+    #[error("image `{image}`: {}", invalid_digest(digest))]
+    ImageDigest {
+        /// The image.
+        image: String,
+        /// The digest as written.
+        digest: String,
+    },
+    /// An image's pinned reference does not name its digest.
+    #[error(
+        "image `{image}`: `pinned` ({pinned}) does not name digest {digest} from the {found_in}"
+    )]
+    Pin {
+        /// The image.
+        image: String,
+        /// The pinned reference.
+        pinned: String,
+        /// The digest.
+        digest: String,
+        /// Where the digest came from.
+        found_in: ImageSource,
+    },
+}
+
+/// What is wrong with a digest of the lock, as the lock's readers have always said it.
+fn invalid_digest(digest: &str) -> String {
+    format!("invalid digest `{digest}`: expected `sha256:` followed by 64 lowercase hex digits")
+}
+
 /// Every distinct image of the Drakefile (every container of every job), with its first use.
+#[must_use]
 pub fn images_of(drakefile: &Drakefile) -> BTreeMap<String, ImageUse> {
     let mut images = BTreeMap::new();
     for job in &drakefile.jobs {
@@ -135,9 +245,10 @@ pub fn images_of(drakefile: &Drakefile) -> BTreeMap<String, ImageUse> {
 
 impl LockFile {
     /// A lock of `images` for the Drakefile whose bytes have digest `drakefile_digest`.
-    pub fn new(drakefile_digest: String, images: BTreeMap<String, LockedImage>) -> Self {
+    #[must_use]
+    pub fn new(drakefile_digest: &Digest, images: BTreeMap<String, LockedImage>) -> Self {
         Self {
-            drakefile: drakefile_digest,
+            drakefile: drakefile_digest.to_string(),
             images,
             lock_version: LOCK_VERSION,
         }
@@ -146,6 +257,7 @@ impl LockFile {
     /// The lock file of the Drakefile at `drakefile`: beside it, named after it with the
     /// extension `.lock` (`Drakefile.yaml` -> `Drakefile.lock`), so that two Drakefiles in one
     /// directory never share one.
+    #[must_use]
     pub fn path_for(drakefile: &Utf8Path) -> Utf8PathBuf {
         let locked = drakefile.with_extension(LOCK_EXTENSION);
         if locked == drakefile {
@@ -159,145 +271,138 @@ impl LockFile {
         }
     }
 
-    /// Reads and checks the lock file at `path`. A missing or malformed file is bad input
-    /// (exit 2), with a hint to write it again.
-    pub fn load(path: &Utf8Path) -> Result<Self, Failure> {
+    /// Reads and checks the lock file at `path`.
+    pub fn load(path: &Utf8Path) -> Result<Self, LockFileError> {
         let shown = shown(path);
         // The repository's file: a FIFO or a link to a device is refused, never read forever.
         let bytes =
             match eider_regular_file::read_regular(path, eider_regular_file::MAX_PROJECT_FILE) {
                 Ok(bytes) => bytes,
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(
-                        Failure::input(format!("no lock file: {shown} does not exist"))
-                            .with_hint(LOCK_HINT),
-                    );
+                    return Err(LockFileError::Missing { shown });
                 }
-                Err(error) => {
-                    return Err(Failure::input(format!("cannot read {shown}"))
-                        .with_cause(error.to_string()));
-                }
+                Err(source) => return Err(LockFileError::Read { shown, source }),
             };
-        Self::parse(&bytes).map_err(|(what, cause)| {
-            let failure = Failure::input(format!("{shown} is not a valid lock file: {what}"));
-            match cause {
-                Some(cause) => failure.with_cause(cause),
-                None => failure,
-            }
-            .with_hint(
-                "run `eider lock` to write it again (a lock file is written by eider, not by hand)",
-            )
-        })
+        Self::parse(&bytes).map_err(|problem| LockFileError::Invalid { shown, problem })
     }
 
-    /// The lock of `bytes`: what is wrong, and a detail, when it is not one.
-    fn parse(bytes: &[u8]) -> Result<Self, (String, Option<String>)> {
+    /// The lock of `bytes`, or what makes them none.
+    fn parse(bytes: &[u8]) -> Result<Self, LockProblem> {
         /// Only the version, read first: a newer format may have any other shape.
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Version {
             lock_version: Option<serde_json::Value>,
         }
-        let invalid_json =
-            |error: serde_json::Error| ("not JSON".to_owned(), Some(error.to_string()));
-        let version: Version = serde_json::from_slice(bytes).map_err(invalid_json)?;
+        let version: Version = serde_json::from_slice(bytes).map_err(LockProblem::NotJson)?;
         match version.lock_version {
-            None => return Err(("no `lockVersion`".to_owned(), None)),
+            None => return Err(LockProblem::NoVersion),
             Some(serde_json::Value::Number(number))
                 if number.as_u64() == Some(LOCK_VERSION.into()) => {}
-            Some(other) => {
-                return Err((
-                    format!("lock version {other}; this eider reads version {LOCK_VERSION}"),
-                    Some("a lock of another version is written by another eider".to_owned()),
-                ));
-            }
+            Some(other) => return Err(LockProblem::OtherVersion(other)),
         }
-        let lock: Self = serde_json::from_slice(bytes)
-            .map_err(|error| ("unexpected content".to_owned(), Some(error.to_string())))?;
-        lock.check().map_err(|problem| (problem, None))?;
+        let lock: Self = serde_json::from_slice(bytes).map_err(LockProblem::Content)?;
+        lock.check()?;
         Ok(lock)
     }
 
     /// Checks what serde cannot: digests well-formed, pins that agree with them.
-    fn check(&self) -> Result<(), String> {
-        validate_digest(&self.drakefile).map_err(|error| format!("`drakefile`: {error}"))?;
+    fn check(&self) -> Result<(), LockProblem> {
+        if Digest::parse(&self.drakefile).is_err() {
+            return Err(LockProblem::DrakefileDigest(self.drakefile.clone()));
+        }
         for (image, locked) in &self.images {
-            validate_digest(&locked.digest).map_err(|error| format!("image `{image}`: {error}"))?;
+            let Ok(digest) = Digest::parse(&locked.digest) else {
+                return Err(LockProblem::ImageDigest {
+                    image: image.clone(),
+                    digest: locked.digest.clone(),
+                });
+            };
             let agrees = match locked.source {
                 ImageSource::Daemon => locked.pinned == locked.digest,
                 ImageSource::Registry => Reference::parse(&locked.pinned).is_ok_and(|pinned| {
-                    pinned.digest() == Some(locked.digest.as_str())
-                        && pinned_reference(&pinned, &locked.digest) == locked.pinned
+                    pinned.digest() == Some(&digest)
+                        && pinned_reference(&pinned, &digest) == locked.pinned
                 }),
             };
             if !agrees {
-                return Err(format!(
-                    "image `{image}`: `pinned` ({}) does not name digest {} from the {}",
-                    locked.pinned, locked.digest, locked.source
-                ));
+                return Err(LockProblem::Pin {
+                    image: image.clone(),
+                    pinned: locked.pinned.clone(),
+                    digest: locked.digest.clone(),
+                    found_in: locked.source,
+                });
             }
         }
         Ok(())
     }
 
     /// The file's bytes: pretty JSON, keys sorted, a trailing newline.
-    pub fn to_text(&self) -> Result<String, Failure> {
-        crate::commands::json_text(self)
+    pub fn to_text(&self) -> Result<String, LockFileError> {
+        let mut text = serde_json::to_string_pretty(self).map_err(LockFileError::Encode)?;
+        text.push('\n');
+        Ok(text)
     }
 
     /// Writes the lock to `path` through a temporary file renamed over it, so that a reader
     /// never sees half a lock and an interrupted write leaves the old one.
-    pub fn write(&self, path: &Utf8Path) -> Result<(), Failure> {
+    pub fn write(&self, path: &Utf8Path) -> Result<(), LockFileError> {
         let text = self.to_text()?;
         let name = path.file_name().unwrap_or(LOCK_EXTENSION);
         let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
         let written = fs_err::write(&temporary, text.as_bytes())
             .and_then(|()| fs_err::rename(&temporary, path));
-        written.map_err(|error| {
+        written.map_err(|source| {
             // Best effort: the temporary file is ours and of no use to anyone.
             let _ = fs_err::remove_file(&temporary);
-            Failure::runtime(format!("cannot write {}", shown(path))).with_cause(error.to_string())
+            LockFileError::Write {
+                shown: shown(path),
+                source,
+            }
         })
     }
 
     /// The entry of `image`, which container `container` of job `job` uses; when the lock does
-    /// not cover it, an error naming all three (exit 2).
+    /// not cover it, an error naming all three.
     pub fn pinned_image(
         &self,
         image: &str,
         job: &str,
         container: &str,
         lock_path: &Utf8Path,
-    ) -> Result<&LockedImage, Failure> {
-        self.images.get(image).ok_or_else(|| {
-            uncovered(
-                lock_path,
-                &[(
-                    image,
-                    &ImageUse {
+    ) -> Result<&LockedImage, LockFileError> {
+        self.images
+            .get(image)
+            .ok_or_else(|| LockFileError::Uncovered {
+                name: file_name(lock_path),
+                missing: vec![(
+                    image.to_owned(),
+                    ImageUse {
                         job: job.to_owned(),
                         container: container.to_owned(),
                     },
                 )],
-            )
-        })
+            })
     }
 
     /// Replaces the image of every container of `drakefile` with its pinned reference; an error
     /// listing every image the lock does not cover, with `drakefile` unchanged, when there are
     /// some. Every job must be covered, whether it runs or not, as a lock is either current for
     /// the Drakefile or not (what `eider lock --check` tells).
-    pub fn pin(&self, drakefile: &mut Drakefile, lock_path: &Utf8Path) -> Result<(), Failure> {
+    pub fn pin(
+        &self,
+        drakefile: &mut Drakefile,
+        lock_path: &Utf8Path,
+    ) -> Result<(), LockFileError> {
         let missing: Vec<(String, ImageUse)> = images_of(drakefile)
             .into_iter()
             .filter(|(image, _)| !self.images.contains_key(image))
             .collect();
         if !missing.is_empty() {
-            let missing: Vec<(&str, &ImageUse)> = missing
-                .iter()
-                .map(|(image, used)| (image.as_str(), used))
-                .collect();
-            return Err(uncovered(lock_path, &missing));
+            return Err(LockFileError::Uncovered {
+                name: file_name(lock_path),
+                missing,
+            });
         }
         for container in drakefile
             .jobs
@@ -317,16 +422,23 @@ impl LockFile {
     }
 }
 
-/// The error for images the lock does not cover, each with where it is used.
-fn uncovered(lock_path: &Utf8Path, missing: &[(&str, &ImageUse)]) -> Failure {
-    let name = lock_path.file_name().unwrap_or(lock_path.as_str());
+/// The name of the lock file at `lock_path`, as messages show it.
+fn file_name(lock_path: &Utf8Path) -> String {
+    lock_path
+        .file_name()
+        .unwrap_or(lock_path.as_str())
+        .to_owned()
+}
+
+/// The message for images the lock `name` does not cover, each with where it is used.
+fn uncovered(name: &str, missing: &[(String, ImageUse)]) -> String {
     let describe = |image: &str, used: &ImageUse| {
         format!(
             "image `{image}` (job `{}`, container `{}`)",
             used.job, used.container
         )
     };
-    let message = if let [(image, used)] = missing {
+    if let [(image, used)] = missing {
         format!("{name} does not cover {}", describe(image, used))
     } else {
         let mut message = format!("{name} does not cover {} images:", missing.len());
@@ -334,9 +446,7 @@ fn uncovered(lock_path: &Utf8Path, missing: &[(&str, &ImageUse)]) -> Failure {
             let _ = write!(message, "\n  {}", describe(image, used));
         }
         message
-    };
-    Failure::input(message)
-        .with_hint("run `eider lock` to resolve the Drakefile's images and update the lock")
+    }
 }
 
 /// A path as messages show it: relative to the current directory when it is inside it.
@@ -362,6 +472,10 @@ mod tests {
     const DIGEST_C: &str =
         "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
 
+    fn digest(text: &str) -> Digest {
+        Digest::parse(text).expect("a valid digest")
+    }
+
     fn registry_entry(repository: &str, digest: &str) -> LockedImage {
         LockedImage {
             digest: digest.to_owned(),
@@ -385,23 +499,7 @@ mod tests {
             registry_entry("127.0.0.1:5000/team/tool", DIGEST_A),
         );
         images.insert("local/builder:dev".to_owned(), daemon_entry(DIGEST_B));
-        LockFile::new(DIGEST_C.to_owned(), images)
-    }
-
-    fn message(failure: &Failure) -> String {
-        match failure {
-            Failure::Message {
-                message,
-                causes,
-                hint,
-                ..
-            } => format!(
-                "{message}\n{}\nhint: {}",
-                causes.join("\n"),
-                hint.as_deref().unwrap_or_default()
-            ),
-            other => panic!("unexpected failure {other:?}"),
-        }
+        LockFile::new(&digest(DIGEST_C), images)
     }
 
     fn drakefile(jobs: &str) -> Drakefile {
@@ -460,8 +558,8 @@ mod tests {
             .rev()
             .map(|(image, entry)| ((*image).to_owned(), entry.clone()))
             .collect();
-        let first = LockFile::new(DIGEST_C.to_owned(), forward).to_text();
-        let second = LockFile::new(DIGEST_C.to_owned(), backward).to_text();
+        let first = LockFile::new(&digest(DIGEST_C), forward).to_text();
+        let second = LockFile::new(&digest(DIGEST_C), backward).to_text();
         assert_eq!(first.expect("encoded"), second.expect("encoded"));
     }
 
@@ -481,17 +579,16 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_lock_is_bad_input_with_a_hint_to_write_it() {
+    fn a_missing_lock_is_said_to_be_missing() {
         let (_directory, path) = temporary();
-        let failure = LockFile::load(&path).expect_err("no file");
-        assert_eq!(failure.exit_code(), crate::exit_code::INVALID_INPUT);
-        let text = message(&failure);
+        let error = LockFile::load(&path).expect_err("no file");
+        assert!(matches!(error, LockFileError::Missing { .. }), "{error:?}");
+        let text = error.to_string();
         assert!(text.contains("Drakefile.lock does not exist"), "{text}");
-        assert!(text.contains("hint: run `eider lock`"), "{text}");
     }
 
     #[test]
-    fn a_malformed_lock_is_bad_input_naming_the_file_and_the_problem() {
+    fn a_malformed_lock_is_refused_naming_the_file_and_the_problem() {
         let valid = sample().to_text().expect("encoded");
         let cases = [
             ("{ not json", "not JSON"),
@@ -522,9 +619,9 @@ mod tests {
         for (content, expected) in cases {
             let (_directory, path) = temporary();
             fs_err::write(&path, content).expect("written");
-            let failure = LockFile::load(&path).expect_err(content);
-            assert_eq!(failure.exit_code(), crate::exit_code::INVALID_INPUT);
-            let text = message(&failure);
+            let error = LockFile::load(&path).expect_err(content);
+            assert!(matches!(error, LockFileError::Invalid { .. }), "{error:?}");
+            let text = error.to_string();
             assert!(
                 text.contains("Drakefile.lock is not a valid lock file"),
                 "{text}"
@@ -534,8 +631,8 @@ mod tests {
     }
 
     #[test]
-    fn an_image_the_lock_does_not_cover_is_bad_input_naming_job_and_container() {
-        let failure = sample()
+    fn an_image_the_lock_does_not_cover_is_refused_naming_job_and_container() {
+        let error = sample()
             .pinned_image(
                 "other:1",
                 "build",
@@ -543,15 +640,10 @@ mod tests {
                 Utf8Path::new("/p/Drakefile.lock"),
             )
             .expect_err("not covered");
-        assert_eq!(failure.exit_code(), crate::exit_code::INVALID_INPUT);
-        let text = message(&failure);
-        assert!(
-            text.starts_with(
-                "Drakefile.lock does not cover image `other:1` (job `build`, container `main`)"
-            ),
-            "{text}"
+        assert_eq!(
+            error.to_string(),
+            "Drakefile.lock does not cover image `other:1` (job `build`, container `main`)"
         );
-        assert!(text.contains("hint: run `eider lock`"), "{text}");
         let lock = sample();
         let covered = lock
             .pinned_image(
@@ -592,18 +684,14 @@ mod tests {
              primaryContainer:\n      name: main\n      image: local/builder:dev\n",
         );
         let before = model.clone();
-        let failure = sample()
+        let error = sample()
             .pin(&mut model, Utf8Path::new("Drakefile.lock"))
             .expect_err("not covered");
         assert_eq!(model, before);
-        assert_eq!(failure.exit_code(), crate::exit_code::INVALID_INPUT);
-        let text = message(&failure);
-        assert!(
-            text.starts_with(
-                "Drakefile.lock does not cover 2 images:\n  image `new/one:1` (job `first`, \
-                 container `main`)\n  image `new/two:1` (job `second`, container `side`)"
-            ),
-            "{text}"
+        assert_eq!(
+            error.to_string(),
+            "Drakefile.lock does not cover 2 images:\n  image `new/one:1` (job `first`, \
+             container `main`)\n  image `new/two:1` (job `second`, container `side`)"
         );
     }
 
@@ -613,7 +701,7 @@ mod tests {
         let registry = lock.images["127.0.0.1:5000/team/tool:v1"]
             .to_resolved("127.0.0.1:5000/team/tool:v1")
             .expect("valid");
-        assert_eq!(registry.digest(), DIGEST_A);
+        assert_eq!(registry.digest().to_string(), DIGEST_A);
         assert_eq!(
             registry.pinned(),
             format!("127.0.0.1:5000/team/tool@{DIGEST_A}")
@@ -629,7 +717,7 @@ mod tests {
             daemon,
             Resolved::Daemon {
                 image: "local/builder:dev".to_owned(),
-                id: DIGEST_B.to_owned()
+                id: digest(DIGEST_B)
             }
         );
         assert_eq!(

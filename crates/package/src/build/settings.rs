@@ -15,10 +15,8 @@
 
 use std::collections::BTreeMap;
 
-use camino::Utf8Path;
+use camino::{Utf8Path, Utf8PathBuf};
 use serde::Deserialize;
-
-use crate::failure::Failure;
 
 /// The file's name, beside the Drakefile.
 pub const SETTINGS_FILE: &str = "eider.toml";
@@ -50,6 +48,40 @@ pub struct JobSettings {
     pub path: Option<String>,
 }
 
+/// Packaging settings that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The file cannot be read.
+    #[error("cannot read {path}")]
+    Read {
+        /// The file.
+        path: Utf8PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid settings.
+    #[error("invalid packaging settings in {path}")]
+    Parse {
+        /// The file.
+        path: Utf8PathBuf,
+        /// Why.
+        #[source]
+        source: toml::de::Error,
+    },
+    /// A dependency path leaves the project.
+    #[error(
+        "invalid packaging settings in {path}: dependency `{dependency}` must be a path inside \
+         the project, relative to it"
+    )]
+    Dependency {
+        /// The file.
+        path: Utf8PathBuf,
+        /// The path given.
+        dependency: String,
+    },
+}
+
 /// The whole file: only `[package]` is packaging's; other tables are left to their readers.
 #[derive(Debug, Default, Deserialize)]
 struct SettingsFile {
@@ -59,7 +91,7 @@ struct SettingsFile {
 
 impl PackageSettings {
     /// The settings in `project/eider.toml`; defaults when there is no such file.
-    pub fn load(project: &Utf8Path) -> Result<PackageSettings, Failure> {
+    pub fn load(project: &Utf8Path) -> Result<PackageSettings, SettingsError> {
         let path = project.join(SETTINGS_FILE);
         // The repository's file: a FIFO or a link to a device is refused, never read forever.
         let read = eider_regular_file::read_regular(&path, eider_regular_file::MAX_PROJECT_FILE)
@@ -73,16 +105,12 @@ impl PackageSettings {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(PackageSettings::default());
             }
-            Err(error) => {
-                return Err(
-                    Failure::input(format!("cannot read {path}")).with_cause(error.to_string())
-                );
-            }
+            Err(source) => return Err(SettingsError::Read { path, source }),
         };
-        let file: SettingsFile = toml::from_str(&text).map_err(|error| {
-            Failure::input(format!("invalid packaging settings in {path}"))
-                .with_cause(error.to_string())
-        })?;
+        let file: SettingsFile = match toml::from_str(&text) {
+            Ok(file) => file,
+            Err(source) => return Err(SettingsError::Parse { path, source }),
+        };
         for dependency in file.package.dependencies.iter().chain(
             file.package
                 .jobs
@@ -112,17 +140,17 @@ impl PackageSettings {
 }
 
 /// A dependency path must stay inside the project.
-fn check_relative(file: &Utf8Path, dependency: &str) -> Result<(), Failure> {
+fn check_relative(file: &Utf8Path, dependency: &str) -> Result<(), SettingsError> {
     let path = Utf8Path::new(dependency);
     let escapes = path.is_absolute()
         || path
             .components()
             .any(|component| matches!(component, camino::Utf8Component::ParentDir));
     if dependency.is_empty() || escapes {
-        return Err(Failure::input(format!(
-            "invalid packaging settings in {file}: dependency `{dependency}` must be a path \
-             inside the project, relative to it"
-        )));
+        return Err(SettingsError::Dependency {
+            path: file.to_owned(),
+            dependency: dependency.to_owned(),
+        });
     }
     Ok(())
 }
@@ -131,7 +159,7 @@ fn check_relative(file: &Utf8Path, dependency: &str) -> Result<(), Failure> {
 mod tests {
     use super::*;
 
-    fn load(text: &str) -> Result<PackageSettings, Failure> {
+    fn load(text: &str) -> Result<PackageSettings, SettingsError> {
         let project = tempfile::tempdir().expect("temporary directory");
         let root = Utf8Path::from_path(project.path()).expect("UTF-8 path");
         fs_err::write(root.join(SETTINGS_FILE), text).expect("write settings");

@@ -1,6 +1,7 @@
 //! Content descriptors and platforms, as manifests and indexes list them.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
@@ -89,12 +90,95 @@ impl Platform {
         Self::new("linux", "amd64")
     }
 
-    /// Whether `other` (a platform listed in an index) provides this one: same OS and
-    /// architecture, and the same variant when this one names a variant.
+    /// Parses `OS/ARCHITECTURE[/VARIANT]`, the architecture in Go's names (`x86_64` is
+    /// `amd64`, `aarch64` is `arm64`).
+    pub fn parse(text: &str) -> Result<Self, PlatformError> {
+        let parts: Vec<&str> = text.split('/').collect();
+        let valid = |part: &&str| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-')
+        };
+        match parts.as_slice() {
+            [os, architecture] | [os, architecture, _] if parts.iter().all(valid) => {
+                let mut platform = Self::new(*os, normalize_architecture(architecture));
+                platform.variant = parts.get(2).map(|variant| (*variant).to_owned());
+                Ok(platform)
+            }
+            _ => Err(PlatformError {
+                text: text.to_owned(),
+            }),
+        }
+    }
+
+    /// The architecture in Go's names, which image indexes use, whatever the text said.
+    #[must_use]
+    pub fn normalized_architecture(&self) -> &str {
+        normalize_architecture(&self.architecture)
+    }
+
+    /// Whether `other` (a platform listed in an OCI layout's index) provides this one: same OS
+    /// and architecture, and the same variant when this one names a variant. (A registry's
+    /// index is read more leniently: see `eider-registry`.)
     #[must_use]
     pub fn is_provided_by(&self, other: &Platform) -> bool {
         self.os == other.os
             && self.architecture == other.architecture
             && (self.variant.is_none() || self.variant == other.variant)
+    }
+}
+
+/// `OS/ARCHITECTURE[/VARIANT]`.
+impl fmt::Display for Platform {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "{}/{}", self.os, self.architecture)?;
+        if let Some(variant) = &self.variant {
+            write!(formatter, "/{variant}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Maps the kernel's architecture names to Go's.
+fn normalize_architecture(architecture: &str) -> &str {
+    match architecture {
+        "x86_64" | "x86-64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    }
+}
+
+/// A platform text that is not `OS/ARCHITECTURE[/VARIANT]`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid platform `{text}`: expected OS/ARCHITECTURE[/VARIANT], e.g. linux/amd64")]
+pub struct PlatformError {
+    /// The text as given.
+    pub text: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platforms_parse_and_display() {
+        assert_eq!(
+            Platform::parse("linux/amd64").expect("valid"),
+            Platform::linux_amd64()
+        );
+        assert_eq!(
+            Platform::parse("linux/arm64/v8")
+                .expect("valid")
+                .to_string(),
+            "linux/arm64/v8"
+        );
+        assert_eq!(
+            Platform::parse("linux/x86_64").expect("valid").architecture,
+            "amd64"
+        );
+        for invalid in ["linux", "linux/", "a/b/c/d", "linux/amd 64"] {
+            assert!(Platform::parse(invalid).is_err(), "{invalid}");
+        }
     }
 }

@@ -3,16 +3,119 @@
 //! once, then found again by the image's id).
 
 use camino::Utf8Path;
-use eider_oci::{BaseImage, BlobStore, LayerCache, OciLayout, ParsedManifest};
+use eider_error_chain::{TextError, chain_text};
+use eider_oci::{
+    BaseImage, BlobStore, Digest, LayerCache, LayoutError, OciLayout, ParsedManifest, Platform,
+};
 use eider_registry::{Reference, RegistryClient};
 use eider_runtime_docker::DockerRuntime;
 use futures_util::StreamExt as _;
 use serde::Deserialize;
 
-use super::destination::ImageLocation;
-use crate::cli::BaseFrom;
-use crate::failure::{Failure, TextError, chain_text};
-use crate::image_resolve::{self, Resolved};
+use crate::location::ImageLocation;
+use crate::resolve::{self, ResolveError, ResolveFrom, Resolved};
+
+/// A cause of any kind, kept with its own causes.
+type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+/// A base image that could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum BaseError {
+    /// The image is the local engine's, and the engine does not answer.
+    #[error("cannot read base image `{image}` from the local engine: it does not answer")]
+    NoEngine {
+        /// The image.
+        image: String,
+    },
+    /// An OCI layout cannot be read as a base image.
+    #[error("cannot read base image {location}")]
+    Layout {
+        /// The layout, as given.
+        location: String,
+        /// Why.
+        #[source]
+        source: Box<LayoutError>,
+    },
+    /// The thread reading a layout stopped.
+    #[error(transparent)]
+    Task(tokio::task::JoinError),
+    /// A Docker archive was given as a base image.
+    #[error("{location}: a base image comes from an OCI layout, the local engine or a registry")]
+    Archive {
+        /// The archive, as given.
+        location: String,
+    },
+    /// The image could not be resolved.
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    /// A step of the pull from the registry.
+    #[error("cannot {step} of base image `{reference}`")]
+    Registry {
+        /// The step.
+        step: BaseStep,
+        /// The image.
+        reference: String,
+        /// Why.
+        #[source]
+        source: Cause,
+    },
+    /// The registry's manifest is an index inside an index.
+    #[error("base image `{reference}` is an index inside an index, which eider does not read")]
+    NestedIndex {
+        /// The image.
+        reference: String,
+    },
+    /// A step of the export from the local engine.
+    #[error("cannot {step} of base image `{image}` (local engine)")]
+    Engine {
+        /// The step.
+        step: BaseStep,
+        /// The image.
+        image: String,
+        /// Why.
+        #[source]
+        source: Cause,
+    },
+}
+
+/// A step of getting a base image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BaseStep {
+    /// Its manifest from the registry.
+    FetchManifest,
+    /// Its manifest parsed.
+    ReadManifest,
+    /// A blob of the cache checked before it is used.
+    CheckCachedBlob,
+    /// A blob from the registry.
+    FetchBlob,
+    /// Its config read from the store.
+    ReadConfig,
+    /// Its manifest and config read together.
+    ReadImage,
+    /// A directory for the export.
+    MakeRoom,
+    /// The engine's archive of it.
+    Export,
+    /// Its layers compressed into the store.
+    Import,
+}
+
+impl std::fmt::Display for BaseStep {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(match self {
+            Self::FetchManifest => "fetch the manifest",
+            Self::ReadManifest => "read the manifest",
+            Self::CheckCachedBlob => "check a cached blob",
+            Self::FetchBlob => "fetch a blob",
+            Self::ReadConfig => "read the config",
+            Self::ReadImage => "read the image",
+            Self::MakeRoom => "make room for the export",
+            Self::Export => "export the image",
+            Self::Import => "import the image",
+        })
+    }
+}
 
 /// A base image ready to build on: everything it needs is in the cache's store.
 pub struct Base {
@@ -21,7 +124,7 @@ pub struct Base {
     /// The image as the Drakefile names it.
     pub name: String,
     /// What identifies it: the registry's manifest digest, or the engine's image id.
-    pub digest: String,
+    pub digest: Digest,
     /// Its repository, when it came from a registry: a push to the same registry can mount its
     /// layers from there instead of uploading them.
     pub repository: Option<eider_registry::Repository>,
@@ -34,30 +137,30 @@ pub async fn fetch(
     daemon: Option<&DockerRuntime>,
     registry: &RegistryClient,
     compression: eider_oci::Compression,
-) -> Result<Base, Failure> {
+) -> Result<Base, BaseError> {
     match resolved {
         Resolved::Registry { reference, digest } => {
             from_registry(reference, digest, cache, registry).await
         }
         Resolved::Daemon { image, id } => {
             let Some(daemon) = daemon else {
-                return Err(Failure::runtime(format!(
-                    "cannot read base image `{image}` from the local engine: it does not answer"
-                )));
+                return Err(BaseError::NoEngine {
+                    image: image.clone(),
+                });
             };
             from_daemon(image, id, cache, daemon, compression).await
         }
     }
 }
 
-/// Gets the base image at an explicit `location` (`--base`) into `cache`'s store.
+/// Gets the base image at an explicit `location` into `cache`'s store.
 pub async fn fetch_location(
     location: &ImageLocation,
     cache: &LayerCache,
     daemon: Option<&DockerRuntime>,
     registry: &RegistryClient,
     compression: eider_oci::Compression,
-) -> Result<Base, Failure> {
+) -> Result<Base, BaseError> {
     match location {
         ImageLocation::OciLayout { directory, tag } => {
             let store = cache.store().clone();
@@ -66,25 +169,24 @@ pub async fn fetch_location(
             let shown = location.to_string();
             tokio::task::spawn_blocking(move || from_layout(&directory, tag.as_deref(), &store))
                 .await
-                .map_err(|error| Failure::runtime(error.to_string()))?
-                .map_err(|error| {
-                    Failure::input(format!("cannot read base image {shown}"))
-                        .with_cause(error.to_string())
+                .map_err(BaseError::Task)?
+                .map_err(|source| BaseError::Layout {
+                    location: shown,
+                    source: Box::new(source),
                 })
         }
         ImageLocation::DockerDaemon { name } => {
-            let resolved = image_resolve::resolve(name, BaseFrom::Daemon, daemon, registry).await?;
+            let resolved = resolve::resolve(name, ResolveFrom::Daemon, daemon, registry).await?;
             fetch(&resolved, cache, daemon, registry, compression).await
         }
         ImageLocation::Registry { reference } => {
             let resolved =
-                image_resolve::resolve(reference, BaseFrom::Registry, daemon, registry).await?;
+                resolve::resolve(reference, ResolveFrom::Registry, daemon, registry).await?;
             fetch(&resolved, cache, daemon, registry, compression).await
         }
-        ImageLocation::DockerArchive { .. } => Err(Failure::input(format!(
-            "{location}: a base image comes from an OCI layout, the local engine or a registry"
-        ))
-        .with_hint("`docker load` the archive, then use --base docker-daemon:NAME")),
+        ImageLocation::DockerArchive { .. } => Err(BaseError::Archive {
+            location: location.to_string(),
+        }),
     }
 }
 
@@ -95,7 +197,7 @@ fn from_layout(
     store: &BlobStore,
 ) -> Result<Base, eider_oci::LayoutError> {
     let layout = OciLayout::open(directory)?;
-    let resolved = layout.resolve(tag, &eider_oci::Platform::linux_amd64())?;
+    let resolved = layout.resolve(tag, &Platform::linux_amd64())?;
     let manifest = &resolved.base.manifest;
     for descriptor in std::iter::once(&manifest.config).chain(&manifest.layers) {
         store.import_checked(layout.store(), &descriptor.digest, descriptor.size)?;
@@ -105,7 +207,7 @@ fn from_layout(
             Some(tag) => format!("oci:{directory}:{tag}"),
             None => format!("oci:{directory}"),
         },
-        digest: resolved.manifest_descriptor.digest.to_string(),
+        digest: resolved.manifest_descriptor.digest.clone(),
         image: resolved.base,
         repository: None,
     })
@@ -113,58 +215,55 @@ fn from_layout(
 
 async fn from_registry(
     reference: &Reference,
-    digest: &str,
+    digest: &Digest,
     cache: &LayerCache,
     registry: &RegistryClient,
-) -> Result<Base, Failure> {
+) -> Result<Base, BaseError> {
     let store = cache.store();
-    let failure = |what: &str, error: &(dyn std::error::Error + 'static)| {
-        Failure::runtime(format!("cannot {what} of base image `{reference}`"))
-            .with_cause(error.to_string())
-            .with_sources_of(error)
+    let failure = |step, source| BaseError::Registry {
+        step,
+        reference: reference.to_string(),
+        source,
     };
-    let pinned = Reference::with_digest(reference.repository().clone(), digest)
-        .map_err(|error| failure("pin the digest", &error))?;
+    let pinned = Reference::with_digest(reference.repository().clone(), digest.clone());
     let pulled = registry
-        .fetch_image_manifest(&pinned, &eider_registry::Platform::linux_amd64())
+        .fetch_image_manifest(&pinned, &Platform::linux_amd64())
         .await
-        .map_err(|error| failure("fetch the manifest", &error))?;
-    let manifest = match eider_oci::parse_manifest(
-        &pulled.manifest.bytes,
-        Some(&pulled.manifest.media_type),
-    )
-    .map_err(|error| failure("read the manifest", &error))?
-    {
-        ParsedManifest::Image(manifest) => manifest,
-        ParsedManifest::Index(_) => {
-            return Err(Failure::runtime(format!(
-                "base image `{reference}` is an index inside an index, which eider does not read"
-            )));
-        }
-    };
+        .map_err(|error| failure(BaseStep::FetchManifest, error.into()))?;
+    let manifest =
+        match eider_oci::parse_manifest(&pulled.manifest.bytes, Some(&pulled.manifest.media_type))
+            .map_err(|error| failure(BaseStep::ReadManifest, error.into()))?
+        {
+            ParsedManifest::Image(manifest) => manifest,
+            ParsedManifest::Index(_) => {
+                return Err(BaseError::NestedIndex {
+                    reference: reference.to_string(),
+                });
+            }
+        };
     let repository = reference.repository();
     let root = store.root().to_owned();
     for descriptor in std::iter::once(&manifest.config).chain(&manifest.layers) {
         // A damaged copy in the cache is removed here, so that it is downloaded again.
         cache
             .has_whole_blob(&descriptor.digest, descriptor.size)
-            .map_err(|error| failure("check a cached blob", &error))?;
+            .map_err(|error| failure(BaseStep::CheckCachedBlob, error.into()))?;
         registry
             .fetch_blob(
                 repository,
-                &descriptor.digest.to_string(),
+                &descriptor.digest,
                 Some(descriptor.size),
                 &root,
                 &|_| {},
             )
             .await
-            .map_err(|error| failure("fetch a blob", &error))?;
+            .map_err(|error| failure(BaseStep::FetchBlob, error.into()))?;
     }
     let config = store
         .read(&manifest.config.digest, Some(manifest.config.size))
-        .map_err(|error| failure("read the config", &error))?;
+        .map_err(|error| failure(BaseStep::ReadConfig, error.into()))?;
     let image = BaseImage::parse(&pulled.manifest.bytes, &config)
-        .map_err(|error| failure("read the image", &error))?;
+        .map_err(|error| failure(BaseStep::ReadImage, error.into()))?;
     Ok(Base {
         image,
         name: reference.to_string(),
@@ -190,18 +289,17 @@ struct SavedImage {
 /// the engine for the image again.
 async fn from_daemon(
     image: &str,
-    id: &str,
+    id: &Digest,
     cache: &LayerCache,
     daemon: &DockerRuntime,
     compression: eider_oci::Compression,
-) -> Result<Base, Failure> {
-    let failure = |what: &str, error: &(dyn std::error::Error + 'static)| {
-        Failure::runtime(format!(
-            "cannot {what} of base image `{image}` (local engine)"
-        ))
-        .with_error(error)
+) -> Result<Base, BaseError> {
+    let failure = |step, source| BaseError::Engine {
+        step,
+        image: image.to_owned(),
+        source,
     };
-    let id_hex = id.strip_prefix("sha256:").unwrap_or(id);
+    let id_hex = id.hex();
     let known = cache
         .directory()
         .join("bases")
@@ -210,46 +308,46 @@ async fn from_daemon(
         return Ok(Base {
             image: base,
             name: image.to_owned(),
-            digest: id.to_owned(),
+            digest: id.clone(),
             repository: None,
         });
     }
     let work = eider_oci::temporary::TemporaryDirectory::create(cache.directory(), "export-")
-        .map_err(|error| failure("make room for the export", &error))?;
+        .map_err(|error| failure(BaseStep::MakeRoom, error.into()))?;
     let work_path = work.path().to_owned();
     // The engine's archive goes to disk first: its index comes last, after the layers.
     let archive = work_path.join("image.tar");
     save_to_file(daemon, id, &archive)
         .await
-        .map_err(|error| failure("export the image", &error))?;
+        .map_err(|error| failure(BaseStep::Export, error.into()))?;
     let store = cache.store().clone();
     let compression_used = compression;
     let built = tokio::task::spawn_blocking(move || {
         import_saved(&archive, &work_path.join("image"), &store, compression_used)
     })
     .await
-    .map_err(|error| failure("import the image", &error))?
-    .map_err(|error| failure("import the image", &TextError(error)))?;
+    .map_err(|error| failure(BaseStep::Import, error.into()))?
+    .map_err(|error| failure(BaseStep::Import, TextError(error).into()))?;
     let (manifest, config) = built;
-    let base =
-        BaseImage::parse(&manifest, &config).map_err(|error| failure("read the image", &error))?;
+    let base = BaseImage::parse(&manifest, &config)
+        .map_err(|error| failure(BaseStep::ReadImage, error.into()))?;
     remember_base(&known, &manifest);
     Ok(Base {
         image: base,
         name: image.to_owned(),
-        digest: id.to_owned(),
+        digest: id.clone(),
         repository: None,
     })
 }
 
 async fn save_to_file(
     daemon: &DockerRuntime,
-    id: &str,
+    id: &Digest,
     path: &Utf8Path,
 ) -> Result<(), std::io::Error> {
     use tokio::io::AsyncWriteExt as _;
     let mut file = tokio::fs::File::create(path).await?;
-    let mut stream = daemon.export_image(id);
+    let mut stream = daemon.export_image(&id.to_string());
     while let Some(chunk) = stream.next().await {
         file.write_all(&chunk?).await?;
     }

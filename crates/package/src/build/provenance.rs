@@ -108,7 +108,7 @@ pub fn provenance(
 
 /// The first line git printed, when it succeeded and printed something.
 fn git_line(root: &Utf8Path, arguments: &[&str]) -> Option<String> {
-    let output = crate::git::run("git", root, arguments).ok()?;
+    let output = eider_git::run("git", root, arguments).ok()?;
     if !output.status.success() {
         return None;
     }
@@ -140,7 +140,7 @@ mod tests {
 
     use super::*;
 
-    use crate::git::run_for_test as git;
+    use eider_git::run_for_test as git;
 
     fn repository() -> (tempfile::TempDir, Utf8PathBuf) {
         let directory = tempfile::tempdir().expect("a temporary directory");

@@ -1,6 +1,8 @@
 //! Running the `git` program in a repository: how the command line learns the current branch
-//! (the event of a run) and a package's provenance. The program itself, not a library, so that
-//! every repository layout git understands (worktrees, submodules, `GIT_DIR`) works.
+//! (the event of a run) and how packaging learns a package's provenance. The program itself,
+//! not a library, so that every repository layout git understands (worktrees, submodules,
+//! `GIT_DIR`) works. One runner for both, in a crate of its own, so that neither depends on the
+//! other for it.
 
 use std::process::{Command, Output};
 
@@ -15,12 +17,15 @@ pub fn run(program: &str, directory: &Utf8Path, arguments: &[&str]) -> std::io::
         .output()
 }
 
-/// Runs git in a test repository with fixed dates and a test user, and asserts it succeeded.
-#[cfg(test)]
-pub fn run_for_test(directory: &Utf8Path, arguments: &[&str]) {
+/// Runs git in a test repository with fixed dates, a test user and no signing, so that commits
+/// and tags are the same on every machine; asserts it succeeded and returns its stdout. For
+/// tests only (feature `test-support`): the unit tests of the crates that ask git and the CLI's
+/// integration tests share it.
+#[cfg(feature = "test-support")]
+pub fn run_for_test(directory: impl AsRef<std::path::Path>, arguments: &[&str]) -> String {
     let output = Command::new("git")
         .arg("-C")
-        .arg(directory)
+        .arg(directory.as_ref())
         .args([
             "-c",
             "user.email=tests@example.invalid",
@@ -38,4 +43,5 @@ pub fn run_for_test(directory: &Utf8Path, arguments: &[&str]) {
         "git {arguments:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }

@@ -2,17 +2,70 @@
 //! local engine.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use camino::Utf8PathBuf;
-use eider_oci::{AssembledImage, LayerCache, OciLayout};
-use eider_registry::{BlobOutcome, BlobSource, PushRequest, Reference, RegistryClient};
+use eider_oci::{AssembledImage, Digest, DockerArchiveError, LayerCache, OciLayout};
+use eider_registry::{BlobOutcome, BlobSource, PushEvent, PushRequest, Reference, RegistryClient};
 use eider_runtime_docker::DockerRuntime;
 use futures_util::StreamExt as _;
 
 use super::base::Base;
-use super::destination::ImageLocation;
-use crate::failure::{Failure, TextError, chain_text};
+use crate::location::ImageLocation;
+use crate::progress::{Event, Observer, Phase};
+
+/// A cause of any kind, kept with its own causes.
+type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+/// A destination that could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// Writing the package failed.
+    #[error("cannot write the package to {destination}")]
+    Write {
+        /// The destination.
+        destination: String,
+        /// Why.
+        #[source]
+        source: Cause,
+    },
+    /// Writing a Docker archive failed.
+    #[error("cannot write the package to {destination}")]
+    Archive {
+        /// The destination.
+        destination: String,
+        /// Why.
+        #[source]
+        source: Box<ArchiveError>,
+    },
+    /// The local engine, which the destination is, does not answer.
+    #[error("cannot write the package to {destination}")]
+    NoEngine {
+        /// The destination.
+        destination: String,
+    },
+    /// The push failed.
+    #[error("cannot push the package to {destination}")]
+    Push {
+        /// The destination.
+        destination: String,
+        /// Why.
+        #[source]
+        source: Cause,
+    },
+}
+
+/// A Docker archive that could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    /// The writer.
+    #[error(transparent)]
+    Write(DockerArchiveError),
+    /// The thread it ran on.
+    #[error(transparent)]
+    Task(tokio::task::JoinError),
+}
 
 /// What writing to one destination did, for the description.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -34,15 +87,20 @@ pub struct Published {
 
 /// Where the package goes and what it is.
 pub struct Publication<'a> {
+    /// The package.
     pub image: &'a AssembledImage,
+    /// Its base image.
     pub base: &'a Base,
+    /// The cache, whose store holds every blob.
     pub cache: &'a LayerCache,
     /// The tag to use where a destination names none: the version.
     pub version: &'a str,
     /// The job's name, for image names.
     pub job: &'a str,
     /// Layers already streamed to the first registry destination as they were compressed.
-    pub streamed: &'a [String],
+    pub streamed: &'a [Digest],
+    /// Who is told about pushes.
+    pub observer: &'a Arc<dyn Observer>,
 }
 
 /// Writes the package to `destination`.
@@ -51,10 +109,15 @@ pub async fn publish(
     destination: &ImageLocation,
     daemon: Option<&DockerRuntime>,
     registry: &RegistryClient,
-) -> Result<Published, Failure> {
+) -> Result<Published, PublishError> {
     let shown = destination.to_string();
-    let failure = |error: &(dyn std::error::Error + 'static)| {
-        Failure::runtime(format!("cannot write the package to {shown}")).with_error(error)
+    let failure = |source: Cause| PublishError::Write {
+        destination: shown.clone(),
+        source,
+    };
+    let archive_failure = |source| PublishError::Archive {
+        destination: shown.clone(),
+        source: Box::new(source),
     };
     let mut published = Published {
         destination: shown.clone(),
@@ -72,8 +135,8 @@ pub async fn publish(
                 OciLayout::create(directory)?.write_image(&image, tag.as_deref(), &[&store])
             })
             .await
-            .map_err(|error| failure(&error))?
-            .map_err(|error| failure(&error))?;
+            .map_err(|error| failure(error.into()))?
+            .map_err(|error| failure(error.into()))?;
         }
         ImageLocation::DockerArchive { file } => {
             let tag = format!(
@@ -83,14 +146,11 @@ pub async fn publish(
             );
             write_archive(publication, file.clone(), vec![tag])
                 .await
-                .map_err(|error| failure(&TextError(error)))?;
+                .map_err(archive_failure)?;
         }
         ImageLocation::DockerDaemon { name } => {
             let Some(daemon) = daemon else {
-                return Err(
-                    Failure::runtime(format!("cannot write the package to {shown}"))
-                        .with_cause("the local engine does not answer"),
-                );
+                return Err(PublishError::NoEngine { destination: shown });
             };
             let name = if name
                 .rsplit('/')
@@ -105,27 +165,26 @@ pub async fn publish(
                 publication.cache.directory(),
                 "load-",
             )
-            .map_err(|error| failure(&error))?;
+            .map_err(|error| failure(error.into()))?;
             let file = directory.path().join("image.tar");
             write_archive(publication, file.clone(), vec![name])
                 .await
-                .map_err(|error| failure(&TextError(error)))?;
+                .map_err(archive_failure)?;
             let reader = tokio::fs::File::open(&file)
                 .await
-                .map_err(|error| failure(&error))?;
+                .map_err(|error| failure(error.into()))?;
             let stream = tokio_util::io::ReaderStream::new(reader).boxed();
             daemon
                 .load_image(stream)
                 .await
-                .map_err(|error| failure(&error))?;
+                .map_err(|error| failure(error.into()))?;
         }
         ImageLocation::Registry { reference } => {
             let report = push(publication, reference, registry)
                 .await
-                .map_err(|error| {
-                    Failure::runtime(format!("cannot push the package to {shown}"))
-                        .with_cause(error.to_string())
-                        .with_sources_of(error.as_ref())
+                .map_err(|source| PublishError::Push {
+                    destination: shown.clone(),
+                    source,
                 })?;
             published.uploaded_blobs = Some(report.0);
             published.pinned = Some(report.1);
@@ -139,7 +198,7 @@ async fn write_archive(
     publication: &Publication<'_>,
     file: Utf8PathBuf,
     tags: Vec<String>,
-) -> Result<(), String> {
+) -> Result<(), ArchiveError> {
     let config = publication.image.config.clone();
     let layers = publication.image.layers.clone();
     let store = publication.cache.store().clone();
@@ -147,8 +206,8 @@ async fn write_archive(
         eider_oci::write_docker_archive(&file, &config, &layers, &tags, &[&store])
     })
     .await
-    .map_err(|error| chain_text(&error))?
-    .map_err(|error| chain_text(&error))
+    .map_err(ArchiveError::Task)?
+    .map_err(ArchiveError::Write)
 }
 
 /// Pushes the package; returns how many blobs were uploaded, the pinned reference and how many
@@ -157,7 +216,7 @@ async fn push(
     publication: &Publication<'_>,
     reference: &str,
     registry: &RegistryClient,
-) -> Result<(usize, String, usize), Box<dyn std::error::Error + Send + Sync>> {
+) -> Result<(usize, String, usize), Cause> {
     let mut target = Reference::parse(reference)?;
     if target.tag().is_none() && target.digest().is_none() {
         target = Reference::with_tag(
@@ -173,21 +232,20 @@ async fn push(
         .as_ref()
         .filter(|repository| repository.registry() == target.registry())
         .map(|repository| repository.name().to_owned());
-    let base_layers: BTreeSet<String> = publication
+    let base_layers: BTreeSet<&Digest> = publication
         .base
         .image
         .manifest
         .layers
         .iter()
-        .map(|layer| layer.digest.to_string())
+        .map(|layer| &layer.digest)
         .collect();
     let image = publication.image;
     let mut blobs = Vec::with_capacity(image.layers.len() + 1);
     for descriptor in std::iter::once(&image.config_descriptor).chain(&image.layers) {
-        let digest = descriptor.digest.to_string();
-        let mut blob = BlobSource::in_store(&store_root, &digest, descriptor.size)?;
+        let mut blob = BlobSource::in_store(&store_root, &descriptor.digest, descriptor.size);
         if let Some(from) = &mount_from
-            && base_layers.contains(&digest)
+            && base_layers.contains(&descriptor.digest)
         {
             blob = blob.with_mount_from(from.clone());
         }
@@ -201,9 +259,22 @@ async fn push(
         tags: target.tag().map(str::to_owned).into_iter().collect(),
     };
     let total = request.blobs.iter().map(|blob| blob.size).sum();
-    let bar = super::progress::PushBar::new(&target.to_string(), total);
-    let report = registry.push(&request, bar.callback()).await?;
-    drop(bar);
+    let observer = Arc::clone(publication.observer);
+    let pushing = Phase::start(
+        publication.observer.as_ref(),
+        &Event::PushStarted {
+            destination: &target.to_string(),
+            bytes: total,
+        },
+        || Event::PushEnded,
+    );
+    let report = registry
+        .push(
+            &request,
+            Arc::new(move |event: &PushEvent| observer.event(&Event::Push(event))),
+        )
+        .await?;
+    drop(pushing);
     // A layer streamed while it was compressed was uploaded by this package too.
     let streamed = report
         .blobs

@@ -7,7 +7,7 @@
 use std::io::{self, Write};
 
 use bytes::Bytes;
-use eider_oci::{BuiltLayer, LayerCache, LayerError, LayerSpec, Reuse};
+use eider_oci::{BuiltLayer, Digest, LayerCache, LayerError, LayerSpec, Reuse};
 use eider_registry::{RegistryClient, Repository};
 use tokio::sync::{mpsc, oneshot};
 
@@ -44,7 +44,7 @@ pub async fn build_layer(
         });
     };
     let (chunks, received) = mpsc::channel(CHUNKS_IN_FLIGHT);
-    let (digest, digest_received) = oneshot::channel::<String>();
+    let (digest, digest_received) = oneshot::channel::<Digest>();
     let cache = cache.clone();
     let building = async move {
         let tee: Box<dyn Write + Send> = Box::new(ChannelWriter(chunks));
@@ -53,7 +53,7 @@ pub async fn build_layer(
             .map_err(|error| BuildError::Task(error.to_string()))??;
         // A reused layer sent nothing; its upload has already ended without a session.
         if built.reuse == Reuse::Built {
-            let _ended_already = digest.send(built.blob.digest.to_string());
+            let _ended_already = digest.send(built.blob.digest.clone());
         }
         Ok::<BuiltLayer, BuildError>(built)
     };
@@ -63,7 +63,7 @@ pub async fn build_layer(
             .upload_while_produced(&target.repository, received, digest_received);
     let (result, uploaded) = tokio::join!(building, upload);
     let built = result?;
-    let streamed = matches!(uploaded, Ok(Some(digest)) if digest == built.blob.digest.to_string());
+    let streamed = matches!(uploaded, Ok(Some(digest)) if digest == built.blob.digest);
     Ok(StreamedLayer { built, streamed })
 }
 

@@ -1,0 +1,37 @@
+//! A job run from its package: the primary container runs the package's image, which holds the
+//! source, so the source is not mounted into it; sidecars keep their images and mounts.
+
+use drakefile::{Drakefile, PullPolicy};
+use eider_oci::Digest;
+
+/// The Drakefile has no job of the package's name.
+#[derive(Debug, thiserror::Error)]
+#[error("the Drakefile has no job `{job}`")]
+pub struct JobNotFound {
+    /// The job.
+    pub job: String,
+}
+
+/// Points the primary container of `job` of `drakefile` at the image whose id is `image` (the
+/// engine already has it) and stops mounting the source into it.
+pub fn use_package(
+    drakefile: &mut Drakefile,
+    job: &str,
+    image: &Digest,
+) -> Result<(), JobNotFound> {
+    let Some(found) = drakefile
+        .jobs
+        .iter_mut()
+        .find(|candidate| candidate.name == job)
+    else {
+        return Err(JobNotFound {
+            job: job.to_owned(),
+        });
+    };
+    if let Some(primary) = found.containers.last_mut() {
+        primary.image = image.to_string();
+        primary.pull_policy = PullPolicy::IfNotPresent;
+        primary.source_mount_path = None;
+    }
+    Ok(())
+}

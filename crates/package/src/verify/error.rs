@@ -1,0 +1,134 @@
+//! Why a package could not be verified or run: one variant per step that failed.
+
+use camino::Utf8PathBuf;
+use drakefile::{LoadError, Report};
+use eider_oci::{BlobStoreError, LayoutError};
+use eider_registry::ReferenceError;
+
+use crate::engine_load::EngineLoadError;
+use crate::keys;
+use crate::resolve::AccessError;
+
+/// A package that could not be verified, or run after it was.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// No directory for what a registry holds.
+    #[error("cannot make a temporary directory")]
+    TemporaryDirectory(#[source] std::io::Error),
+    /// The temporary directory's path is not UTF-8.
+    #[error("the temporary directory is not UTF-8")]
+    NotUtf8,
+    /// The package is neither in an OCI layout nor in a registry.
+    #[error("`{location}`: eider verifies packages in an OCI layout or a registry")]
+    Unsupported {
+        /// Where the package is.
+        location: String,
+    },
+    /// The OCI layout cannot be opened.
+    #[error("cannot open the OCI layout {directory}")]
+    OpenLayout {
+        /// The layout.
+        directory: Utf8PathBuf,
+        /// Why.
+        #[source]
+        source: Box<LayoutError>,
+    },
+    /// The layout's index cannot be read.
+    #[error("cannot read the index of {directory}")]
+    ReadIndex {
+        /// The layout.
+        directory: Utf8PathBuf,
+        /// Why.
+        #[source]
+        source: Box<LayoutError>,
+    },
+    /// The layout has no image of the tag (or, without a tag, not exactly one image).
+    #[error("{directory} has no image tagged `{}`", tag.as_deref().unwrap_or(""))]
+    NoSuchTag {
+        /// The layout.
+        directory: Utf8PathBuf,
+        /// The tag asked for.
+        tag: Option<String>,
+        /// The tags it has.
+        tags: Vec<String>,
+    },
+    /// No registry client could be made.
+    #[error(transparent)]
+    Access(AccessError),
+    /// The registry reference does not parse.
+    #[error(transparent)]
+    Reference(ReferenceError),
+    /// A step of the download from the registry.
+    #[error("cannot {step} of {reference}")]
+    Registry {
+        /// The step.
+        step: RegistryStep,
+        /// The package, as given.
+        reference: String,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The registry's manifest is an index inside an index.
+    #[error("{reference} is a nested index")]
+    NestedIndex {
+        /// The package.
+        reference: String,
+    },
+    /// The config cannot be read to compare the job with the Drakefile's.
+    #[error("cannot read the package's config")]
+    Config(#[source] ReadError),
+    /// The Drakefile to compare with cannot be read.
+    #[error(transparent)]
+    Drakefile(LoadError),
+    /// The Drakefile to compare with is invalid.
+    #[error("the Drakefile is invalid")]
+    InvalidDrakefile(Report),
+    /// The package cannot be read to run it.
+    #[error("cannot read the package")]
+    Package(#[source] ReadError),
+    /// The package says no job.
+    #[error(
+        "the package has no `{}` label: it was not made by eider package, so it has no job to run",
+        keys::JOB
+    )]
+    NoJob,
+    /// The package cannot be loaded into the local engine.
+    #[error(transparent)]
+    Load(EngineLoadError),
+}
+
+/// A step of fetching a package from a registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistryStep {
+    /// The manifest from the registry.
+    FetchManifest,
+    /// The directory the blobs go to.
+    MakeBlobStore,
+    /// The manifest into that directory.
+    StoreManifest,
+    /// The manifest parsed.
+    ReadManifest,
+}
+
+impl std::fmt::Display for RegistryStep {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(match self {
+            Self::FetchManifest => "fetch the manifest",
+            Self::MakeBlobStore => "make a blob store",
+            Self::StoreManifest => "store the manifest",
+            Self::ReadManifest => "read the manifest",
+        })
+    }
+}
+
+/// A package's manifest or config that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// From the store.
+    #[error(transparent)]
+    Store(BlobStoreError),
+    /// As JSON.
+    #[error(transparent)]
+    Json(serde_json::Error),
+}
