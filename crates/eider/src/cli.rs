@@ -128,20 +128,9 @@ pub struct RunOptions {
     #[arg(long, env = "EIDER_EVENT", value_enum, value_name = "EVENT")]
     pub event: Option<EventKind>,
 
-    /// The branch of the event (a push, or a pull request's target) [default: the current git
-    /// branch]
-    #[arg(
-        long,
-        env = "EIDER_BRANCH",
-        value_name = "NAME",
-        requires = "event",
-        conflicts_with = "tag"
-    )]
-    pub branch: Option<String>,
-
-    /// The tag of a push event [default: the tag at HEAD when no branch is checked out]
-    #[arg(long, env = "EIDER_TAG", value_name = "NAME", requires = "event")]
-    pub tag: Option<String>,
+    /// The branch or tag of the event.
+    #[command(flatten)]
+    pub event_ref: EventRefOptions,
 
     /// How many jobs of a pipeline run at once [default: the number of CPU cores]
     #[arg(
@@ -497,7 +486,17 @@ pub struct ListOptions {
     )]
     pub event: Option<EventKind>,
 
-    /// The branch of the event [default: the current git branch]
+    /// The branch or tag of the event.
+    #[command(flatten)]
+    pub event_ref: EventRefOptions,
+}
+
+/// The branch or tag an `--event` concerns, for every command that takes `--event`: without
+/// them, the event is the current git branch's (or the tag at HEAD).
+#[derive(Debug, Default, Args)]
+pub struct EventRefOptions {
+    /// The branch of the event (a push, or a pull request's target) [default: the current git
+    /// branch]
     #[arg(
         long,
         env = "EIDER_BRANCH",
@@ -507,7 +506,7 @@ pub struct ListOptions {
     )]
     pub branch: Option<String>,
 
-    /// The tag of a push event
+    /// The tag of a push event [default: the tag at HEAD when no branch is checked out]
     #[arg(long, env = "EIDER_TAG", value_name = "NAME", requires = "event")]
     pub tag: Option<String>,
 }

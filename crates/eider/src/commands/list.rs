@@ -30,8 +30,8 @@ pub fn run(options: &ListOptions, located: &Located, output: Output) -> Result<(
             .unwrap_or(camino::Utf8Path::new("."));
         let event = super::run::event_from(
             kind,
-            options.branch.as_deref(),
-            options.tag.as_deref(),
+            options.event_ref.branch.as_deref(),
+            options.event_ref.tag.as_deref(),
             root,
         )?;
         let outcome = drakefile::triggers::select(model, &event)

@@ -121,8 +121,8 @@ pub fn event(
 ) -> Result<TriggerEvent, Failure> {
     event_from(
         kind,
-        options.branch.as_deref(),
-        options.tag.as_deref(),
+        options.event_ref.branch.as_deref(),
+        options.event_ref.tag.as_deref(),
         source_root,
     )
 }
