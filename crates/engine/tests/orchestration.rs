@@ -100,6 +100,24 @@ async fn run_pipeline(
     (summary, collected.await.expect("the event collector"))
 }
 
+/// [`run_pipeline`] on a paused clock, never interrupted.
+fn run(
+    fake: &FakeRuntime,
+    drakefile: &Drakefile,
+    timeout: Duration,
+    concurrency: usize,
+    policy: FailurePolicy,
+) -> (RunSummary, Vec<Event>) {
+    paused_runtime().block_on(run_pipeline(
+        fake,
+        drakefile,
+        settings(timeout),
+        concurrency,
+        policy,
+        Cancellation::default(),
+    ))
+}
+
 fn outcome<'a>(summary: &'a RunSummary, job: &str) -> &'a JobOutcome {
     &summary
         .jobs
@@ -163,14 +181,7 @@ proptest! {
         let borrowed: Vec<(&str, &[&str])> =
             shape.iter().map(|(name, dependencies)| (*name, &dependencies[..])).collect();
         let drakefile = drakefile(&borrowed);
-        let (summary, _) = paused_runtime().block_on(run_pipeline(
-            &fake,
-            &drakefile,
-            settings(Duration::from_secs(3600)),
-            cap,
-            FailurePolicy::FailFast,
-            Cancellation::default(),
-        ));
+        let (summary, _) = run(&fake, &drakefile, Duration::from_secs(3600), cap, FailurePolicy::FailFast);
         prop_assert!(summary.succeeded());
         prop_assert!(fake.most_running() <= cap, "{} jobs ran at once, cap {cap}", fake.most_running());
         let calls = fake.calls();
@@ -204,14 +215,13 @@ fn fail_fast_cancels_pending_jobs_without_creating_them_and_lets_running_ones_fi
             },
         );
     let drakefile = drakefile(&[("fails", &[]), ("slow", &[]), ("after", &["slow"])]);
-    let (summary, _) = paused_runtime().block_on(run_pipeline(
+    let (summary, _) = run(
         &fake,
         &drakefile,
-        settings(Duration::from_secs(3600)),
+        Duration::from_secs(3600),
         2,
         FailurePolicy::FailFast,
-        Cancellation::default(),
-    ));
+    );
     assert!(matches!(
         outcome(&summary, "fails"),
         JobOutcome::Failed { exit_code: 3, .. }
@@ -233,14 +243,13 @@ fn a_job_past_its_timeout_is_killed_removed_and_reported_timed_out() {
         },
     );
     let drakefile = drakefile(&[("forever", &[])]);
-    let (summary, _) = paused_runtime().block_on(run_pipeline(
+    let (summary, _) = run(
         &fake,
         &drakefile,
-        settings(Duration::from_secs(5)),
+        Duration::from_secs(5),
         1,
         FailurePolicy::FailFast,
-        Cancellation::default(),
-    ));
+    );
     assert_eq!(
         outcome(&summary, "forever"),
         &JobOutcome::TimedOut {
@@ -333,14 +342,13 @@ fn teardown_runs_after_every_kind_of_end_and_the_run_s_storage_goes() {
     let shape: Vec<(&str, &[&str])> = names.iter().map(|name| (*name, &[][..])).collect();
     // Each job gets a copy of the source of its own, and the run one shared storage.
     let drakefile = drakefile_with(&shape, "    sourceMountMode: COPY\n");
-    let (summary, _) = paused_runtime().block_on(run_pipeline(
+    let (summary, _) = run(
         &fake,
         &drakefile,
-        settings(Duration::from_secs(3600)),
+        Duration::from_secs(3600),
         4,
         FailurePolicy::KeepGoing,
-        Cancellation::default(),
-    ));
+    );
     let calls = fake.calls();
     for name in names {
         assert_eq!(
@@ -371,14 +379,13 @@ fn a_backend_failure_is_an_infrastructure_failure_not_a_failure_of_the_job() {
         },
     );
     let drakefile = drakefile(&[("victim", &[])]);
-    let (summary, _) = paused_runtime().block_on(run_pipeline(
+    let (summary, _) = run(
         &fake,
         &drakefile,
-        settings(Duration::from_secs(3600)),
+        Duration::from_secs(3600),
         1,
         FailurePolicy::FailFast,
-        Cancellation::default(),
-    ));
+    );
     let outcome = outcome(&summary, "victim");
     assert!(outcome.is_infrastructure_failure(), "{outcome:?}");
     assert!(matches!(
@@ -401,14 +408,13 @@ fn output_of_every_container_reaches_the_events_attributed_before_the_job_ends()
         },
     );
     let drakefile = drakefile(&[("talks", &[])]);
-    let (_, events) = paused_runtime().block_on(run_pipeline(
+    let (_, events) = run(
         &fake,
         &drakefile,
-        settings(Duration::from_secs(3600)),
+        Duration::from_secs(3600),
         1,
         FailurePolicy::FailFast,
-        Cancellation::default(),
-    ));
+    );
     let text: String = events
         .iter()
         .filter_map(|event| match event {
@@ -434,14 +440,13 @@ fn output_of_every_container_reaches_the_events_attributed_before_the_job_ends()
 fn a_job_for_another_platform_is_refused_before_anything_of_it_starts() {
     let fake = FakeRuntime::new();
     let drakefile = drakefile_with(&[("arm", &[])], "    cpuArch: arm64\n");
-    let (summary, events) = paused_runtime().block_on(run_pipeline(
+    let (summary, events) = run(
         &fake,
         &drakefile,
-        settings(Duration::from_secs(3600)),
+        Duration::from_secs(3600),
         1,
         FailurePolicy::FailFast,
-        Cancellation::default(),
-    ));
+    );
     assert!(matches!(
         outcome(&summary, "arm"),
         JobOutcome::Error { message, .. }
