@@ -22,9 +22,10 @@ readonly AUTH_REGISTRY_PASSWORD="eider-test-password"
 
 # apache2-utils: htpasswd, for the registry with basic auth. skopeo, umoci, zstd: interop checks
 # of the images that `eider package` writes. pigz: the benchmarks' shell floor. time: eider's
-# peak memory in the output tests (/usr/bin/time -v).
+# peak memory in the output tests (/usr/bin/time -v). python3-venv: a virtual environment for the
+# Kubernetes objects' validator.
 readonly PACKAGES=(docker.io busybox-static docker-registry apache2-utils skopeo umoci zstd pigz
-    hyperfine curl time)
+    hyperfine curl time python3-venv)
 readonly STATE_DIR=/var/lib/eider-test
 readonly LOG_DIR=/var/log/eider-test
 # Where the registries' addresses are written (shell syntax, KEY=VALUE lines): their ports are
@@ -40,6 +41,10 @@ readonly DIGEST_LABEL="eider.test-image.digest"
 readonly ENGINE_IDLE_SECONDS=60
 readonly ENGINE_WAIT_CAP_SECONDS=2400
 readonly REGISTRY_WAIT_SECONDS=30
+# The official validator of Kubernetes objects (PyPI), which ships the OpenAPI schemas of every
+# Kubernetes version it supports; pinned, in a virtual environment of its own.
+readonly KUBERNETES_VALIDATE_VERSION=1.37.0
+readonly KUBERNETES_VALIDATE_DIR="$STATE_DIR/kubernetes-validate"
 # Set by start_engine and start_registries.
 ENGINE_VERSION=""
 PLAIN_REGISTRY=""
@@ -383,16 +388,33 @@ push_registry_image() {
     docker push "$REGISTRY_IMAGE" >/dev/null
 }
 
+# Installs kubernetes-validate unless the pinned version is there already.
+install_kubernetes_validate() {
+    local tool="$KUBERNETES_VALIDATE_DIR/bin/kubernetes-validate"
+    if [[ -x $tool ]] && [[ $("$tool" --version 2>/dev/null) == "$KUBERNETES_VALIDATE_VERSION" ]]; then
+        step "kubernetes-validate $KUBERNETES_VALIDATE_VERSION: present"
+        return
+    fi
+    step "kubernetes-validate: installing $KUBERNETES_VALIDATE_VERSION into $KUBERNETES_VALIDATE_DIR"
+    python3 -m venv "$KUBERNETES_VALIDATE_DIR" ||
+        fail "cannot create a Python virtual environment in $KUBERNETES_VALIDATE_DIR"
+    "$KUBERNETES_VALIDATE_DIR/bin/pip" install --quiet --disable-pip-version-check \
+        "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" ||
+        fail "pip could not install kubernetes-validate $KUBERNETES_VALIDATE_VERSION"
+}
+
 main() {
     take_lock
     install_packages
+    install_kubernetes_validate
     start_engine
     start_registries
     build_images
     push_registry_image
     step "test environment ready: Docker Engine $ENGINE_VERSION at" \
         "${DOCKER_HOST:-unix:///var/run/docker.sock}; images $BUSYBOX_IMAGE, $ENTRYPOINT_IMAGE," \
-        "$NO_COMMAND_IMAGE, $REGISTRY_IMAGE; registries: $REGISTRIES_FILE"
+        "$NO_COMMAND_IMAGE, $REGISTRY_IMAGE; registries: $REGISTRIES_FILE; kubernetes-validate" \
+        "$KUBERNETES_VALIDATE_VERSION in $KUBERNETES_VALIDATE_DIR"
 }
 
 main "$@"

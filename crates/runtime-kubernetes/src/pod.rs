@@ -1,0 +1,321 @@
+//! One job as one Pod.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use drakefile::{DOCKER_SOCKET_PATH, PullPolicy, Resources};
+use eider_runtime::{ContainerSpec, JobSpec, MountContent, SourceView, labels};
+use k8s_openapi::api::core::v1::{
+    Container, EnvVar, EnvVarSource, HostPathVolumeSource, PersistentVolumeClaimVolumeSource, Pod,
+    PodSpec, ResourceRequirements, SecretKeySelector, SecurityContext, Volume, VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::names::{label_value, object_name};
+
+/// The volume of the run's shared storage in a Pod.
+const SHARED_STORAGE_VOLUME: &str = "shared-storage";
+
+/// The volume of the node's container engine socket in a Pod.
+const ENGINE_SOCKET_VOLUME: &str = "engine-socket";
+
+/// What a job's Pod depends on besides the job.
+#[derive(Debug, Clone, Copy)]
+pub struct PodSettings<'a> {
+    /// The namespace of everything the run creates.
+    pub namespace: &'a str,
+    /// The run's Secret, which holds the values from the secrets file.
+    pub secret: &'a str,
+    /// The run's shared-storage claim.
+    pub claim: &'a str,
+    /// The job's timeout, which the cluster enforces too (`activeDeadlineSeconds`).
+    pub timeout: Duration,
+    /// Time between SIGTERM and SIGKILL when the Pod is deleted.
+    pub grace_period: Duration,
+}
+
+/// What a job asks that its Pod cannot give, said before anything is created.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unsupported {
+    /// `sourceMountMode: RW` (or a seed-draft file run with `--source-mode rw`): the live tree
+    /// is on this machine, not on the cluster.
+    #[error(
+        "job `{job}`: container `{container}` mounts the source tree writable, which a cluster \
+         cannot see: use sourceMountMode RO or COPY"
+    )]
+    LiveWritableSource {
+        /// The job.
+        job: String,
+        /// The container.
+        container: String,
+    },
+    /// The source reaches a cluster as an image made by eider's packager, which this backend
+    /// does not build yet.
+    #[error(
+        "job `{job}`: container `{container}` mounts the source, which the Kubernetes backend \
+         cannot bring to a cluster yet"
+    )]
+    Source {
+        /// The job.
+        job: String,
+        /// The container.
+        container: String,
+    },
+    /// A variable from the secrets file whose name a Secret cannot hold as a key.
+    #[error(
+        "job `{job}`: container `{container}`: the secret variable `{name}` has a name that a \
+         Kubernetes Secret cannot hold (letters, digits, `-`, `_` and `.` only)"
+    )]
+    SecretName {
+        /// The job.
+        job: String,
+        /// The container.
+        container: String,
+        /// The variable.
+        name: String,
+    },
+}
+
+/// The Pod of one job execution: the sidecars as native sidecar containers in launch order,
+/// the primary as the one regular container.
+pub fn pod(spec: &JobSpec, settings: &PodSettings<'_>) -> Result<Pod, Unsupported> {
+    let names = container_names(&spec.containers);
+    let mut containers = Vec::with_capacity(spec.containers.len());
+    for (container, name) in spec.containers.iter().zip(names) {
+        containers.push(container_of(spec, container, name, settings)?);
+    }
+    let mut volumes = Vec::new();
+    if spec.containers.iter().any(|container| {
+        container
+            .mounts
+            .iter()
+            .any(|mount| matches!(mount.content, MountContent::SharedStorage(_)))
+    }) {
+        volumes.push(Volume {
+            name: SHARED_STORAGE_VOLUME.to_owned(),
+            persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                claim_name: settings.claim.to_owned(),
+                read_only: None,
+            }),
+            ..Volume::default()
+        });
+    }
+    if spec
+        .containers
+        .iter()
+        .any(|container| container.engine_socket)
+    {
+        volumes.push(Volume {
+            name: ENGINE_SOCKET_VOLUME.to_owned(),
+            host_path: Some(HostPathVolumeSource {
+                path: DOCKER_SOCKET_PATH.to_owned(),
+                type_: Some("Socket".to_owned()),
+            }),
+            ..Volume::default()
+        });
+    }
+    let primary = containers.pop();
+    for sidecar in &mut containers {
+        // A native sidecar: started before the regular container, in order, and kept running
+        // beside it until the regular container ends.
+        sidecar.restart_policy = Some("Always".to_owned());
+    }
+    let mut node_selector = BTreeMap::new();
+    if let Some(os) = &spec.platform.os {
+        node_selector.insert("kubernetes.io/os".to_owned(), os.clone());
+    }
+    if let Some(architecture) = &spec.platform.architecture {
+        node_selector.insert("kubernetes.io/arch".to_owned(), architecture.clone());
+    }
+    Ok(Pod {
+        metadata: ObjectMeta {
+            name: Some(object_name(&format!(
+                "eider-{}-{}-{}",
+                spec.run_id, spec.execution, spec.job
+            ))),
+            namespace: Some(settings.namespace.to_owned()),
+            labels: Some(pod_labels(spec)),
+            ..ObjectMeta::default()
+        },
+        spec: Some(PodSpec {
+            restart_policy: Some("Never".to_owned()),
+            init_containers: (!containers.is_empty()).then_some(containers),
+            containers: primary.into_iter().collect(),
+            volumes: (!volumes.is_empty()).then_some(volumes),
+            node_selector: (!node_selector.is_empty()).then_some(node_selector),
+            active_deadline_seconds: Some(whole_seconds(settings.timeout).max(1)),
+            termination_grace_period_seconds: Some(whole_seconds(settings.grace_period)),
+            // A job's environment is what the Drakefile and the user give: no variables for the
+            // namespace's services, and no credentials of the cluster unless asked for.
+            enable_service_links: Some(false),
+            automount_service_account_token: Some(false),
+            ..PodSpec::default()
+        }),
+        status: None,
+    })
+}
+
+fn container_of(
+    spec: &JobSpec,
+    container: &ContainerSpec,
+    name: String,
+    settings: &PodSettings<'_>,
+) -> Result<Container, Unsupported> {
+    let mut mounts = Vec::new();
+    for mount in &container.mounts {
+        match &mount.content {
+            MountContent::SharedStorage(_) => mounts.push(VolumeMount {
+                name: SHARED_STORAGE_VOLUME.to_owned(),
+                mount_path: mount.target.clone(),
+                ..VolumeMount::default()
+            }),
+            MountContent::Source(SourceView::LiveWritable(_)) => {
+                return Err(Unsupported::LiveWritableSource {
+                    job: spec.job.clone(),
+                    container: container.name.clone(),
+                });
+            }
+            MountContent::Source(_) => {
+                return Err(Unsupported::Source {
+                    job: spec.job.clone(),
+                    container: container.name.clone(),
+                });
+            }
+        }
+    }
+    if container.engine_socket {
+        mounts.push(VolumeMount {
+            name: ENGINE_SOCKET_VOLUME.to_owned(),
+            mount_path: DOCKER_SOCKET_PATH.to_owned(),
+            ..VolumeMount::default()
+        });
+    }
+    let mut environment = Vec::with_capacity(container.environment.len());
+    for variable in &container.environment {
+        if variable.secret {
+            if !is_secret_key(&variable.name) {
+                return Err(Unsupported::SecretName {
+                    job: spec.job.clone(),
+                    container: container.name.clone(),
+                    name: variable.name.clone(),
+                });
+            }
+            environment.push(EnvVar {
+                name: variable.name.clone(),
+                value: None,
+                value_from: Some(EnvVarSource {
+                    secret_key_ref: Some(SecretKeySelector {
+                        name: settings.secret.to_owned(),
+                        key: variable.name.clone(),
+                        optional: None,
+                    }),
+                    ..EnvVarSource::default()
+                }),
+            });
+        } else {
+            environment.push(EnvVar {
+                name: variable.name.clone(),
+                value: Some(variable.value.clone()),
+                value_from: None,
+            });
+        }
+    }
+    Ok(Container {
+        name,
+        image: Some(container.image.clone()),
+        image_pull_policy: Some(
+            match container.pull_policy {
+                PullPolicy::Always => "Always",
+                PullPolicy::IfNotPresent => "IfNotPresent",
+            }
+            .to_owned(),
+        ),
+        // As on Docker: the command replaces the image's entrypoint, the args its command.
+        command: container.command.clone(),
+        args: container.args.clone(),
+        env: (!environment.is_empty()).then_some(environment),
+        working_dir: container.working_directory.clone(),
+        // Kubernetes gives a terminal only to a container that keeps its stdin open.
+        tty: container.tty.then_some(true),
+        stdin: container.tty.then_some(true),
+        security_context: container.privileged.then(|| SecurityContext {
+            privileged: Some(true),
+            ..SecurityContext::default()
+        }),
+        resources: container.resources.as_ref().map(resources),
+        volume_mounts: (!mounts.is_empty()).then_some(mounts),
+        ..Container::default()
+    })
+}
+
+/// Requests and limits in the spec's own units: millicores, and megabytes of 10^6 bytes
+/// (Kubernetes' `M`). A request above its limit asks for the limit, as on Docker: the API
+/// server refuses a request above the limit.
+fn resources(resources: &Resources) -> ResourceRequirements {
+    let cpu = |millicores: u32| Quantity(format!("{millicores}m"));
+    let memory = |megabytes: u32| Quantity(format!("{megabytes}M"));
+    ResourceRequirements {
+        requests: Some(BTreeMap::from([
+            (
+                "cpu".to_owned(),
+                cpu(resources.requested_millicores.min(resources.max_millicores)),
+            ),
+            (
+                "memory".to_owned(),
+                memory(resources.requested_megabytes.min(resources.max_megabytes)),
+            ),
+        ])),
+        limits: Some(BTreeMap::from([
+            ("cpu".to_owned(), cpu(resources.max_millicores)),
+            ("memory".to_owned(), memory(resources.max_megabytes)),
+        ])),
+        ..ResourceRequirements::default()
+    }
+}
+
+/// The Pod's labels: eider's labels of the job, as label values may be.
+fn pod_labels(spec: &JobSpec) -> BTreeMap<String, String> {
+    let mut pod_labels = BTreeMap::new();
+    if let Some(primary) = spec.primary() {
+        for (key, value) in &primary.labels {
+            if key != labels::CONTAINER {
+                pod_labels.insert(key.clone(), label_value(value));
+            }
+        }
+    }
+    pod_labels.insert(
+        "app.kubernetes.io/managed-by".to_owned(),
+        "eider".to_owned(),
+    );
+    pod_labels
+}
+
+/// The containers' names in the Pod: DNS labels, kept distinct.
+fn container_names(containers: &[ContainerSpec]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::with_capacity(containers.len());
+    for container in containers {
+        let base = object_name(&container.name);
+        let mut name = base.clone();
+        let mut suffix = 2;
+        while names.contains(&name) {
+            name = format!("{}-{suffix}", base.chars().take(60).collect::<String>());
+            suffix += 1;
+        }
+        names.push(name);
+    }
+    names
+}
+
+/// Whether a Secret can hold `name` as a key.
+fn is_secret_key(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name.chars().all(|character| {
+            character.is_ascii_alphanumeric() || matches!(character, '-' | '_' | '.')
+        })
+}
+
+fn whole_seconds(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}

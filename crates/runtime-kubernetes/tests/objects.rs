@@ -1,0 +1,269 @@
+//! The objects a run creates on a cluster: golden files of what is generated, and every object
+//! validated against the official `OpenAPI` schemas of the oldest and the newest Kubernetes this
+//! backend supports (the `kubernetes-validate` tool that `scripts/test-env.sh` installs).
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::Duration;
+
+use camino::Utf8PathBuf;
+use drakefile::Permissions;
+use eider_engine::plan::{self, PlanContext};
+use eider_engine::{RunSettings, SeedSourceMode};
+use eider_runtime::{JobSpec, Mount, MountContent, SourceView, Storage, labels};
+use eider_runtime_kubernetes::{
+    PodSettings, SharedStorageClaim, Unsupported, pod, run_secret, shared_storage_claim,
+};
+
+/// The oldest Kubernetes with native sidecars, and the newest the validator knows.
+const KUBERNETES_VERSIONS: [&str; 2] = ["1.29.0", "1.37.0"];
+
+/// Where `scripts/test-env.sh` installs the validator.
+const VALIDATOR: &str = "/var/lib/eider-test/kubernetes-validate/bin/kubernetes-validate";
+
+const SECRET_VALUE: &str = "hunter2-never-inline";
+
+/// A job with every field a Pod maps: sidecars, command and args, environment with a secret,
+/// working directory, a terminal, privileges, the engine socket, resources, a platform, the
+/// shared storage and a pull policy.
+const DRAKEFILE: &str = "\
+specUri: github.com/lovethedrake/drakespec
+specVersion: v0.6.0
+jobs:
+  Build_All:
+    osFamily: linux
+    cpuArch: arm64
+    sidecarContainers:
+    - name: db
+      image: postgres:16
+      environment:
+      - POSTGRES_PASSWORD=test
+    - name: cache_1
+      image: redis:7
+      imagePullPolicy: Always
+    primaryContainer:
+      name: main
+      image: registry.example/builder@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+      command: [make]
+      args: [all, -j2]
+      workingDirectory: /work
+      tty: true
+      privileged: true
+      mountDockerSocket: true
+      sharedStorageMountPath: /shared
+      environment:
+      - MODE=release
+      resources:
+        cpu:
+          requestedMillicores: 500
+          maxMillicores: 2000
+        memory:
+          requestedMegabytes: 512
+          maxMegabytes: 256
+";
+
+fn settings() -> RunSettings {
+    RunSettings {
+        source_root: Utf8PathBuf::from("/nonexistent"),
+        timeout: Duration::from_secs(3600),
+        grace_period: Duration::from_secs(10),
+        permissions: Permissions {
+            privileged: true,
+            docker_socket: true,
+        },
+        seed_source_mode: SeedSourceMode::Copy,
+        keep_shared: None,
+        log_limit: None,
+        environment: vec![
+            ("API_TOKEN".to_owned(), SECRET_VALUE.to_owned()),
+            ("LEVEL".to_owned(), "debug".to_owned()),
+        ],
+        secrets: vec![("API_TOKEN".to_owned(), SECRET_VALUE.to_owned())],
+    }
+}
+
+fn job_spec(text: &str) -> JobSpec {
+    let drakefile = drakefile::parse("Drakefile.yaml", text)
+        .expect("a valid Drakefile")
+        .drakefile;
+    let job = drakefile.jobs.first().expect("one job");
+    let settings = settings();
+    let shared = Storage {
+        name: "eider-0a1b2c3d4e-shared".to_owned(),
+        image: String::new(),
+    };
+    let mut spec = plan::job_spec(
+        job,
+        PlanContext {
+            run_id: "0a1b2c3d4e",
+            execution: 0,
+            spec_version: drakefile.spec_version,
+            options: &settings,
+            source: None,
+            shared_storage: Some(&shared),
+            parallel_jobs: 1,
+        },
+    );
+    // The process that made them differs from run to run: a fixed one, for the golden files.
+    for container in &mut spec.containers {
+        for (key, value) in &mut container.labels {
+            if key == labels::PID {
+                "4242".clone_into(value);
+            } else if key == labels::PID_NAMESPACE {
+                "9f0e1d2c-boot:4026531836".clone_into(value);
+            }
+        }
+    }
+    spec
+}
+
+fn pod_settings() -> PodSettings<'static> {
+    PodSettings {
+        namespace: "ci",
+        secret: "eider-0a1b2c3d4e-secrets",
+        claim: "eider-0a1b2c3d4e-shared",
+        timeout: Duration::from_secs(3600),
+        grace_period: Duration::from_secs(10),
+    }
+}
+
+fn run_labels() -> BTreeMap<String, String> {
+    BTreeMap::from([("eider.run-id".to_owned(), "0a1b2c3d4e".to_owned())])
+}
+
+/// Compares `object` with the golden file `name`; `EIDER_UPDATE_GOLDEN=1` writes it instead.
+fn assert_golden(name: &str, object: &impl serde::Serialize) -> String {
+    let text = serde_json::to_string_pretty(object).expect("JSON") + "\n";
+    let path = format!("{}/tests/golden/{name}", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("EIDER_UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &text).expect("the golden file is written");
+    }
+    let golden = std::fs::read_to_string(&path).expect("the golden file exists");
+    assert_eq!(text, golden, "{name} differs from its golden file");
+    text
+}
+
+/// Validates each JSON text against the schemas of every version, strictly (no unknown field).
+fn assert_valid(objects: &[(&str, String)]) {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let mut files = Vec::new();
+    for (name, text) in objects {
+        let path = directory.path().join(name);
+        std::fs::write(&path, text).expect("written");
+        files.push(path);
+    }
+    for version in KUBERNETES_VERSIONS {
+        let output = Command::new(VALIDATOR)
+            .args(["--strict", "--quiet", "--kubernetes-version", version])
+            .args(&files)
+            .output()
+            .unwrap_or_else(|error| {
+                panic!("cannot run {VALIDATOR} ({error}): run `bash scripts/test-env.sh` first")
+            });
+        assert!(
+            output.status.success(),
+            "Kubernetes {version} refuses the objects:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+#[test]
+fn a_job_becomes_one_pod_with_native_sidecars_and_the_run_a_secret_and_a_claim() {
+    let pod = pod(&job_spec(DRAKEFILE), &pod_settings()).expect("a Pod");
+    let spec = pod.spec.as_ref().expect("a Pod spec");
+    let sidecars: Vec<(&str, Option<&str>)> = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .map(|container| (container.name.as_str(), container.restart_policy.as_deref()))
+        .collect();
+    assert_eq!(
+        sidecars,
+        [("db", Some("Always")), ("cache-1", Some("Always"))]
+    );
+    assert_eq!(spec.containers.len(), 1);
+    assert_eq!(spec.restart_policy.as_deref(), Some("Never"));
+    let pod_text = assert_golden("pod.json", &pod);
+    assert!(
+        !pod_text.contains(SECRET_VALUE),
+        "a secret value is inline in the Pod"
+    );
+    let secret = run_secret(
+        "eider-0a1b2c3d4e-secrets",
+        "ci",
+        run_labels(),
+        &[("API_TOKEN".to_owned(), "<redacted>".to_owned())],
+    );
+    let claim = shared_storage_claim(
+        "eider-0a1b2c3d4e-shared",
+        "ci",
+        run_labels(),
+        &SharedStorageClaim {
+            storage_class: Some("standard".to_owned()),
+            size: "1Gi".to_owned(),
+            many_nodes: true,
+        },
+    );
+    let objects = [
+        ("pod.json", pod_text),
+        ("secret.json", assert_golden("secret.json", &secret)),
+        ("claim.json", assert_golden("claim.json", &claim)),
+    ];
+    assert_valid(&objects);
+}
+
+#[test]
+fn the_live_source_tree_cannot_be_mounted_writable_on_a_cluster() {
+    let mut spec = job_spec(DRAKEFILE);
+    let primary = spec.containers.last_mut().expect("the primary");
+    primary.mounts = vec![Mount {
+        target: "/src".to_owned(),
+        content: MountContent::Source(SourceView::LiveWritable(Utf8PathBuf::from(
+            "/home/me/project",
+        ))),
+    }];
+    let error = pod(&spec, &pod_settings()).expect_err("refused");
+    assert_eq!(
+        error,
+        Unsupported::LiveWritableSource {
+            job: "Build_All".to_owned(),
+            container: "main".to_owned(),
+        }
+    );
+    assert!(error.to_string().contains("use sourceMountMode RO or COPY"));
+}
+
+#[test]
+fn a_secret_whose_name_no_secret_key_can_hold_is_refused_by_name() {
+    let mut spec = job_spec(DRAKEFILE);
+    for container in &mut spec.containers {
+        for variable in &mut container.environment {
+            if variable.secret {
+                "API TOKEN".clone_into(&mut variable.name);
+            }
+        }
+    }
+    let error = pod(&spec, &pod_settings()).expect_err("refused");
+    assert!(matches!(
+        &error,
+        Unsupported::SecretName { name, .. } if name == "API TOKEN"
+    ));
+    assert!(!error.to_string().contains(SECRET_VALUE));
+}
+
+#[test]
+fn containers_whose_names_meet_as_dns_labels_stay_apart() {
+    let text = DRAKEFILE.replace("- name: cache_1", "- name: db_");
+    let pod = pod(&job_spec(&text), &pod_settings()).expect("a Pod");
+    let names: Vec<String> = pod
+        .spec
+        .expect("a Pod spec")
+        .init_containers
+        .into_iter()
+        .flatten()
+        .map(|container| container.name)
+        .collect();
+    assert_eq!(names, ["db", "db-2"]);
+}
