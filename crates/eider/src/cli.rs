@@ -96,6 +96,9 @@ pub enum Command {
     /// Check a package: every blob's digest and size, the manifest and config against each
     /// other, and its labels against the Drakefile
     Verify(VerifyOptions),
+    /// Print the Kubernetes objects that would run jobs or a pipeline on a cluster, as
+    /// multi-document YAML, without contacting any cluster
+    Manifests(ManifestsOptions),
 }
 
 /// `eider run`. `Default` is the command with no flag (no field has a default value of its
@@ -184,32 +187,13 @@ pub struct RunOptions {
     #[arg(long, env = "EIDER_NETWORK", value_name = "NAME")]
     pub network: Option<String>,
 
-    /// Secrets file: a flat YAML map, given to every container and masked in all output
-    /// [default: Drakesecrets.yaml beside the Drakefile, when present]
-    #[arg(short = 's', long, env = "EIDER_SECRETS", value_name = "FILE")]
-    pub secrets: Option<Utf8PathBuf>,
+    /// Variables from outside the Drakefile.
+    #[command(flatten)]
+    pub environment: EnvironmentOptions,
 
-    /// Set a variable in every container: KEY=VALUE, or KEY to take it from eider's environment
-    /// (the Drakefile's `environment` wins). Values are taken whole, newlines included
-    #[arg(
-        short = 'e',
-        long = "env",
-        env = "EIDER_ENV",
-        value_name = "KEY[=VALUE]"
-    )]
-    pub env: Vec<String>,
-
-    /// Read variables from a file of KEY=VALUE lines (Docker's format)
-    #[arg(long, env = "EIDER_ENV_FILE", value_name = "FILE")]
-    pub env_file: Vec<Utf8PathBuf>,
-
-    /// Honor `privileged: true`
-    #[arg(long, env = "EIDER_ALLOW_PRIVILEGED")]
-    pub allow_privileged: bool,
-
-    /// Honor `mountDockerSocket: true`
-    #[arg(long, env = "EIDER_ALLOW_DOCKER_SOCKET")]
-    pub allow_docker_socket: bool,
+    /// What jobs may ask for.
+    #[command(flatten)]
+    pub permissions: PermissionOptions,
 
     /// Seed-draft files only: `copy` gives each run a writable copy of the source, `rw` binds the
     /// live tree
@@ -228,6 +212,42 @@ pub struct RunOptions {
     /// The eider config file [default: eider/config.toml in the user's config directory]
     #[arg(long, env = "EIDER_CONFIG", value_name = "FILE")]
     pub config: Option<Utf8PathBuf>,
+}
+
+/// Variables from outside the Drakefile, for every command that runs jobs or describes their
+/// runs: the secrets file, `-e` and `--env-file`.
+#[derive(Debug, Default, Args)]
+pub struct EnvironmentOptions {
+    /// Secrets file: a flat YAML map, given to every container and masked in all output
+    /// [default: Drakesecrets.yaml beside the Drakefile, when present]
+    #[arg(short = 's', long, env = "EIDER_SECRETS", value_name = "FILE")]
+    pub secrets: Option<Utf8PathBuf>,
+
+    /// Set a variable in every container: KEY=VALUE, or KEY to take it from eider's environment
+    /// (the Drakefile's `environment` wins). Values are taken whole, newlines included
+    #[arg(
+        short = 'e',
+        long = "env",
+        env = "EIDER_ENV",
+        value_name = "KEY[=VALUE]"
+    )]
+    pub env: Vec<String>,
+
+    /// Read variables from a file of KEY=VALUE lines (Docker's format)
+    #[arg(long, env = "EIDER_ENV_FILE", value_name = "FILE")]
+    pub env_file: Vec<Utf8PathBuf>,
+}
+
+/// What jobs may ask for, for every command that runs jobs or describes their runs.
+#[derive(Debug, Default, Args)]
+pub struct PermissionOptions {
+    /// Honor `privileged: true`
+    #[arg(long, env = "EIDER_ALLOW_PRIVILEGED")]
+    pub allow_privileged: bool,
+
+    /// Honor `mountDockerSocket: true`
+    #[arg(long, env = "EIDER_ALLOW_DOCKER_SOCKET")]
+    pub allow_docker_socket: bool,
 }
 
 /// An event that selects pipelines by their triggers.
@@ -584,4 +604,41 @@ mod tests {
         }
         check(&Cli::command());
     }
+}
+
+/// `eider manifests`.
+#[derive(Debug, Args)]
+pub struct ManifestsOptions {
+    /// The jobs to describe
+    #[arg(
+        value_name = "JOB",
+        required_unless_present = "pipeline",
+        conflicts_with = "pipeline"
+    )]
+    pub jobs: Vec<String>,
+
+    /// Describe every job of this pipeline
+    #[arg(short = 'p', long, env = "EIDER_PIPELINE", value_name = "NAME")]
+    pub pipeline: Option<String>,
+
+    /// The namespace of every object
+    #[arg(
+        long,
+        env = "EIDER_NAMESPACE",
+        value_name = "NAME",
+        default_value = "default"
+    )]
+    pub namespace: String,
+
+    /// How long a job may run before the cluster ends it [default: 1h]
+    #[arg(long, env = "EIDER_TIMEOUT", value_name = "DURATION", value_parser = crate::duration::parse)]
+    pub timeout: Option<PositiveDuration>,
+
+    /// Variables from outside the Drakefile.
+    #[command(flatten)]
+    pub environment: EnvironmentOptions,
+
+    /// What jobs may ask for.
+    #[command(flatten)]
+    pub permissions: PermissionOptions,
 }

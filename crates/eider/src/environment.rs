@@ -7,7 +7,7 @@ use eider_engine::environment::{
 };
 use eider_package::SECRETS_FILE_NAME;
 
-use crate::cli::RunOptions;
+use crate::cli::EnvironmentOptions;
 use crate::failure::Failure;
 
 /// What the sources gave.
@@ -22,7 +22,7 @@ pub struct External {
 }
 
 /// Reads the sources named on the command line (and the default secrets file when present).
-pub fn collect(options: &RunOptions, source_root: &Utf8Path) -> Result<External, Failure> {
+pub fn collect(options: &EnvironmentOptions, source_root: &Utf8Path) -> Result<External, Failure> {
     let lookup = |name: &str| std::env::var(name).ok();
     let mut external = External::default();
     let secrets_path = if let Some(path) = &options.secrets {

@@ -59,5 +59,8 @@ fn run(cli: &Cli, output: Output) -> Result<(), failure::Failure> {
             commands::package::run(options, &discover::locate(file)?, output)
         }
         Command::Verify(options) => commands::verify::run(options, file, cli.global.color, output),
+        Command::Manifests(options) => {
+            commands::manifests::run(options, &discover::locate(file)?, output)
+        }
     }
 }

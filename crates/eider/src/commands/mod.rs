@@ -5,6 +5,7 @@ pub mod graph;
 pub mod init;
 pub mod list;
 pub mod lock;
+pub mod manifests;
 pub mod package;
 pub mod run;
 pub mod schema;

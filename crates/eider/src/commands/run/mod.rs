@@ -58,7 +58,7 @@ fn prepared_drakefile(
             &mut drakefile,
             &jobs,
             options.locked,
-            options.secrets.as_deref(),
+            options.environment.secrets.as_deref(),
             located,
             output,
         )?;
@@ -91,7 +91,7 @@ pub fn run_drakefile(
     }
     let loaded_config = config::load(options.config.as_deref(), &source_root)?;
     let settings = loaded_config.config.run;
-    let mut external = environment::collect(options, &source_root)?;
+    let mut external = environment::collect(&options.environment, &source_root)?;
     let masker = Arc::new(Masker::new(
         external
             .secrets
@@ -318,8 +318,8 @@ fn run_settings(
             .or(settings.grace_period)
             .map_or(eider_engine::DEFAULT_GRACE_PERIOD, PositiveDuration::get),
         permissions: drakefile::Permissions {
-            privileged: options.allow_privileged || settings.allow_privileged,
-            docker_socket: options.allow_docker_socket || settings.allow_docker_socket,
+            privileged: options.permissions.allow_privileged || settings.allow_privileged,
+            docker_socket: options.permissions.allow_docker_socket || settings.allow_docker_socket,
         },
         seed_source_mode: match options.source_mode {
             Some(SourceMode::Rw) => SeedSourceMode::ReadWrite,

@@ -1,0 +1,239 @@
+//! `eider manifests`: the Kubernetes objects that would run the selected jobs on a cluster,
+//! printed as multi-document YAML. No cluster is contacted, and no secret value is printed.
+
+use std::collections::BTreeMap;
+
+use drakefile::{Drakefile, Job, Permissions, SourceMountMode};
+use eider_engine::plan::{self, PlanContext};
+use eider_engine::{DEFAULT_GRACE_PERIOD, DEFAULT_TIMEOUT, RunSettings, SeedSourceMode, labels};
+use eider_runtime::{SourceView, Storage};
+use eider_runtime_kubernetes::{
+    PodSettings, SharedStorageClaim, object_name, pod, run_secret, shared_storage_claim,
+};
+
+use crate::cli::ManifestsOptions;
+use crate::commands::run::selection::{select_jobs, unknown};
+use crate::discover::Located;
+use crate::duration::PositiveDuration;
+use crate::failure::Failure;
+use crate::render::Output;
+
+/// What the objects are named after in place of a run id: manifests describe runs to come.
+const RUN_NAME: &str = "manifest";
+
+/// The size of the shared-storage claim.
+const SHARED_STORAGE_SIZE: &str = "1Gi";
+
+/// What a manifest shows in place of a secret's value.
+const REDACTED: &str = "<redacted>";
+
+/// Prints the objects of the selected jobs.
+pub fn run(options: &ManifestsOptions, located: &Located, output: Output) -> Result<(), Failure> {
+    let drakefile = crate::commands::load(located, output)?.drakefile;
+    let source_root = crate::commands::run::source_root(&located.path)?;
+    let jobs = selected(&drakefile, options)?;
+    let permissions = Permissions {
+        privileged: options.permissions.allow_privileged,
+        docker_socket: options.permissions.allow_docker_socket,
+    };
+    refuse_what_is_not_allowed(&jobs, permissions)?;
+    let external = crate::environment::collect(&options.environment, &source_root)?;
+    for warning in &external.warnings {
+        output.warning(warning);
+    }
+    let settings = RunSettings {
+        source_root,
+        timeout: options
+            .timeout
+            .map_or(DEFAULT_TIMEOUT, PositiveDuration::get),
+        grace_period: DEFAULT_GRACE_PERIOD,
+        permissions,
+        seed_source_mode: SeedSourceMode::Copy,
+        keep_shared: None,
+        log_limit: None,
+        environment: external.variables,
+        secrets: external.secrets,
+    };
+    let names = RunObjects {
+        namespace: &options.namespace,
+        secret: object_name(&format!("eider-{RUN_NAME}-secrets")),
+        claim: object_name(&format!("eider-{RUN_NAME}-shared")),
+    };
+    let mut documents = names.shared_objects(&jobs, &settings)?;
+    documents.extend(pods(&drakefile, &jobs, &settings, &names)?);
+    let text = documents.iter().fold(String::new(), |mut text, document| {
+        text.push_str("---\n");
+        text.push_str(document);
+        text
+    });
+    crate::commands::print_stdout(&text)
+}
+
+/// The names of what a run shares between its Pods.
+struct RunObjects<'a> {
+    namespace: &'a str,
+    secret: String,
+    claim: String,
+}
+
+impl RunObjects<'_> {
+    /// The Secret (its values redacted) and the shared-storage claim, where the jobs need them.
+    fn shared_objects(
+        &self,
+        jobs: &[&Job],
+        settings: &RunSettings,
+    ) -> Result<Vec<String>, Failure> {
+        let run_labels = BTreeMap::from([
+            (labels::RUN_ID.to_owned(), RUN_NAME.to_owned()),
+            (
+                "app.kubernetes.io/managed-by".to_owned(),
+                "eider".to_owned(),
+            ),
+        ]);
+        let mut documents = Vec::new();
+        if !settings.secrets.is_empty() {
+            let keys: Vec<(String, String)> = settings
+                .secrets
+                .iter()
+                .map(|(name, _)| (name.clone(), REDACTED.to_owned()))
+                .collect();
+            let secret = run_secret(&self.secret, self.namespace, run_labels.clone(), &keys);
+            documents.push(format!(
+                "# The values of the secrets file are not printed: create this Secret with them\n\
+                 # (`kubectl create secret generic {} --from-literal=NAME=VALUE ...`).\n{}",
+                self.secret,
+                yaml(&secret)?
+            ));
+        }
+        if jobs.iter().any(|job| plan::wants_shared_storage(job)) {
+            let claim = shared_storage_claim(
+                &self.claim,
+                self.namespace,
+                run_labels,
+                &SharedStorageClaim {
+                    storage_class: None,
+                    size: SHARED_STORAGE_SIZE.to_owned(),
+                    many_nodes: true,
+                },
+            );
+            documents.push(yaml(&claim)?);
+        }
+        Ok(documents)
+    }
+}
+
+/// One Pod per job, in order, as YAML documents.
+fn pods(
+    drakefile: &Drakefile,
+    jobs: &[&Job],
+    settings: &RunSettings,
+    names: &RunObjects<'_>,
+) -> Result<Vec<String>, Failure> {
+    let pod_settings = PodSettings {
+        namespace: names.namespace,
+        secret: &names.secret,
+        claim: &names.claim,
+        timeout: settings.timeout,
+        grace_period: settings.grace_period,
+    };
+    let shared = Storage {
+        name: names.claim.clone(),
+        image: String::new(),
+    };
+    let mut pods = Vec::with_capacity(jobs.len());
+    for (execution, job) in jobs.iter().enumerate() {
+        let source = source_view(drakefile, job, settings);
+        let mut spec = plan::job_spec(
+            job,
+            PlanContext {
+                run_id: RUN_NAME,
+                execution,
+                spec_version: drakefile.spec_version,
+                options: settings,
+                source: source.as_ref(),
+                shared_storage: Some(&shared),
+                parallel_jobs: 1,
+            },
+        );
+        // Which process made an object means nothing in a manifest.
+        for container in &mut spec.containers {
+            container
+                .labels
+                .retain(|(key, _)| key != labels::PID && key != labels::PID_NAMESPACE);
+        }
+        let pod = pod(&spec, &pod_settings).map_err(|error| {
+            Failure::input(error.to_string())
+                .with_hint("`eider run` runs such a job on the local engine")
+        })?;
+        pods.push(yaml(&pod)?);
+    }
+    Ok(pods)
+}
+
+/// The jobs named, or every job of the pipeline.
+fn selected<'a>(
+    drakefile: &'a Drakefile,
+    options: &ManifestsOptions,
+) -> Result<Vec<&'a Job>, Failure> {
+    let Some(name) = &options.pipeline else {
+        return select_jobs(drakefile, &options.jobs);
+    };
+    let pipeline = drakefile.pipeline(name).ok_or_else(|| {
+        unknown(
+            "pipeline",
+            name,
+            drakefile
+                .pipelines
+                .iter()
+                .map(|pipeline| pipeline.name.as_str()),
+        )
+    })?;
+    let names: Vec<String> = pipeline.jobs.iter().map(|job| job.name.clone()).collect();
+    select_jobs(drakefile, &names)
+}
+
+/// Refuses, all at once, every container that asks for what is not allowed.
+fn refuse_what_is_not_allowed(jobs: &[&Job], permissions: Permissions) -> Result<(), Failure> {
+    let refusals: Vec<drakefile::Refusal> = jobs
+        .iter()
+        .filter_map(|job| drakefile::check_permissions(job, permissions).err())
+        .collect();
+    let Some(first) = refusals.first() else {
+        return Ok(());
+    };
+    let mut failure = Failure::input(first.message.clone());
+    for refusal in &refusals[1..] {
+        failure = failure.with_cause(refusal.message.clone());
+    }
+    if let Some(hint) = &first.hint {
+        failure = failure.with_hint(hint.clone());
+    }
+    Err(failure)
+}
+
+/// How the job would see the source, as `eider run` decides it; the Pod says what a cluster
+/// can do with it.
+fn source_view(drakefile: &Drakefile, job: &Job, settings: &RunSettings) -> Option<SourceView> {
+    if !plan::wants_source(job) {
+        return None;
+    }
+    let root = settings.source_root.clone();
+    let copy = Storage {
+        name: String::new(),
+        image: String::new(),
+    };
+    Some(if drakefile.spec_version.is_seed() {
+        SourceView::RunCopy(copy)
+    } else {
+        match job.source_mount_mode {
+            SourceMountMode::ReadOnly => SourceView::LiveReadOnly(root),
+            SourceMountMode::ReadWrite => SourceView::LiveWritable(root),
+            SourceMountMode::Copy => SourceView::PrivateCopy(copy),
+        }
+    })
+}
+
+fn yaml(object: &impl serde::Serialize) -> Result<String, Failure> {
+    serde_norway::to_string(object)
+        .map_err(|error| Failure::runtime("cannot write YAML").with_cause(error.to_string()))
+}

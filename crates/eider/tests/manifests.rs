@@ -1,0 +1,143 @@
+//! `eider manifests`: the Kubernetes objects of a run, printed without a cluster, valid for the
+//! oldest and the newest Kubernetes the backend supports, and never holding a secret's value.
+
+mod support;
+
+use std::process::Command;
+
+use support::{Project, Run};
+
+/// Where `scripts/test-env.sh` installs the official validator.
+const VALIDATOR: &str = "/var/lib/eider-test/kubernetes-validate/bin/kubernetes-validate";
+
+const SECRET_VALUE: &str = "s3cr3t-value-never-printed";
+
+const DRAKEFILE: &str = "\
+specUri: github.com/lovethedrake/drakespec
+specVersion: v0.6.0
+jobs:
+  test:
+    sidecarContainers:
+    - name: db
+      image: postgres:16
+    primaryContainer:
+      name: main
+      image: golang:1.22
+      command: [go, test, ./...]
+      environment:
+      - MODE=ci
+      sharedStorageMountPath: /out
+  lint:
+    primaryContainer:
+      name: lint
+      image: golangci/golangci-lint:v1
+pipelines:
+  ci:
+    jobs:
+    - name: lint
+    - name: test
+      dependencies: [lint]
+";
+
+fn manifests(project: &Project, arguments: &[&str]) -> Run {
+    Run::from(
+        project
+            .eider()
+            .arg("manifests")
+            .args(arguments)
+            .output()
+            .expect("run eider"),
+    )
+}
+
+#[test]
+fn a_pipeline_s_objects_are_valid_kubernetes_and_hold_no_secret_value() {
+    let project = Project::new(DRAKEFILE);
+    project.write("Drakesecrets.yaml", &format!("TOKEN: {SECRET_VALUE}\n"));
+    let run = manifests(&project, &["-p", "ci", "--namespace", "builds"]);
+    run.assert_code(0);
+    assert!(!run.stdout.contains(SECRET_VALUE), "{}", run.stdout);
+    assert!(!run.stderr.contains(SECRET_VALUE), "{}", run.stderr);
+    let kinds: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix("kind: "))
+        .collect();
+    assert_eq!(kinds, ["Secret", "PersistentVolumeClaim", "Pod", "Pod"]);
+    assert!(run.stdout.contains("  TOKEN: <redacted>\n"));
+    // The one sidecar is a native sidecar container.
+    assert_eq!(run.stdout.matches("restartPolicy: Always").count(), 1);
+    let path = project.write("objects.yaml", &run.stdout);
+    for version in ["1.29.0", "1.37.0"] {
+        let output = Command::new(VALIDATOR)
+            .args(["--strict", "--quiet", "--kubernetes-version", version])
+            .arg(&path)
+            .output()
+            .unwrap_or_else(|error| {
+                panic!("cannot run {VALIDATOR} ({error}): run `bash scripts/test-env.sh` first")
+            });
+        assert!(
+            output.status.success(),
+            "Kubernetes {version} refuses the objects:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+#[test]
+fn a_job_a_cluster_cannot_run_is_refused_with_exit_2_and_nothing_printed() {
+    let project = Project::new(
+        "\
+specUri: github.com/lovethedrake/drakespec
+specVersion: v0.6.0
+jobs:
+  edit:
+    sourceMountMode: RW
+    primaryContainer:
+      name: main
+      image: busybox:latest
+      sourceMountPath: /src
+",
+    );
+    let run = manifests(&project, &["edit"]);
+    run.assert_code(2);
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr
+            .contains("job `edit`: container `main` mounts the source tree writable"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn every_container_that_asks_for_what_is_not_allowed_is_named_at_once() {
+    let project = Project::new(
+        "\
+specUri: github.com/lovethedrake/drakespec
+specVersion: v0.6.0
+jobs:
+  one:
+    primaryContainer: {name: main, image: busybox:latest, privileged: true}
+  two:
+    primaryContainer: {name: main, image: busybox:latest, mountDockerSocket: true}
+",
+    );
+    let run = manifests(&project, &["one", "two"]);
+    run.assert_code(2);
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr
+            .contains("job `one`: container `main` asks to run privileged")
+    );
+    assert!(
+        run.stderr
+            .contains("job `two`: container `main` asks for the Docker socket")
+    );
+    manifests(
+        &project,
+        &["one", "two", "--allow-privileged", "--allow-docker-socket"],
+    )
+    .assert_code(0);
+}
