@@ -3,12 +3,10 @@
 
 mod support;
 
-use std::process::Command;
+#[path = "../../runtime-kubernetes/tests/support/kubernetes_validate.rs"]
+mod kubernetes_validate;
 
 use support::{Project, Run};
-
-/// Where `scripts/test-env.sh` installs the official validator.
-const VALIDATOR: &str = "/var/lib/eider-test/kubernetes-validate/bin/kubernetes-validate";
 
 const SECRET_VALUE: &str = "s3cr3t-value-never-printed";
 
@@ -68,21 +66,7 @@ fn a_pipeline_s_objects_are_valid_kubernetes_and_hold_no_secret_value() {
     // The one sidecar is a native sidecar container.
     assert_eq!(run.stdout.matches("restartPolicy: Always").count(), 1);
     let path = project.write("objects.yaml", &run.stdout);
-    for version in ["1.29.0", "1.37.0"] {
-        let output = Command::new(VALIDATOR)
-            .args(["--strict", "--quiet", "--kubernetes-version", version])
-            .arg(&path)
-            .output()
-            .unwrap_or_else(|error| {
-                panic!("cannot run {VALIDATOR} ({error}): run `bash scripts/test-env.sh` first")
-            });
-        assert!(
-            output.status.success(),
-            "Kubernetes {version} refuses the objects:\n{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    kubernetes_validate::assert_valid(&[&path]);
 }
 
 #[test]
