@@ -1,14 +1,14 @@
 //! From a Drakefile job to the job spec a backend runs: environment, mount intents and labels,
 //! exactly as the DrakeSpec maps them. Pure: no I/O.
 
-use drakefile::{Container, Job, OsFamily, SpecVersion};
+use drakefile::{Container, Job, OsFamily, SourceMountMode, SpecVersion};
 use eider_runtime::{
     ContainerSpec, EnvironmentVariable, JobSpec, Mount, MountContent, PlatformRequest, SourceView,
     Storage, labels,
 };
 
 use crate::environment;
-use crate::options::RunSettings;
+use crate::options::{RunSettings, SeedSourceMode};
 
 /// What a job's spec depends on besides the job itself.
 #[derive(Debug, Clone, Copy)]
@@ -36,6 +36,39 @@ pub fn wants_source(job: &Job) -> bool {
     job.containers
         .iter()
         .any(|container| non_empty(container.source_mount_path.as_deref()).is_some())
+}
+
+/// How a job sees the source, before any copy exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceNeed {
+    /// The live tree, read-only or writable.
+    Live(SourceView),
+    /// A copy for this job execution alone.
+    JobCopy,
+    /// The run's one copy, shared by its jobs (the seed draft's way).
+    RunCopy,
+}
+
+/// How `job` sees the source, as its DrakeSpec version and source mode (or, for the seed draft,
+/// the run's) say; `None` when no container mounts it.
+#[must_use]
+pub fn source_need(job: &Job, version: SpecVersion, options: &RunSettings) -> Option<SourceNeed> {
+    if !wants_source(job) {
+        return None;
+    }
+    let root = options.source_root.clone();
+    Some(if version.is_seed() {
+        match options.seed_source_mode {
+            SeedSourceMode::ReadWrite => SourceNeed::Live(SourceView::LiveWritable(root)),
+            SeedSourceMode::Copy => SourceNeed::RunCopy,
+        }
+    } else {
+        match job.source_mount_mode {
+            SourceMountMode::ReadOnly => SourceNeed::Live(SourceView::LiveReadOnly(root)),
+            SourceMountMode::ReadWrite => SourceNeed::Live(SourceView::LiveWritable(root)),
+            SourceMountMode::Copy => SourceNeed::JobCopy,
+        }
+    })
 }
 
 /// Whether some container of the job mounts the shared storage.

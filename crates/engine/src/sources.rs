@@ -8,12 +8,11 @@
 //!
 //! Copies and shared storage are the backend's: it knows where its containers can reach them.
 
-use drakefile::{Job, SourceMountMode};
+use drakefile::Job;
 use eider_runtime::{Runtime, SourceView, Storage, StorageRequest, labels};
 
-use crate::options::SeedSourceMode;
 use crate::outcome::JobOutcome;
-use crate::plan;
+use crate::plan::{self, SourceNeed};
 use crate::run::Run;
 
 /// What a copy of the source is labelled as.
@@ -39,22 +38,12 @@ impl<R: Runtime> Run<R> {
         job: &Job,
         execution: usize,
     ) -> Result<JobSource, JobOutcome> {
-        if !plan::wants_source(job) {
-            return Ok(JobSource::default());
-        }
-        let root = self.options.source_root.clone();
-        let view = if self.spec_version.is_seed() {
-            match self.options.seed_source_mode {
-                SeedSourceMode::ReadWrite => SourceView::LiveWritable(root),
-                SeedSourceMode::Copy => SourceView::RunCopy(self.run_source_copy(job).await?),
-            }
-        } else {
-            match job.source_mount_mode {
-                SourceMountMode::ReadOnly => SourceView::LiveReadOnly(root),
-                SourceMountMode::ReadWrite => SourceView::LiveWritable(root),
-                SourceMountMode::Copy => {
-                    SourceView::PrivateCopy(self.copy_source(job, Some(execution)).await?)
-                }
+        let view = match plan::source_need(job, self.spec_version, &self.options) {
+            None => return Ok(JobSource::default()),
+            Some(SourceNeed::Live(view)) => view,
+            Some(SourceNeed::RunCopy) => SourceView::RunCopy(self.run_source_copy(job).await?),
+            Some(SourceNeed::JobCopy) => {
+                SourceView::PrivateCopy(self.copy_source(job, Some(execution)).await?)
             }
         };
         Ok(JobSource { view: Some(view) })

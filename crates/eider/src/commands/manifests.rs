@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use drakefile::{Drakefile, Job, Permissions, SourceMountMode};
-use eider_engine::plan::{self, PlanContext};
+use drakefile::{Drakefile, Job, Permissions};
+use eider_engine::plan::{self, PlanContext, SourceNeed};
 use eider_engine::{DEFAULT_GRACE_PERIOD, DEFAULT_TIMEOUT, RunSettings, SeedSourceMode, labels};
 use eider_runtime::{SourceView, Storage};
 use eider_runtime_kubernetes::{
@@ -211,25 +211,17 @@ fn refuse_what_is_not_allowed(jobs: &[&Job], permissions: Permissions) -> Result
     Err(failure)
 }
 
-/// How the job would see the source, as `eider run` decides it; the Pod says what a cluster
-/// can do with it.
+/// How the job would see the source, as `eider run` decides it (a copy stands for the copy that
+/// would be made); the Pod says what a cluster can do with it.
 fn source_view(drakefile: &Drakefile, job: &Job, settings: &RunSettings) -> Option<SourceView> {
-    if !plan::wants_source(job) {
-        return None;
-    }
-    let root = settings.source_root.clone();
-    let copy = Storage {
+    let copy = || Storage {
         name: String::new(),
         image: String::new(),
     };
-    Some(if drakefile.spec_version.is_seed() {
-        SourceView::RunCopy(copy)
-    } else {
-        match job.source_mount_mode {
-            SourceMountMode::ReadOnly => SourceView::LiveReadOnly(root),
-            SourceMountMode::ReadWrite => SourceView::LiveWritable(root),
-            SourceMountMode::Copy => SourceView::PrivateCopy(copy),
-        }
+    plan::source_need(job, drakefile.spec_version, settings).map(|need| match need {
+        SourceNeed::Live(view) => view,
+        SourceNeed::JobCopy => SourceView::PrivateCopy(copy()),
+        SourceNeed::RunCopy => SourceView::RunCopy(copy()),
     })
 }
 
