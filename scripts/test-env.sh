@@ -23,9 +23,10 @@ readonly AUTH_REGISTRY_PASSWORD="eider-test-password"
 # apache2-utils: htpasswd, for the registry with basic auth. skopeo, umoci, zstd: interop checks
 # of the images that `eider package` writes. pigz: the benchmarks' shell floor. time: eider's
 # peak memory in the output tests (/usr/bin/time -v). python3-venv: a virtual environment for the
-# Kubernetes objects' validator.
+# Kubernetes objects' validator. podman, catatonit: Kubernetes Pods run for real (`podman kube
+# play`), beside the Docker Engine but apart from it.
 readonly PACKAGES=(docker.io busybox-static docker-registry apache2-utils skopeo umoci zstd pigz
-    hyperfine curl time python3-venv)
+    hyperfine curl time python3-venv podman catatonit)
 readonly STATE_DIR=/var/lib/eider-test
 readonly LOG_DIR=/var/log/eider-test
 # Where the registries' addresses are written (shell syntax, KEY=VALUE lines): their ports are
@@ -45,6 +46,12 @@ readonly REGISTRY_WAIT_SECONDS=30
 # Kubernetes version it supports; pinned, in a virtual environment of its own.
 readonly KUBERNETES_VALIDATE_VERSION=1.37.0
 readonly KUBERNETES_VALIDATE_DIR="$STATE_DIR/kubernetes-validate"
+# podman's own storage and settings: nothing it does touches the Docker Engine's. Its default
+# limits of open files and processes are above what these machines allow a container, so
+# containers get explicit ones. The tests run podman with the same flags (see
+# crates/eider/tests/support/podman.rs).
+readonly PODMAN_DIR="$STATE_DIR/podman"
+readonly PODMAN_IMAGE="localhost/$BUSYBOX_IMAGE"
 # Set by start_engine and start_registries.
 ENGINE_VERSION=""
 PLAIN_REGISTRY=""
@@ -403,6 +410,25 @@ install_kubernetes_validate() {
         fail "pip could not install kubernetes-validate $KUBERNETES_VALIDATE_VERSION"
 }
 
+podman_test() {
+    CONTAINERS_CONF="$PODMAN_DIR/containers.conf" podman --root "$PODMAN_DIR/root" \
+        --runroot "$PODMAN_DIR/runroot" --cgroup-manager cgroupfs --events-backend file "$@"
+}
+
+# Gives podman its settings and the test image (from the Docker Engine), unless it has them.
+prepare_podman() {
+    mkdir -p "$PODMAN_DIR/root" "$PODMAN_DIR/runroot"
+    printf '[containers]\ndefault_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]\n' \
+        >"$PODMAN_DIR/containers.conf"
+    if podman_test image exists "$PODMAN_IMAGE"; then
+        step "podman: $PODMAN_IMAGE present in $PODMAN_DIR"
+        return
+    fi
+    step "podman: loading $PODMAN_IMAGE into $PODMAN_DIR"
+    docker save "$BUSYBOX_IMAGE" | podman_test load >/dev/null ||
+        fail "podman could not load $BUSYBOX_IMAGE"
+}
+
 main() {
     take_lock
     install_packages
@@ -411,6 +437,7 @@ main() {
     start_registries
     build_images
     push_registry_image
+    prepare_podman
     step "test environment ready: Docker Engine $ENGINE_VERSION at" \
         "${DOCKER_HOST:-unix:///var/run/docker.sock}; images $BUSYBOX_IMAGE, $ENTRYPOINT_IMAGE," \
         "$NO_COMMAND_IMAGE, $REGISTRY_IMAGE; registries: $REGISTRIES_FILE; kubernetes-validate" \

@@ -125,3 +125,49 @@ jobs:
     )
     .assert_code(0);
 }
+
+/// The generated Pod runs for real (podman's `kube play`): command and args, the environment in
+/// the DrakeSpec's order and precedence, the working directory and the exit code.
+#[test]
+fn the_pod_of_a_job_runs_under_podman_as_the_job_runs_on_docker() {
+    let project = Project::new(&format!(
+        "\
+specUri: github.com/lovethedrake/drakespec
+specVersion: v0.6.0
+jobs:
+  talk:
+    primaryContainer:
+      name: main
+      image: {image}
+      workingDirectory: /tmp
+      command: [sh, -c]
+      args: ['echo \"args=$0 dir=$(pwd) env=$(env | grep ^EIDER_ | tr \"\\n\" \" \")\"; exit 7', first]
+      environment:
+      - EIDER_FROM_FILE=drakefile
+      - EIDER_BOTH=drakefile-wins
+",
+        image = support::podman::IMAGE
+    ));
+    let run = manifests(
+        &project,
+        &[
+            "talk",
+            "-e",
+            "EIDER_BOTH=flag",
+            "-e",
+            "EIDER_FROM_FLAG=flag",
+        ],
+    );
+    run.assert_code(0);
+    let path = project.write("pod.yaml", &run.stdout);
+    let pod = support::podman::PlayedPod::play(&path, "eider-manifest-0-talk");
+    let (code, output) = pod.wait("main");
+    assert_eq!(code, 7, "{output}");
+    assert_eq!(
+        output.trim_end(),
+        // Variables only `-e` sets come first, then the Drakefile's in its order, its values
+        // winning.
+        "args=first dir=/tmp env=EIDER_FROM_FLAG=flag EIDER_FROM_FILE=drakefile \
+         EIDER_BOTH=drakefile-wins"
+    );
+}

@@ -9,6 +9,7 @@
 
 pub mod disposable_engine;
 pub mod packaging;
+pub mod podman;
 pub mod proxy;
 
 use std::path::{Path, PathBuf};
