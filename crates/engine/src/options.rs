@@ -48,3 +48,23 @@ pub struct RunSettings {
     /// marked secret for the backend.
     pub secrets: Variables,
 }
+
+impl RunSettings {
+    /// The settings of a run of the tree at `source_root` when nothing else is chosen: the
+    /// default timeout and grace period, nothing allowed, no limit on output, no variables from
+    /// outside the Drakefile.
+    #[must_use]
+    pub fn for_source(source_root: Utf8PathBuf) -> Self {
+        Self {
+            source_root,
+            timeout: DEFAULT_TIMEOUT,
+            grace_period: DEFAULT_GRACE_PERIOD,
+            permissions: drakefile::Permissions::default(),
+            seed_source_mode: SeedSourceMode::default(),
+            keep_shared: None,
+            log_limit: None,
+            environment: Variables::new(),
+            secrets: Variables::new(),
+        }
+    }
+}

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use camino::Utf8PathBuf;
-use drakefile::{Drakefile, Permissions};
+use drakefile::Drakefile;
 use eider_engine::mask::Masker;
 use eider_engine::schedule::FailurePolicy;
-use eider_engine::{Cancellation, Event, JobOutcome, Run, RunSettings, RunSummary, SeedSourceMode};
+use eider_engine::{Cancellation, Event, JobOutcome, Run, RunSettings, RunSummary};
 use eider_runtime::Ending;
 use eider_runtime::fake::{Call, FakeRuntime, JobScript};
 use proptest::prelude::*;
@@ -26,15 +26,8 @@ fn paused_runtime() -> tokio::runtime::Runtime {
 
 fn settings(timeout: Duration) -> RunSettings {
     RunSettings {
-        source_root: Utf8PathBuf::from("/nonexistent"),
         timeout,
-        grace_period: Duration::from_secs(10),
-        permissions: Permissions::default(),
-        seed_source_mode: SeedSourceMode::Copy,
-        keep_shared: None,
-        log_limit: None,
-        environment: Vec::new(),
-        secrets: Vec::new(),
+        ..RunSettings::for_source(Utf8PathBuf::from("/nonexistent"))
     }
 }
 

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use camino::Utf8PathBuf;
 use drakefile::Permissions;
+use eider_engine::RunSettings;
 use eider_engine::plan::{self, PlanContext, SourceNeed};
-use eider_engine::{RunSettings, SeedSourceMode};
 use eider_runtime::{SourceView, Storage};
 use eider_runtime_kubernetes::{PodSettings, Unsupported, pod};
 
@@ -23,19 +23,15 @@ fn corpus() -> PathBuf {
 
 fn settings() -> RunSettings {
     RunSettings {
-        source_root: Utf8PathBuf::from("/nonexistent"),
         timeout: Duration::from_secs(600),
-        grace_period: Duration::from_secs(10),
         permissions: Permissions {
             privileged: true,
             docker_socket: true,
         },
-        seed_source_mode: SeedSourceMode::Copy,
-        keep_shared: None,
-        log_limit: None,
         // One variable from the secrets file, so that every Pod refers to the Secret.
         environment: vec![("TOKEN".to_owned(), "s3cr3t".to_owned())],
         secrets: vec![("TOKEN".to_owned(), "s3cr3t".to_owned())],
+        ..RunSettings::for_source(Utf8PathBuf::from("/nonexistent"))
     }
 }
 

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use camino::Utf8PathBuf;
 use drakefile::Permissions;
+use eider_engine::RunSettings;
 use eider_engine::plan::{self, PlanContext};
-use eider_engine::{RunSettings, SeedSourceMode};
 use eider_runtime::{JobSpec, Mount, MountContent, SourceView, Storage, labels};
 use eider_runtime_kubernetes::{
     PodSettings, SharedStorageClaim, Unsupported, pod, run_secret, shared_storage_claim,
@@ -61,21 +61,16 @@ jobs:
 
 fn settings() -> RunSettings {
     RunSettings {
-        source_root: Utf8PathBuf::from("/nonexistent"),
-        timeout: Duration::from_secs(3600),
-        grace_period: Duration::from_secs(10),
         permissions: Permissions {
             privileged: true,
             docker_socket: true,
         },
-        seed_source_mode: SeedSourceMode::Copy,
-        keep_shared: None,
-        log_limit: None,
         environment: vec![
             ("API_TOKEN".to_owned(), SECRET_VALUE.to_owned()),
             ("LEVEL".to_owned(), "debug".to_owned()),
         ],
         secrets: vec![("API_TOKEN".to_owned(), SECRET_VALUE.to_owned())],
+        ..RunSettings::for_source(Utf8PathBuf::from("/nonexistent"))
     }
 }
 

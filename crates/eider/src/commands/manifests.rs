@@ -5,14 +5,14 @@ use std::collections::BTreeMap;
 
 use drakefile::{Drakefile, Job, Permissions};
 use eider_engine::plan::{self, PlanContext, SourceNeed};
-use eider_engine::{DEFAULT_GRACE_PERIOD, DEFAULT_TIMEOUT, RunSettings, SeedSourceMode, labels};
+use eider_engine::{DEFAULT_TIMEOUT, RunSettings, labels};
 use eider_runtime::{SourceView, Storage};
 use eider_runtime_kubernetes::{
     PodSettings, SharedStorageClaim, object_name, pod, run_secret, shared_storage_claim,
 };
 
 use crate::cli::ManifestsOptions;
-use crate::commands::run::selection::{select_jobs, unknown};
+use crate::commands::run::selection::{select_jobs, select_pipeline};
 use crate::discover::Located;
 use crate::duration::PositiveDuration;
 use crate::failure::Failure;
@@ -42,17 +42,13 @@ pub fn run(options: &ManifestsOptions, located: &Located, output: Output) -> Res
         output.warning(warning);
     }
     let settings = RunSettings {
-        source_root,
         timeout: options
             .timeout
             .map_or(DEFAULT_TIMEOUT, PositiveDuration::get),
-        grace_period: DEFAULT_GRACE_PERIOD,
         permissions,
-        seed_source_mode: SeedSourceMode::Copy,
-        keep_shared: None,
-        log_limit: None,
         environment: external.variables,
         secrets: external.secrets,
+        ..RunSettings::for_source(source_root)
     };
     let names = RunObjects {
         namespace: &options.namespace,
@@ -178,16 +174,7 @@ fn selected<'a>(
     let Some(name) = &options.pipeline else {
         return select_jobs(drakefile, &options.jobs);
     };
-    let pipeline = drakefile.pipeline(name).ok_or_else(|| {
-        unknown(
-            "pipeline",
-            name,
-            drakefile
-                .pipelines
-                .iter()
-                .map(|pipeline| pipeline.name.as_str()),
-        )
-    })?;
+    let pipeline = select_pipeline(drakefile, name)?;
     let names: Vec<String> = pipeline.jobs.iter().map(|job| job.name.clone()).collect();
     select_jobs(drakefile, &names)
 }

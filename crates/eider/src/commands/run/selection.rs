@@ -83,13 +83,7 @@ pub fn select<'a>(
     source_root: &Utf8Path,
 ) -> Result<(Selection<'a>, Vec<String>), Failure> {
     if let Some(name) = &options.pipeline {
-        let pipeline = drakefile.pipeline(name).ok_or_else(|| {
-            unknown(
-                "pipeline",
-                name,
-                drakefile.pipelines.iter().map(|p| p.name.as_str()),
-            )
-        })?;
+        let pipeline = select_pipeline(drakefile, name)?;
         return Ok((Selection::Pipelines(vec![pipeline]), Vec::new()));
     }
     if let Some(kind) = options.event {
@@ -172,6 +166,20 @@ pub fn describe(event: &TriggerEvent) -> String {
             format!("a pull request to {target_branch}")
         }
     }
+}
+
+/// The named pipeline; an unknown name is a usage error listing the valid ones.
+pub fn select_pipeline<'a>(drakefile: &'a Drakefile, name: &str) -> Result<&'a Pipeline, Failure> {
+    drakefile.pipeline(name).ok_or_else(|| {
+        unknown(
+            "pipeline",
+            name,
+            drakefile
+                .pipelines
+                .iter()
+                .map(|pipeline| pipeline.name.as_str()),
+        )
+    })
 }
 
 /// The named jobs, in the order given; an unknown name is a usage error listing the valid ones.
