@@ -187,6 +187,18 @@ pub struct RunOptions {
     #[arg(long, env = "EIDER_NETWORK", value_name = "NAME")]
     pub network: Option<String>,
 
+    /// Where the jobs run.
+    #[command(flatten)]
+    pub backend: BackendOptions,
+
+    /// Kubernetes: the storage class of the run's shared-storage claim [default: the cluster's]
+    #[arg(long, env = "EIDER_STORAGE_CLASS", value_name = "NAME")]
+    pub storage_class: Option<String>,
+
+    /// Kubernetes: the size of the run's shared-storage claim [default: 1Gi]
+    #[arg(long, env = "EIDER_SHARED_STORAGE_SIZE", value_name = "QUANTITY")]
+    pub shared_storage_size: Option<String>,
+
     /// Variables from outside the Drakefile.
     #[command(flatten)]
     pub environment: EnvironmentOptions,
@@ -236,6 +248,33 @@ pub struct EnvironmentOptions {
     /// Read variables from a file of KEY=VALUE lines (Docker's format)
     #[arg(long, env = "EIDER_ENV_FILE", value_name = "FILE")]
     pub env_file: Vec<Utf8PathBuf>,
+}
+
+/// Where jobs run, for every command that runs jobs or cleans up after them.
+#[derive(Debug, Default, Args)]
+pub struct BackendOptions {
+    /// Where jobs run: the local container engine, or a Kubernetes cluster [default: docker, or
+    /// the config file's]
+    #[arg(long, env = "EIDER_BACKEND", value_enum, value_name = "BACKEND")]
+    pub backend: Option<BackendKind>,
+
+    /// Kubernetes: the kubeconfig context of the cluster [default: the current context]
+    #[arg(long, env = "EIDER_CONTEXT", value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// Kubernetes: the namespace of everything eider creates [default: the context's]
+    #[arg(long, env = "EIDER_NAMESPACE", value_name = "NAME")]
+    pub namespace: Option<String>,
+}
+
+/// The backends jobs run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackendKind {
+    /// The Docker Engine (or an engine with its API, such as Podman's).
+    Docker,
+    /// A Kubernetes cluster (1.29 or later): one Pod per job.
+    Kubernetes,
 }
 
 /// What jobs may ask for, for every command that runs jobs or describes their runs.
@@ -469,6 +508,14 @@ pub struct CleanOptions {
     /// Also remove what running eider processes created
     #[arg(long, env = "EIDER_CLEAN_ALL")]
     pub all: bool,
+
+    /// Where to clean.
+    #[command(flatten)]
+    pub backend: BackendOptions,
+
+    /// The eider config file [default: eider/config.toml in the user's config directory]
+    #[arg(long, env = "EIDER_CONFIG", value_name = "FILE")]
+    pub config: Option<Utf8PathBuf>,
 }
 
 /// `eider validate`.

@@ -10,6 +10,14 @@
 //! allow-docker-socket = false
 //! log-limit = "4MiB"
 //! engine-timeout = "60s"
+//! backend = "docker"
+//!
+//! [kubernetes]
+//! context = "ci"
+//! namespace = "builds"
+//! storage-class = "nfs"
+//! shared-storage-size = "5Gi"
+//! pending-timeout = "10m"
 //! ```
 //!
 //! Permissions are only read from a file outside the project's source tree: a repository must
@@ -28,6 +36,25 @@ pub struct Config {
     /// Defaults of `eider run`.
     #[serde(default)]
     pub run: RunConfig,
+    /// The Kubernetes backend's settings.
+    #[serde(default)]
+    pub kubernetes: KubernetesConfig,
+}
+
+/// The `[kubernetes]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct KubernetesConfig {
+    /// The kubeconfig context.
+    pub context: Option<String>,
+    /// The namespace of everything eider creates.
+    pub namespace: Option<String>,
+    /// The storage class of shared-storage claims.
+    pub storage_class: Option<String>,
+    /// The size of shared-storage claims.
+    pub shared_storage_size: Option<String>,
+    /// How long a Pod may stay Pending before its job fails.
+    pub pending_timeout: Option<PositiveDuration>,
 }
 
 /// The `[run]` table.
@@ -50,6 +77,8 @@ pub struct RunConfig {
     pub log_limit: Option<crate::log_limit::LogLimit>,
     /// How long the engine may go without answering before a job is an infrastructure failure.
     pub engine_timeout: Option<PositiveDuration>,
+    /// Where jobs run.
+    pub backend: Option<crate::cli::BackendKind>,
 }
 
 /// A loaded config file and what was ignored in it.

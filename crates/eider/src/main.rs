@@ -2,6 +2,7 @@
 //! it parses arguments, calls the libraries and renders their results; it holds no logic of its
 //! own beyond that.
 
+mod backend;
 mod cli;
 mod commands;
 mod config;

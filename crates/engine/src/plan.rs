@@ -93,6 +93,8 @@ pub fn job_spec(job: &Job, context: PlanContext<'_>) -> JobSpec {
             .collect(),
         platform: platform_request(job, context.spec_version),
         parallel_jobs: context.parallel_jobs,
+        timeout: context.options.timeout,
+        grace_period: context.options.grace_period,
     }
 }
 

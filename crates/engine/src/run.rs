@@ -76,7 +76,7 @@ pub struct Run<R: Runtime> {
     pub(crate) events: EventSender,
     pub(crate) cancellation: Cancellation,
     pub(crate) masker: Arc<Masker>,
-    pub(crate) platform: OnceCell<Platform>,
+    pub(crate) platform: OnceCell<Option<Platform>>,
     pub(crate) shared: Mutex<Shared>,
     /// Whether something went wrong that may have left a container behind (an interrupted
     /// create, an engine error): the end of the run then sweeps by label.
@@ -165,10 +165,11 @@ impl<R: Runtime> Run<R> {
     }
 
     /// The engine's platform, asked once per run.
-    pub(crate) async fn platform(&self) -> Result<&Platform, RuntimeError> {
+    pub(crate) async fn platform(&self) -> Result<Option<&Platform>, RuntimeError> {
         self.platform
             .get_or_try_init(|| self.runtime.platform())
             .await
+            .map(Option::as_ref)
     }
 
     /// Removes what the run shares: exports and removes the shared volume, removes the source
@@ -238,6 +239,7 @@ impl<R: Runtime> Run<R> {
         {
             errors.extend(crate::clean::sweep_run(self.runtime.as_ref(), &self.id).await);
         }
+        errors.extend(self.runtime.finish_run(&self.id).await);
         errors
     }
 }

@@ -94,8 +94,8 @@ impl DockerRuntime {
 impl eider_runtime::Runtime for DockerRuntime {
     type Job = DockerJob;
 
-    async fn platform(&self) -> Result<Platform, RuntimeError> {
-        self.platform.get().await
+    async fn platform(&self) -> Result<Option<Platform>, RuntimeError> {
+        self.platform.get().await.map(Some)
     }
 
     async fn needs_pull(&self, image: &str, policy: PullPolicy) -> Result<bool, RuntimeError> {
@@ -160,6 +160,11 @@ impl eider_runtime::Runtime for DockerRuntime {
 
     async fn remove_resource(&self, resource: &Resource) -> Result<(), RuntimeError> {
         self.remove_labelled(resource).await
+    }
+
+    async fn finish_run(&self, _run_id: &str) -> Vec<String> {
+        // The engine's containers and volumes are all a run has here.
+        Vec::new()
     }
 }
 

@@ -32,6 +32,16 @@ pub fn object_name(text: &str) -> String {
     }
 }
 
+/// The name of an object of run `run_id` as a whole: its owner (`what` none), its Secret
+/// (`secrets`), its shared-storage claim (`shared`).
+#[must_use]
+pub fn run_object_name(run_id: &str, what: Option<&str>) -> String {
+    match what {
+        Some(what) => object_name(&format!("eider-{run_id}-{what}")),
+        None => object_name(&format!("eider-{run_id}")),
+    }
+}
+
 /// `text` as a label value: every character outside `[A-Za-z0-9._-]` an underscore, no
 /// punctuation at either end, cut to 63 characters.
 #[must_use]

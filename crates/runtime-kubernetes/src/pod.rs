@@ -10,9 +10,9 @@ use k8s_openapi::api::core::v1::{
     PodSpec, ResourceRequirements, SecretKeySelector, SecurityContext, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use crate::names::{label_value, object_name};
+use crate::metadata::object_meta;
+use crate::names::object_name;
 
 /// The volume of the run's shared storage in a Pod.
 const SHARED_STORAGE_VOLUME: &str = "shared-storage";
@@ -129,15 +129,7 @@ pub fn pod(spec: &JobSpec, settings: &PodSettings<'_>) -> Result<Pod, Unsupporte
         node_selector.insert("kubernetes.io/arch".to_owned(), architecture.clone());
     }
     Ok(Pod {
-        metadata: ObjectMeta {
-            name: Some(object_name(&format!(
-                "eider-{}-{}-{}",
-                spec.run_id, spec.execution, spec.job
-            ))),
-            namespace: Some(settings.namespace.to_owned()),
-            labels: Some(pod_labels(spec)),
-            ..ObjectMeta::default()
-        },
+        metadata: object_meta(&pod_name(spec), settings.namespace, &pod_labels(spec)),
         spec: Some(PodSpec {
             restart_policy: Some("Never".to_owned()),
             init_containers: (!containers.is_empty()).then_some(containers),
@@ -274,25 +266,32 @@ fn resources(resources: &Resources) -> ResourceRequirements {
     }
 }
 
-/// The Pod's labels: eider's labels of the job, as label values may be.
-fn pod_labels(spec: &JobSpec) -> BTreeMap<String, String> {
-    let mut pod_labels = BTreeMap::new();
-    if let Some(primary) = spec.primary() {
-        for (key, value) in &primary.labels {
-            if key != labels::CONTAINER {
-                pod_labels.insert(key.clone(), label_value(value));
-            }
-        }
-    }
-    pod_labels.insert(
-        "app.kubernetes.io/managed-by".to_owned(),
-        "eider".to_owned(),
-    );
-    pod_labels
+/// The name of a job execution's Pod.
+#[must_use]
+pub fn pod_name(spec: &JobSpec) -> String {
+    object_name(&format!(
+        "eider-{}-{}-{}",
+        spec.run_id, spec.execution, spec.job
+    ))
 }
 
-/// The containers' names in the Pod: DNS labels, kept distinct.
-fn container_names(containers: &[ContainerSpec]) -> Vec<String> {
+/// The Pod's labels: eider's labels of the job (those of its primary but the container's name).
+fn pod_labels(spec: &JobSpec) -> eider_runtime::Labels {
+    spec.primary()
+        .map(|primary| {
+            primary
+                .labels
+                .iter()
+                .filter(|(key, _)| key != labels::CONTAINER)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The containers' names in the Pod, in the job's order: DNS labels, kept distinct.
+#[must_use]
+pub fn container_names(containers: &[ContainerSpec]) -> Vec<String> {
     let mut names: Vec<String> = Vec::with_capacity(containers.len());
     for container in containers {
         let base = object_name(&container.name);

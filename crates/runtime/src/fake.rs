@@ -138,11 +138,11 @@ impl FakeRuntime {
 impl Runtime for FakeRuntime {
     type Job = FakeJob;
 
-    async fn platform(&self) -> Result<Platform, RuntimeError> {
-        Ok(Platform {
+    async fn platform(&self) -> Result<Option<Platform>, RuntimeError> {
+        Ok(Some(Platform {
             os: "linux".to_owned(),
             architecture: "amd64".to_owned(),
-        })
+        }))
     }
 
     async fn needs_pull(&self, _image: &str, policy: PullPolicy) -> Result<bool, RuntimeError> {
@@ -275,6 +275,10 @@ impl Runtime for FakeRuntime {
 
     async fn remove_resource(&self, _resource: &Resource) -> Result<(), RuntimeError> {
         Ok(())
+    }
+
+    async fn finish_run(&self, _run_id: &str) -> Vec<String> {
+        Vec::new()
     }
 }
 

@@ -28,6 +28,11 @@ pub struct JobSpec {
     /// How many jobs of the run may run at once, this one included: a backend that shares the
     /// machine's processors with its jobs may pace launches by it.
     pub parallel_jobs: usize,
+    /// How long the job may run: the engine ends it then, and a backend that can may have the
+    /// machines enforce it too, should eider itself be gone.
+    pub timeout: std::time::Duration,
+    /// Time between SIGTERM and SIGKILL when the job's containers are stopped.
+    pub grace_period: std::time::Duration,
 }
 
 impl JobSpec {

@@ -43,8 +43,9 @@ pub trait Runtime: Send + Sync + 'static {
     type Job: LaunchedJob;
 
     /// The operating system and CPU architecture of the machines that run the containers, in
-    /// OCI terms (`linux`, `amd64`).
-    fn platform(&self) -> impl Future<Output = Result<Platform, RuntimeError>> + Send;
+    /// OCI terms (`linux`, `amd64`); none for a backend that places each job on a machine of the
+    /// platform it asks for (a cluster of several kinds of nodes).
+    fn platform(&self) -> impl Future<Output = Result<Option<Platform>, RuntimeError>> + Send;
 
     /// Whether `image` must be pulled before a job can use it under `policy`. A backend whose
     /// machines pull at launch (a cluster) says no and applies the policy itself.
@@ -120,6 +121,11 @@ pub trait Runtime: Send + Sync + 'static {
         &self,
         resource: &Resource,
     ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+
+    /// The run is over (its jobs ended and removed, its storage removed): the backend removes
+    /// what it kept for the run as a whole and stops following it. Returns what could not be
+    /// removed.
+    fn finish_run(&self, run_id: &str) -> impl Future<Output = Vec<String>> + Send;
 }
 
 /// What the engine keeps in hand while a backend launches a job.

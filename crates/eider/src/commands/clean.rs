@@ -1,8 +1,8 @@
-//! `eider clean`: removes what a crashed eider left behind, found by label (never by name).
+//! `eider clean`: removes what a crashed eider left behind, found by label (never by name), on
+//! the local engine or on a cluster.
 
-use eider_runtime_docker::DockerRuntime;
-
-use crate::cli::CleanOptions;
+use crate::backend::{Backend, BackendChoice};
+use crate::cli::{BackendKind, CleanOptions};
 use crate::failure::Failure;
 use crate::render::Output;
 
@@ -17,16 +17,23 @@ pub fn run(options: &CleanOptions, output: Output) -> Result<(), Failure> {
             plural(temporary, "", "s")
         ));
     }
+    let source_root = camino::Utf8PathBuf::from(".");
+    let config = crate::config::load(options.config.as_deref(), &source_root)?.config;
+    let choice = BackendChoice::of(&options.backend, &config);
     let runtime = crate::commands::async_runtime()?;
     let report = runtime.block_on(async {
-        let docker = DockerRuntime::connect()
-            .await
-            .map_err(|error| Failure::runtime(error.to_string()))?;
-        Ok::<_, Failure>(eider_engine::clean(&docker, options.all).await)
+        Ok::<_, Failure>(match choice.connect().await? {
+            Backend::Docker(docker) => eider_engine::clean(&docker, options.all).await,
+            Backend::Kubernetes(cluster) => eider_engine::clean(&cluster, options.all).await,
+        })
     })?;
+    let (workload, storage) = match choice.kind {
+        BackendKind::Docker => ("container", "volume"),
+        BackendKind::Kubernetes => ("Pod", "other object"),
+    };
     let mut lines = Vec::new();
     lines.push(format!(
-        "removed {} container{} and {} volume{}",
+        "removed {} {workload}{} and {} {storage}{}",
         report.containers.len(),
         plural(report.containers.len(), "", "s"),
         report.volumes.len(),

@@ -8,8 +8,10 @@ use eider_engine::plan::{self, PlanContext, SourceNeed};
 use eider_engine::{DEFAULT_TIMEOUT, RunSettings, labels};
 use eider_runtime::{SourceView, Storage};
 use eider_runtime_kubernetes::{
-    PodSettings, SharedStorageClaim, object_name, pod, run_secret, shared_storage_claim,
+    DEFAULT_SHARED_STORAGE_SIZE, PodSettings, SharedStorageClaim, Unsupported, pod,
+    run_object_name, run_secret, shared_storage_claim,
 };
+use k8s_openapi::api::core::v1::Pod;
 
 use crate::cli::ManifestsOptions;
 use crate::commands::run::selection::{select_jobs, select_pipeline};
@@ -20,9 +22,6 @@ use crate::render::Output;
 
 /// What the objects are named after in place of a run id: manifests describe runs to come.
 const RUN_NAME: &str = "manifest";
-
-/// The size of the shared-storage claim.
-const SHARED_STORAGE_SIZE: &str = "1Gi";
 
 /// What a manifest shows in place of a secret's value.
 const REDACTED: &str = "<redacted>";
@@ -52,11 +51,16 @@ pub fn run(options: &ManifestsOptions, located: &Located, output: Output) -> Res
     };
     let names = RunObjects {
         namespace: &options.namespace,
-        secret: object_name(&format!("eider-{RUN_NAME}-secrets")),
-        claim: object_name(&format!("eider-{RUN_NAME}-shared")),
+        secret: run_object_name(RUN_NAME, Some("secrets")),
+        claim: run_object_name(RUN_NAME, Some("shared")),
     };
     let mut documents = names.shared_objects(&jobs, &settings)?;
-    documents.extend(pods(&drakefile, &jobs, &settings, &names)?);
+    for pod in pods(&drakefile, &jobs, &settings, &names).map_err(|error| {
+        Failure::input(error.to_string())
+            .with_hint("`eider run` runs such a job on the local engine")
+    })? {
+        documents.push(yaml(&pod)?);
+    }
     let text = documents.iter().fold(String::new(), |mut text, document| {
         text.push_str("---\n");
         text.push_str(document);
@@ -108,7 +112,7 @@ impl RunObjects<'_> {
                 run_labels,
                 &SharedStorageClaim {
                     storage_class: None,
-                    size: SHARED_STORAGE_SIZE.to_owned(),
+                    size: DEFAULT_SHARED_STORAGE_SIZE.to_owned(),
                     many_nodes: true,
                 },
             );
@@ -118,13 +122,37 @@ impl RunObjects<'_> {
     }
 }
 
-/// One Pod per job, in order, as YAML documents.
+/// Refuses, before anything is created, what a cluster cannot run: a job that cannot be a
+/// Pod, a run whose shared storage is to be copied out.
+pub(crate) fn check_runs_on_a_cluster(
+    drakefile: &Drakefile,
+    jobs: &[&Job],
+    settings: &RunSettings,
+) -> Result<(), Failure> {
+    let on_docker = "run it on the local engine (--backend docker)";
+    if settings.keep_shared.is_some() && jobs.iter().any(|job| plan::wants_shared_storage(job)) {
+        return Err(Failure::input(
+            "--keep-shared: the Kubernetes backend cannot copy shared storage out of a cluster yet",
+        )
+        .with_hint(on_docker));
+    }
+    let names = RunObjects {
+        namespace: "default",
+        secret: run_object_name(RUN_NAME, Some("secrets")),
+        claim: run_object_name(RUN_NAME, Some("shared")),
+    };
+    pods(drakefile, jobs, settings, &names)
+        .map(drop)
+        .map_err(|error| Failure::input(error.to_string()).with_hint(on_docker))
+}
+
+/// One Pod per job, in order.
 fn pods(
     drakefile: &Drakefile,
     jobs: &[&Job],
     settings: &RunSettings,
     names: &RunObjects<'_>,
-) -> Result<Vec<String>, Failure> {
+) -> Result<Vec<Pod>, Unsupported> {
     let pod_settings = PodSettings {
         namespace: names.namespace,
         secret: &names.secret,
@@ -157,11 +185,7 @@ fn pods(
                 .labels
                 .retain(|(key, _)| key != labels::PID && key != labels::PID_NAMESPACE);
         }
-        let pod = pod(&spec, &pod_settings).map_err(|error| {
-            Failure::input(error.to_string())
-                .with_hint("`eider run` runs such a job on the local engine")
-        })?;
-        pods.push(yaml(&pod)?);
+        pods.push(pod(&spec, &pod_settings)?);
     }
     Ok(pods)
 }

@@ -105,7 +105,11 @@ impl<R: Runtime> Run<R> {
             return Ok(());
         }
         match self.platform().await {
-            Ok(platform) => policy::check_platform(&job.name, request, platform).map_err(refused),
+            Ok(Some(platform)) => {
+                policy::check_platform(&job.name, request, platform).map_err(refused)
+            }
+            // The backend itself places the job on a machine of its platform.
+            Ok(None) => Ok(()),
             Err(error) => Err(backend_error(
                 job,
                 None,

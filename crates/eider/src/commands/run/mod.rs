@@ -16,9 +16,10 @@ use eider_engine::mask::Masker;
 use eider_engine::schedule::FailurePolicy;
 use eider_engine::{Cancellation, Event, Run, RunSettings, SeedSourceMode};
 use eider_package::LockFile;
-use eider_runtime_docker::{DEFAULT_RESPONSE_TIMEOUT, DockerRuntime};
+use eider_runtime::Runtime;
 
-use crate::cli::{ColorChoice, RunOptions, SourceMode};
+use crate::backend::{Backend, BackendChoice};
+use crate::cli::{BackendKind, ColorChoice, RunOptions, SourceMode};
 use crate::commands::{load, print_stdout};
 use crate::discover::Located;
 use crate::duration::PositiveDuration;
@@ -90,6 +91,7 @@ pub fn run_drakefile(
         return print_stdout(&selection.plan_text());
     }
     let loaded_config = config::load(options.config.as_deref(), &source_root)?;
+    let backend = BackendChoice::for_run(options, &loaded_config.config);
     let settings = loaded_config.config.run;
     let mut external = environment::collect(&options.environment, &source_root)?;
     let masker = Arc::new(Masker::new(
@@ -102,12 +104,15 @@ pub fn run_drakefile(
     warnings.extend(loaded_config.warnings);
     warnings.extend(std::mem::take(&mut external.warnings));
     warnings.extend(more_warnings(&masker, options, drakefile));
-    let backend = backend_settings(options, &settings);
     let run_settings = run_settings(options, &settings, source_root, external);
-    let concurrency = options.concurrency.map_or_else(
-        || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
-        usize::from,
-    );
+    if backend.kind == BackendKind::Kubernetes {
+        // Before anything is created: what a cluster cannot do is said first.
+        let jobs = selection::select_jobs(drakefile, &selection.job_names())?;
+        crate::commands::manifests::check_runs_on_a_cluster(drakefile, &jobs, &run_settings)?;
+    }
+    let concurrency = options
+        .concurrency
+        .map_or_else(|| backend.default_concurrency(), usize::from);
     let policy = if options.keep_going {
         FailurePolicy::KeepGoing
     } else {
@@ -138,21 +143,21 @@ pub fn run_drakefile(
         }
         let cancellation = Cancellation::default();
         signals::watch_signals(cancellation.clone(), Arc::clone(&signal), events.clone())?;
-        let docker = Arc::new(connect(&backend).await?);
         let context = RunContext {
-            docker: &docker,
             drakefile,
             run_settings: &run_settings,
             masker: &masker,
             events: &events,
             cancellation: &cancellation,
         };
-        // What dead eiders of this machine left (a `kill -9`, a third Ctrl-C) goes while this
-        // run works, silently: nothing of a live eider, nothing without eider's labels.
-        let (records, _swept) = tokio::join!(
-            execute(&context, &selection, concurrency, policy),
-            eider_engine::sweep_abandoned(docker.as_ref())
-        );
+        let records = match backend.connect().await? {
+            Backend::Docker(docker) => {
+                execute(Arc::new(docker), &context, &selection, concurrency, policy).await
+            }
+            Backend::Kubernetes(cluster) => {
+                execute(Arc::new(cluster), &context, &selection, concurrency, policy).await
+            }
+        };
         Ok::<Vec<RunRecord>, Failure>(records)
     });
     // Dropping the runtime ends the signal watcher, and with `events` gone no sender remains:
@@ -202,29 +207,8 @@ fn more_warnings(
     warnings
 }
 
-/// Connects to the engine, with a hint when it does not answer.
-async fn connect(backend: &BackendSettings) -> Result<DockerRuntime, Failure> {
-    let pull_retry = crate::registry_retry::pull_retry()?;
-    let runtime = DockerRuntime::connect_with_timeout(backend.response_timeout)
-        .await
-        .map_err(|error| {
-            Failure::infrastructure(error.to_string())
-                .with_cause(
-                    std::error::Error::source(&error).map_or_else(String::new, ToString::to_string),
-                )
-                .with_hint(
-                    "start the Docker Engine (`dockerd`, or `bash scripts/test-env.sh` in eider's \
-                     repository), or point DOCKER_HOST at one",
-                )
-        })?;
-    Ok(runtime
-        .with_pull_retry(pull_retry)
-        .with_job_network(backend.network.clone()))
-}
-
 /// What every run of one invocation shares.
 struct RunContext<'a> {
-    docker: &'a Arc<DockerRuntime>,
     drakefile: &'a drakefile::Drakefile,
     run_settings: &'a RunSettings,
     masker: &'a Arc<Masker>,
@@ -232,9 +216,26 @@ struct RunContext<'a> {
     cancellation: &'a Cancellation,
 }
 
-/// Runs the selection; pipelines selected together run at the same time, each in a run of its
-/// own: its own id, storage and copies.
-async fn execute(
+/// Runs the selection on `runtime`; pipelines selected together run at the same time, each in
+/// a run of its own: its own id, storage and copies. What dead eiders of this machine left (a
+/// `kill -9`, a third Ctrl-C) goes while the runs work, silently: nothing of a live eider,
+/// nothing without eider's labels.
+async fn execute<R: Runtime>(
+    runtime: Arc<R>,
+    context: &RunContext<'_>,
+    selection: &Selection<'_>,
+    concurrency: usize,
+    policy: FailurePolicy,
+) -> Vec<RunRecord> {
+    let (records, _swept) = tokio::join!(
+        execute_runs(&runtime, context, selection, concurrency, policy),
+        eider_engine::sweep_abandoned(runtime.as_ref())
+    );
+    records
+}
+
+async fn execute_runs<R: Runtime>(
+    runtime: &Arc<R>,
     context: &RunContext<'_>,
     selection: &Selection<'_>,
     concurrency: usize,
@@ -242,7 +243,7 @@ async fn execute(
 ) -> Vec<RunRecord> {
     let new_run = || {
         Run::new(
-            Arc::clone(context.docker),
+            Arc::clone(runtime),
             context.drakefile.spec_version,
             context.run_settings.clone(),
             Arc::clone(context.masker),
@@ -277,26 +278,6 @@ async fn execute(
             });
             futures_util::future::join_all(runs).await
         }
-    }
-}
-
-/// What the backend is given: the command line first, then the config file, then the defaults.
-struct BackendSettings {
-    /// How long the container engine may go without answering (a request, a liveness probe, a
-    /// restart) before the job it serves ends as an infrastructure failure.
-    response_timeout: std::time::Duration,
-    /// The network of each job's first container; the engine's default when unset.
-    network: Option<String>,
-}
-
-fn backend_settings(options: &RunOptions, settings: &config::RunConfig) -> BackendSettings {
-    BackendSettings {
-        // `--engine-timeout` keeps the name users know: the container engine is the backend.
-        response_timeout: options
-            .engine_timeout
-            .or(settings.engine_timeout)
-            .map_or(DEFAULT_RESPONSE_TIMEOUT, PositiveDuration::get),
-        network: options.network.clone().or_else(|| settings.network.clone()),
     }
 }
 

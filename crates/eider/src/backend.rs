@@ -1,0 +1,155 @@
+//! Which backend runs the jobs, from the command line, the config file and the defaults; and
+//! connecting to it. The one place that names every backend.
+
+use std::time::Duration;
+
+use eider_runtime_docker::{DEFAULT_RESPONSE_TIMEOUT, DockerRuntime};
+use eider_runtime_kubernetes::{
+    ClusterSettings, ConnectError, DEFAULT_PENDING_TIMEOUT, DEFAULT_SHARED_STORAGE_SIZE,
+    KubernetesRuntime, SharedStorageClaim,
+};
+
+use crate::cli::{BackendKind, BackendOptions, RunOptions};
+use crate::config::Config;
+use crate::duration::PositiveDuration;
+use crate::failure::Failure;
+
+/// A backend, connected.
+pub enum Backend {
+    /// The Docker Engine.
+    Docker(DockerRuntime),
+    /// A Kubernetes cluster.
+    Kubernetes(KubernetesRuntime),
+}
+
+/// The backend chosen and its settings: the command line first, then the config file, then
+/// the defaults.
+#[derive(Debug, Clone)]
+pub struct BackendChoice {
+    /// Which backend.
+    pub kind: BackendKind,
+    /// How long the container engine may go without answering (a request, a liveness probe, a
+    /// restart) before the job it serves ends as an infrastructure failure.
+    pub response_timeout: Duration,
+    /// The network of each job's first container on Docker; the engine's default when unset.
+    pub network: Option<String>,
+    /// The cluster, on Kubernetes.
+    pub cluster: ClusterSettings,
+}
+
+impl BackendChoice {
+    /// The choice of a command that only finds and removes things (`eider clean`).
+    pub fn of(options: &BackendOptions, config: &Config) -> Self {
+        let kubernetes = &config.kubernetes;
+        Self {
+            kind: options
+                .backend
+                .or(config.run.backend)
+                .unwrap_or(BackendKind::Docker),
+            response_timeout: config
+                .run
+                .engine_timeout
+                .map_or(DEFAULT_RESPONSE_TIMEOUT, PositiveDuration::get),
+            network: config.run.network.clone(),
+            cluster: ClusterSettings {
+                context: options
+                    .context
+                    .clone()
+                    .or_else(|| kubernetes.context.clone()),
+                namespace: options
+                    .namespace
+                    .clone()
+                    .or_else(|| kubernetes.namespace.clone()),
+                shared_storage: SharedStorageClaim {
+                    storage_class: kubernetes.storage_class.clone(),
+                    size: kubernetes
+                        .shared_storage_size
+                        .clone()
+                        .unwrap_or_else(|| DEFAULT_SHARED_STORAGE_SIZE.to_owned()),
+                    many_nodes: true,
+                },
+                pending_timeout: kubernetes
+                    .pending_timeout
+                    .map_or(DEFAULT_PENDING_TIMEOUT, PositiveDuration::get),
+            },
+        }
+    }
+
+    /// The choice of `eider run`.
+    pub fn for_run(options: &RunOptions, config: &Config) -> Self {
+        let mut choice = Self::of(&options.backend, config);
+        if let Some(timeout) = options.engine_timeout {
+            choice.response_timeout = timeout.get();
+        }
+        if let Some(network) = &options.network {
+            choice.network = Some(network.clone());
+        }
+        if let Some(class) = &options.storage_class {
+            choice.cluster.shared_storage.storage_class = Some(class.clone());
+        }
+        if let Some(size) = &options.shared_storage_size {
+            choice.cluster.shared_storage.size.clone_from(size);
+        }
+        choice
+    }
+
+    /// How many jobs of a pipeline run at once unless told: as many as this machine has cores
+    /// on Docker, where they share them; more on a cluster, whose nodes bring their own.
+    pub fn default_concurrency(&self) -> usize {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        match self.kind {
+            BackendKind::Docker => cores,
+            BackendKind::Kubernetes => cores.max(CLUSTER_CONCURRENCY),
+        }
+    }
+
+    /// Connects, with a hint when the backend cannot be used.
+    pub async fn connect(&self) -> Result<Backend, Failure> {
+        match self.kind {
+            BackendKind::Docker => {
+                let pull_retry = crate::registry_retry::pull_retry()?;
+                let runtime = DockerRuntime::connect_with_timeout(self.response_timeout)
+                    .await
+                    .map_err(|error| {
+                        Failure::infrastructure(error.to_string())
+                            .with_cause(
+                                std::error::Error::source(&error)
+                                    .map_or_else(String::new, ToString::to_string),
+                            )
+                            .with_hint(
+                                "start the Docker Engine (`dockerd`, or `bash scripts/test-env.sh` \
+                                 in eider's repository), or point DOCKER_HOST at one",
+                            )
+                    })?;
+                Ok(Backend::Docker(
+                    runtime
+                        .with_pull_retry(pull_retry)
+                        .with_job_network(self.network.clone()),
+                ))
+            }
+            BackendKind::Kubernetes => KubernetesRuntime::connect(self.cluster.clone())
+                .await
+                .map(Backend::Kubernetes)
+                .map_err(|error| cluster_failure(&error)),
+        }
+    }
+}
+
+/// How many jobs of a pipeline run at once on a cluster unless told.
+pub const CLUSTER_CONCURRENCY: usize = 16;
+
+fn cluster_failure(error: &ConnectError) -> Failure {
+    let failure = Failure::infrastructure(error.to_string());
+    match error {
+        ConnectError::Configuration { .. } => failure.with_hint(
+            "point KUBECONFIG at the cluster's kubeconfig (or write ~/.kube/config), or pick a \
+             context with --context",
+        ),
+        ConnectError::Unreachable { source, .. } => failure
+            .with_cause(eider_error_chain::chain_text(source))
+            .with_hint("check that the cluster runs and that the kubeconfig's server is right"),
+        ConnectError::TooOld { .. } => failure.with_hint(
+            "run on a newer cluster, or run the jobs on the local engine (--backend docker)",
+        ),
+    }
+}

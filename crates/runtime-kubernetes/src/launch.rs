@@ -1,0 +1,244 @@
+//! Launching a job: its Pod created whole, then followed until the primary has started, or
+//! until the cluster says it cannot run it (an image it cannot pull, no node that fits, a Pod
+//! left Pending too long).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use eider_runtime::{JobObserver, JobSpec, LaunchControl, LaunchError, RuntimeError, StopSignal};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::PostParams;
+
+use crate::error::runtime_error;
+use crate::job::{JobContainer, KubernetesJob};
+use crate::pod::{PodSettings, container_names, pod, pod_name};
+use crate::pod_watch::PodState;
+use crate::run::RunObjects;
+use crate::{KubernetesRuntime, names, status};
+
+impl KubernetesRuntime {
+    pub(crate) async fn launch_job(
+        &self,
+        spec: JobSpec,
+        observer: &dyn JobObserver,
+        control: LaunchControl<'_>,
+    ) -> (KubernetesJob, Result<(), LaunchError>) {
+        let run = self.run(&spec.run_id);
+        let name = pod_name(&spec);
+        let containers = container_names(&spec.containers)
+            .into_iter()
+            .zip(&spec.containers)
+            .enumerate()
+            .map(|(index, (in_pod, container))| JobContainer {
+                in_pod,
+                name: container.name.clone(),
+                image: container.image.clone(),
+                primary: index + 1 == spec.containers.len(),
+                tty: container.tty,
+                followed: false,
+            })
+            .collect();
+        let mut job = KubernetesJob {
+            pods: self.cluster.api::<Pod>(),
+            run: Arc::clone(&run),
+            name: name.clone(),
+            containers,
+            state: run.pods(&self.cluster).subscribe(&name),
+            grace_period: spec.grace_period,
+            created: false,
+            deleted: false,
+        };
+        let result = self
+            .create_and_start(&spec, &run, &mut job, observer, control)
+            .await;
+        (job, result)
+    }
+
+    async fn create_and_start(
+        &self,
+        spec: &JobSpec,
+        run: &RunObjects,
+        job: &mut KubernetesJob,
+        observer: &dyn JobObserver,
+        control: LaunchControl<'_>,
+    ) -> Result<(), LaunchError> {
+        let failed = |what: &str, error: RuntimeError| LaunchError::Failed {
+            container: None,
+            what: what.to_owned(),
+            error,
+            hint: None,
+        };
+        let secret = names::run_object_name(&spec.run_id, Some("secrets"));
+        let claim = names::run_object_name(&spec.run_id, Some("shared"));
+        let mut pod = pod(
+            spec,
+            &PodSettings {
+                namespace: &self.cluster.namespace,
+                secret: &secret,
+                claim: &claim,
+                timeout: spec.timeout,
+                grace_period: spec.grace_period,
+            },
+        )
+        .map_err(|unsupported| {
+            failed(
+                "cannot run the job on a cluster",
+                RuntimeError::Other(unsupported.to_string()),
+            )
+        })?;
+        if control.stop.is_requested() {
+            return Err(LaunchError::Stopped);
+        }
+        let admitted = tokio::select! {
+            biased;
+            () = control.stop.requested() => return Err(LaunchError::Stopped),
+            admitted = control.admit => admitted,
+        };
+        if !admitted {
+            return Err(LaunchError::NotAdmitted);
+        }
+        let owner = run
+            .owner(&self.cluster)
+            .await
+            .map_err(|error| failed("cannot create the run's owner on the cluster", error))?
+            .clone();
+        let secrets: BTreeMap<String, String> = spec
+            .containers
+            .iter()
+            .flat_map(|container| &container.environment)
+            .filter(|variable| variable.secret)
+            .map(|variable| (variable.name.clone(), variable.value.clone()))
+            .collect();
+        run.hold_secrets(&self.cluster, secrets)
+            .await
+            .map_err(|error| failed("cannot store the run's secrets in a Secret", error))?;
+        if control.stop.is_requested() {
+            return Err(LaunchError::Stopped);
+        }
+        pod.metadata.owner_references = Some(vec![owner]);
+        job.created = true;
+        job.pods
+            .create(&PostParams::default(), &pod)
+            .await
+            .map_err(|error| failed("cannot create the job's Pod", runtime_error(error)))?;
+        self.wait_until_started(job, observer, control.stop).await
+    }
+
+    /// Follows the Pod until its primary has started, failing at once when the cluster says
+    /// it will not run it.
+    async fn wait_until_started(
+        &self,
+        job: &mut KubernetesJob,
+        observer: &dyn JobObserver,
+        stop: &dyn StopSignal,
+    ) -> Result<(), LaunchError> {
+        let pending_deadline = tokio::time::Instant::now() + self.settings.pending_timeout;
+        loop {
+            job.follow_started(observer).await;
+            if let Some(result) = self.launch_state(job) {
+                return result;
+            }
+            tokio::select! {
+                biased;
+                () = stop.requested() => return Err(LaunchError::Stopped),
+                () = tokio::time::sleep_until(pending_deadline) => {
+                    let waiting = match &*job.state.borrow() {
+                        PodState::Present(pod) => status::waiting_for(pod),
+                        _ => None,
+                    };
+                    return Err(LaunchError::Failed {
+                        container: None,
+                        what: format!(
+                            "the job's Pod stayed Pending for {}",
+                            humantime::format_duration(self.settings.pending_timeout)
+                        ),
+                        error: RuntimeError::Other(
+                            waiting.unwrap_or_else(|| "the cluster did not start it".to_owned()),
+                        ),
+                        hint: Some(
+                            "`kubectl describe pod` shows what the cluster waits for".to_owned(),
+                        ),
+                    });
+                }
+                changed = job.state.changed() => {
+                    if changed.is_err() {
+                        return Err(LaunchError::Failed {
+                            container: None,
+                            what: "stopped following the job's Pod".to_owned(),
+                            error: RuntimeError::BackendLost { message: "the run's watch ended".to_owned() },
+                            hint: None,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Where the launch stands: done, failed, or (none) still under way.
+    fn launch_state(&self, job: &KubernetesJob) -> Option<Result<(), LaunchError>> {
+        let state = job.state.borrow();
+        let pod = match &*state {
+            PodState::Unseen => return None,
+            PodState::Gone => {
+                return Some(Err(LaunchError::Failed {
+                    container: None,
+                    what: "the job's Pod was deleted before it started".to_owned(),
+                    error: RuntimeError::Other(format!("Pod {} is gone", job.name)),
+                    hint: None,
+                }));
+            }
+            PodState::Present(pod) => pod,
+        };
+        if job
+            .containers
+            .iter()
+            .any(|container| container.primary && container.followed)
+        {
+            return Some(Ok(()));
+        }
+        for container in &job.containers {
+            if let Some(stuck) = status::container(pod, &container.in_pod).and_then(status::stuck) {
+                let error = if stuck.image {
+                    RuntimeError::ImageUnavailable {
+                        image: container.image.clone(),
+                        message: stuck.to_string(),
+                        hint: None,
+                    }
+                } else {
+                    RuntimeError::Other(stuck.to_string())
+                };
+                return Some(Err(LaunchError::Failed {
+                    container: Some(container.name.clone()),
+                    what: if stuck.image {
+                        format!("the cluster cannot pull image {}", container.image)
+                    } else {
+                        "the cluster cannot start the container".to_owned()
+                    },
+                    error,
+                    hint: stuck.image.then(|| {
+                        "check the image's name, and that the cluster's nodes can pull it (a \
+                         registry they reach, an image pull secret where it needs one)"
+                            .to_owned()
+                    }),
+                }));
+            }
+        }
+        if let Some(message) = status::unschedulable(pod) {
+            return Some(Err(LaunchError::Failed {
+                container: None,
+                what: "no node of the cluster can run the job's Pod".to_owned(),
+                error: RuntimeError::Other(message),
+                hint: Some(
+                    "the job's resources, osFamily and cpuArch must fit one node".to_owned(),
+                ),
+            }));
+        }
+        let why = status::pod_ended(pod)?;
+        Some(Err(LaunchError::Failed {
+            container: None,
+            what: "the cluster ended the job's Pod before its primary started".to_owned(),
+            error: RuntimeError::Other(why),
+            hint: None,
+        }))
+    }
+}
