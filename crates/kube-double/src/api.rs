@@ -416,7 +416,7 @@ pub(crate) fn create(
         if store.get(&key).is_some() {
             return Err(ApiError::already_exists(kind.resource(), &name));
         }
-        store.insert(key.clone(), object)
+        store.insert(&key, object)
     };
     if kind == Kind::Pod {
         let node = stored
@@ -493,8 +493,7 @@ pub(crate) fn list(
 ) -> Result<Value, ApiError> {
     let (labels, fields) = selectors(kind, query)?;
     let limit = match query.get("limit").map(|limit| limit.parse::<usize>()) {
-        None => None,
-        Some(Ok(0)) => None,
+        None | Some(Ok(0)) => None,
         Some(Ok(limit)) => Some(limit),
         Some(Err(_)) => return Err(ApiError::bad_request("limit: invalid value")),
     };
@@ -723,14 +722,11 @@ pub(crate) fn delete(
                 orphan_dependents(shared, &uid);
             }
             let sender = lock(&shared.kubelet_pods).get(&uid).cloned();
-            match sender {
-                Some(sender) => {
-                    let _ = sender.send(Some(Termination {
-                        grace_seconds: grace.unsigned_abs(),
-                    }));
-                }
-                // Nothing runs it (bound to another node): nothing confirms the deletion.
-                None => {}
+            // A Pod no kubelet here runs (bound to another node) stays, as nothing confirms it.
+            if let Some(sender) = sender {
+                let _ = sender.send(Some(Termination {
+                    grace_seconds: grace.unsigned_abs(),
+                }));
             }
             return Ok(updated);
         }

@@ -3,8 +3,8 @@
 use crate::status::ApiError;
 
 /// Answers the next `times` requests whose method and path match with the error `code`, as a
-/// proper `Status` object (409 Conflict, 429 TooManyRequests with `Retry-After`, 500
-/// InternalError, 410 Expired, ...).
+/// proper `Status` object (409 `Conflict`, 429 `TooManyRequests` with `Retry-After`,
+/// 500 `InternalError`, 410 `Expired`, ...).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FailureRule {
     /// The HTTP method to match, such as `POST`; `None` matches every method.

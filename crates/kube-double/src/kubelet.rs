@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
+use std::fmt::Write as _;
 use std::hash::{BuildHasher, Hasher};
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
@@ -71,6 +72,8 @@ fn current_pod(shared: &Shared, key: &ObjectKey, uid: &str) -> Option<Pod> {
 }
 
 /// One container of the Pod and what the kubelet knows of it.
+// The flags are the status fields the kubelet reports, each on its own.
+#[allow(clippy::struct_excessive_bools)]
 struct Slot {
     spec: Container,
     init: bool,
@@ -200,16 +203,7 @@ impl PodState {
         vec![
             condition("PodReadyToStartContainers", self.sandbox_ready, None, None),
             if initialized {
-                condition(
-                    "Initialized",
-                    true,
-                    if terminal && self.initialized {
-                        None
-                    } else {
-                        None
-                    },
-                    None,
-                )
+                condition("Initialized", true, None, None)
             } else {
                 condition(
                     "Initialized",
@@ -277,17 +271,16 @@ impl PodState {
 
 /// A digest made from the image reference: the double pulls nothing, but clients expect an id.
 fn digest(text: &str) -> String {
-    (0..4_u64)
-        .map(|part| {
-            let mut hasher = std::hash::BuildHasherDefault::<
-                std::collections::hash_map::DefaultHasher,
-            >::default()
-            .build_hasher();
-            hasher.write_u64(part);
-            hasher.write(text.as_bytes());
-            format!("{:016x}", hasher.finish())
-        })
-        .collect()
+    let mut hex = String::with_capacity(64);
+    for part in 0..4_u64 {
+        let mut hasher =
+            std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+                .build_hasher();
+        hasher.write_u64(part);
+        hasher.write(text.as_bytes());
+        let _ = write!(hex, "{:016x}", hasher.finish());
+    }
+    hex
 }
 
 /// The image reference as containerd normalizes it: `busybox` is
@@ -846,7 +839,7 @@ impl PodRun {
         }
     }
 
-    /// A key of a Secret's (base64) or a ConfigMap's data.
+    /// The data of a Secret (base64) or a `ConfigMap`, which must hold `key` when one is given.
     fn lookup(
         &self,
         kind: Kind,
@@ -976,13 +969,12 @@ pub(crate) fn expand(text: &str, defined: &[(String, Vec<u8>)]) -> String {
             && let Some(end) = inner.find(')')
         {
             let name = &inner[..end];
-            match defined.iter().find(|(existing, _)| existing == name) {
-                Some((_, value)) => out.push_str(&String::from_utf8_lossy(value)),
-                None => {
-                    out.push_str("$(");
-                    out.push_str(name);
-                    out.push(')');
-                }
+            if let Some((_, value)) = defined.iter().find(|(existing, _)| existing == name) {
+                out.push_str(&String::from_utf8_lossy(value));
+            } else {
+                out.push_str("$(");
+                out.push_str(name);
+                out.push(')');
             }
             rest = &inner[end + 1..];
         } else {

@@ -1,8 +1,8 @@
 //! A local double of the Kubernetes API server, with the scheduler and the kubelet behind it,
 //! for eider's tests and benchmarks.
 //!
-//! It owns the protocol a client sees for core/v1 Pods, Secrets, PersistentVolumeClaims and
-//! ConfigMaps: plain HTTP/1.1 on a random loopback port, `Status` errors, resource versions,
+//! It owns the protocol a client sees for core/v1 Pods, Secrets, `PersistentVolumeClaims` and
+//! `ConfigMaps`: plain HTTP/1.1 on a random loopback port, `Status` errors, resource versions,
 //! list pagination, label and field selectors, watches (bookmarks, streaming initial lists, 410
 //! Expired), graceful Pod deletion, owner-reference garbage collection and Pod logs. Behind it, a
 //! scheduler binds Pods to one node (or reports why not) and a kubelet runs each container as a

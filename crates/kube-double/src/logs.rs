@@ -2,6 +2,7 @@
 //! `pods/{name}/log` endpoint that serves them as the kubelet does.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -88,17 +89,6 @@ impl ContainerLog {
             .unwrap_or_default();
         (entries, state.finished())
     }
-
-    /// The text of the whole log so far (for tests of this crate).
-    #[cfg(test)]
-    pub fn text(&self) -> String {
-        let state = lock(&self.state);
-        state
-            .entries
-            .iter()
-            .map(|entry| String::from_utf8_lossy(&entry.bytes).into_owned())
-            .collect()
-    }
 }
 
 /// The kubelet's log timestamps: RFC 3339 in UTC with exactly nine fractional digits.
@@ -164,10 +154,11 @@ fn choose_container(pod: &Pod, requested: Option<&String>, name: &str) -> Result
                 containers.join(" ")
             );
             if !init_containers.is_empty() {
-                message.push_str(&format!(
+                let _ = write!(
+                    message,
                     " or one of the init containers: [{}]",
                     init_containers.join(" ")
-                ));
+                );
             }
             Err(ApiError::bad_request(message))
         }
@@ -295,7 +286,7 @@ async fn stream(
             return;
         }
         tokio::select! {
-            changed = changes.changed() => if changed.is_err() { return },
+            result = changes.changed() => if result.is_err() { return },
             _ = cuts.changed() => return,
             () = sender.closed() => return,
             () = shared.shutdown.cancelled() => return,

@@ -11,7 +11,7 @@ pub(crate) struct ApiError {
     pub code: u16,
     pub reason: String,
     pub message: String,
-    pub details: Option<StatusDetails>,
+    pub details: Option<Box<StatusDetails>>,
     /// Sent as the `Retry-After` header as well as in the details.
     pub retry_after_seconds: Option<u32>,
 }
@@ -87,11 +87,11 @@ impl ApiError {
     }
 
     fn with_details(mut self, kind: &str, name: &str) -> Self {
-        self.details = Some(StatusDetails {
+        self.details = Some(Box::new(StatusDetails {
             kind: Some(kind.to_owned()),
             name: Some(name.to_owned()),
             ..StatusDetails::default()
-        });
+        }));
         self
     }
 
@@ -139,7 +139,7 @@ impl ApiError {
             "NotFound",
             "the server could not find the requested resource",
         );
-        error.details = Some(StatusDetails::default());
+        error.details = Some(Box::default());
         error
     }
 
@@ -149,7 +149,7 @@ impl ApiError {
             "MethodNotAllowed",
             "the server does not allow this method on the requested resource",
         );
-        error.details = Some(StatusDetails::default());
+        error.details = Some(Box::default());
         error
     }
 
@@ -185,12 +185,12 @@ impl ApiError {
             "Invalid",
             format!("{kind} {} is invalid: {summary}", quote(name)),
         );
-        error.details = Some(StatusDetails {
+        error.details = Some(Box::new(StatusDetails {
             kind: Some(kind.to_owned()),
             name: Some(name.to_owned()),
             causes: Some(causes),
             ..StatusDetails::default()
-        });
+        }));
         error
     }
 
@@ -214,7 +214,7 @@ impl ApiError {
 
     /// The `Status` object.
     pub fn to_status(&self) -> Status {
-        let mut details = self.details.clone();
+        let mut details = self.details.as_deref().cloned();
         if let Some(seconds) = self.retry_after_seconds {
             let details = details.get_or_insert_with(StatusDetails::default);
             details.retry_after_seconds = Some(i32::try_from(seconds).unwrap_or(i32::MAX));

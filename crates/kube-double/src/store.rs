@@ -220,10 +220,10 @@ impl Store {
     }
 
     /// Stores a new object: gives it the next resource version and sends ADDED.
-    pub fn insert(&mut self, key: ObjectKey, mut object: Value) -> Value {
+    pub fn insert(&mut self, key: &ObjectKey, mut object: Value) -> Value {
         self.stamp(&mut object);
         self.objects.insert(key.clone(), object.clone());
-        self.record(&key, EventType::Added, object.clone(), None);
+        self.record(key, EventType::Added, object.clone(), None);
         object
     }
 
@@ -231,7 +231,7 @@ impl Store {
     /// left as is, as the real server does for a no-op update. Sends MODIFIED.
     pub fn replace(&mut self, key: &ObjectKey, mut object: Value) -> Value {
         let Some(previous) = self.objects.get(key).cloned() else {
-            return self.insert(key.clone(), object);
+            return self.insert(key, object);
         };
         if let Some(version) = previous.pointer("/metadata/resourceVersion").cloned()
             && let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut)
@@ -354,7 +354,7 @@ mod tests {
     fn history_answers_too_old_after_expiry() {
         let mut store = Store::new(&["default".to_owned()], 10);
         let key = ObjectKey::new(Kind::ConfigMap, "default", "a");
-        store.insert(key.clone(), serde_json::json!({"metadata": {"name": "a"}}));
+        store.insert(&key, serde_json::json!({"metadata": {"name": "a"}}));
         let before = store.revision();
         assert_eq!(
             store
@@ -373,7 +373,7 @@ mod tests {
         let mut store = Store::new(&["default".to_owned()], 2);
         for name in ["a", "b", "c", "d"] {
             store.insert(
-                ObjectKey::new(Kind::ConfigMap, "default", name),
+                &ObjectKey::new(Kind::ConfigMap, "default", name),
                 serde_json::json!({"metadata": {"name": name}}),
             );
         }

@@ -96,12 +96,10 @@ impl WatchOptions {
             .previous
             .as_ref()
             .is_some_and(|previous| self.selects(&event.key.namespace, previous));
-        let event_type = match event.event_type {
-            EventType::Added if now => "ADDED",
-            EventType::Modified if now && before => "MODIFIED",
-            EventType::Modified if now => "ADDED",
-            EventType::Modified if before => "DELETED",
-            EventType::Deleted if before => "DELETED",
+        let event_type = match (event.event_type, before, now) {
+            (EventType::Added, _, true) | (EventType::Modified, false, true) => "ADDED",
+            (EventType::Modified, true, true) => "MODIFIED",
+            (EventType::Modified, true, false) | (EventType::Deleted, true, _) => "DELETED",
             _ => return None,
         };
         Some((event_type, event.object.clone()))

@@ -232,7 +232,7 @@ async fn owner_references_are_garbage_collected() {
         .create(&PostParams::default(), &shell_pod("owner", "sleep 30"))
         .await
         .expect("create");
-    let owned: Secret = serde_json::from_value(serde_json::json!({
+    let dependent: Secret = serde_json::from_value(serde_json::json!({
         "metadata": {
             "name": "owned",
             "ownerReferences": [{"apiVersion": "v1", "kind": "Pod", "name": "owner", "uid": owner.metadata.uid}],
@@ -242,7 +242,7 @@ async fn owner_references_are_garbage_collected() {
     .expect("the secret decodes");
     let secrets: Api<Secret> = Api::namespaced(client, "default");
     secrets
-        .create(&PostParams::default(), &owned)
+        .create(&PostParams::default(), &dependent)
         .await
         .expect("create");
     pods.delete("owner", &DeleteParams::default().grace_period(1))

@@ -55,13 +55,11 @@ pub async fn wait_for(api: &Api<Pod>, name: &str, what: &str, done: impl Fn(&Pod
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     };
-    match tokio::time::timeout(PATIENCE, polling).await {
-        Ok(pod) => pod,
-        Err(_) => panic!(
-            "timed out waiting for pod {name} to be {what}: {:?}",
-            api.get(name).await.ok().and_then(|pod| pod.status)
-        ),
-    }
+    let Ok(pod) = tokio::time::timeout(PATIENCE, polling).await else {
+        let status = api.get(name).await.ok().and_then(|pod| pod.status);
+        panic!("timed out waiting for pod {name} to be {what}: {status:?}");
+    };
+    pod
 }
 
 /// Polls until the Pod is gone.
