@@ -24,8 +24,9 @@ const MAX_PREFIX: usize = 64;
 /// How many requests in a row may fail before the output ends with an error.
 const MAX_FAILURES: u32 = 5;
 
-/// How long to wait for the watch to report a container ended after its log stream did.
-const END_CONFIRMATION: Duration = Duration::from_secs(3);
+/// How long to wait for the watch to report a container ended after its log stream did,
+/// before the stream is asked for again.
+const END_CONFIRMATION: Duration = Duration::from_secs(1);
 
 /// Chunks in flight between the request and the engine.
 const CHANNEL_CHUNKS: usize = 64;
@@ -70,17 +71,25 @@ impl Source {
         let mut position = Position::default();
         let mut failures = 0;
         loop {
+            // A stream asked for once the container has ended holds everything that is left;
+            // a stream asked for before may have broken before the end.
+            let ended_before = self.has_ended(&state);
             let params = LogParams {
                 container: Some(self.container.clone()),
                 follow: true,
                 timestamps: true,
-                since_time: position.last,
+                // Whole seconds, as the API server reads them, down (the client would round to
+                // the nearest second, which may skip lines): the lines passed on already are
+                // skipped by their timestamps.
+                since_time: position
+                    .last
+                    .and_then(|last| Timestamp::from_second(last.as_second()).ok()),
                 ..LogParams::default()
             };
             match self.pods.log_stream(&self.pod, &params).await {
                 Ok(reader) => {
                     failures = 0;
-                    if !self.read(reader, &mut position, sender).await {
+                    if !self.read(reader, &mut position, sender).await || ended_before {
                         return;
                     }
                 }
@@ -93,10 +102,13 @@ impl Source {
                     }
                 }
             }
-            if self.has_ended(&mut state).await {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(200 * u64::from(failures + 1))).await;
+            // The watch reports a container's end a moment after its stream ends: wait for it
+            // a little, then ask again (from where the output stopped) either way.
+            let _ = tokio::time::timeout(
+                END_CONFIRMATION * (failures + 1),
+                state.wait_for(|state| self.ended(state)),
+            )
+            .await;
         }
     }
 
@@ -111,7 +123,10 @@ impl Source {
         let mut line = LineState::default();
         loop {
             let (pieces, length) = match reader.fill_buf().await {
-                Ok([]) | Err(_) => return true,
+                Ok([]) | Err(_) => {
+                    line.end(position);
+                    return true;
+                }
                 Ok(buffer) => (line.split(buffer, position), buffer.len()),
             };
             reader.consume_unpin(length);
@@ -127,55 +142,71 @@ impl Source {
         }
     }
 
-    /// Whether the container has ended (or its Pod is gone), as the watch reports within a
-    /// moment of its log stream ending.
-    async fn has_ended(&self, state: &mut watch::Receiver<PodState>) -> bool {
-        let ended = |state: &PodState| match state {
+    /// Whether the watch has reported the container ended (or its Pod gone).
+    fn has_ended(&self, state: &watch::Receiver<PodState>) -> bool {
+        self.ended(&state.borrow())
+    }
+
+    fn ended(&self, state: &PodState) -> bool {
+        match state {
             PodState::Gone => true,
             PodState::Unseen => false,
             PodState::Present(pod) => status::container(pod, &self.container)
                 .and_then(status::exit)
                 .is_some(),
-        };
-        match tokio::time::timeout(END_CONFIRMATION, state.wait_for(ended)).await {
-            Ok(Ok(_) | Err(_)) => true,
-            Err(_) => false,
         }
     }
 }
 
-/// Where the output stands: the timestamp of the last line passed on, and how many lines with
-/// that same timestamp were.
+/// Where the output stands: the timestamp of the last whole line passed on, how many whole
+/// lines with that same timestamp were, and the line begun but not ended when a stream broke.
 #[derive(Debug, Default)]
 struct Position {
     last: Option<Timestamp>,
     at_last: usize,
     /// Lines with the last timestamp seen again in the current stream.
     seen_again: usize,
+    /// A line whose stream broke before its end: its timestamp and the bytes passed on.
+    open: Option<(Timestamp, usize)>,
 }
 
 impl Position {
-    /// Whether a line stamped `stamp` was passed on already; records it otherwise.
-    fn already_passed(&mut self, stamp: Timestamp) -> bool {
+    /// Whether a line stamped `stamp` was passed on whole already.
+    fn passed(&mut self, stamp: Timestamp) -> bool {
         match self.last {
             Some(last) if stamp < last => true,
             Some(last) if stamp == last => {
                 self.seen_again += 1;
-                if self.seen_again <= self.at_last {
-                    true
-                } else {
-                    self.at_last += 1;
-                    false
-                }
+                self.seen_again <= self.at_last
             }
-            _ => {
-                self.last = Some(stamp);
-                self.at_last = 1;
-                self.seen_again = 1;
-                false
-            }
+            _ => false,
         }
     }
+
+    /// Records a line stamped `stamp` passed on whole.
+    fn commit(&mut self, stamp: Timestamp) {
+        if self.last == Some(stamp) {
+            self.at_last += 1;
+        } else {
+            self.last = Some(stamp);
+            self.at_last = 1;
+        }
+        self.seen_again = self.at_last;
+        self.open = None;
+    }
+}
+
+/// The line being read.
+#[derive(Debug)]
+struct Body {
+    /// Whether it is passed on (not passed on whole before).
+    pass: bool,
+    /// Its timestamp, when it has one.
+    stamp: Option<Timestamp>,
+    /// Bytes of it passed on by an earlier stream, skipped now.
+    skip: usize,
+    /// Bytes of it read so far in this stream.
+    read: usize,
 }
 
 /// Where the reader stands in the current line.
@@ -183,8 +214,8 @@ impl Position {
 struct LineState {
     /// In the timestamp at the start of a line: the bytes so far.
     prefix: Vec<u8>,
-    /// In the text of a line: whether it is passed on.
-    body: Option<bool>,
+    /// In the text of a line.
+    body: Option<Body>,
     /// Whether the current stream has begun (the count of repeated lines starts anew).
     begun: bool,
 }
@@ -198,16 +229,21 @@ impl LineState {
         }
         let mut pieces = Vec::new();
         while !buffer.is_empty() {
-            if let Some(pass) = self.body {
-                let (text, rest) = match memchr::memchr(b'\n', buffer) {
-                    Some(end) => {
-                        self.body = None;
-                        buffer.split_at(end + 1)
+            if let Some(body) = &mut self.body {
+                let newline = memchr::memchr(b'\n', buffer);
+                let (text, rest) = buffer.split_at(newline.map_or(buffer.len(), |end| end + 1));
+                if body.pass {
+                    let from = body.skip.saturating_sub(body.read).min(text.len());
+                    if from < text.len() {
+                        pieces.push(Bytes::copy_from_slice(&text[from..]));
                     }
-                    None => (buffer, &[][..]),
-                };
-                if pass {
-                    pieces.push(Bytes::copy_from_slice(text));
+                }
+                body.read += text.len();
+                if newline.is_some() {
+                    if let (true, Some(stamp)) = (body.pass, body.stamp) {
+                        position.commit(stamp);
+                    }
+                    self.body = None;
                 }
                 buffer = rest;
                 continue;
@@ -220,12 +256,17 @@ impl LineState {
                     .flatten()
                     .and_then(|text| text.parse::<Timestamp>().ok());
                 if let Some(stamp) = stamp {
-                    self.body = Some(!position.already_passed(stamp));
+                    self.body = Some(Self::begin(stamp, position));
                     self.prefix.clear();
                 } else {
                     // Not a timestamp: a server that does not stamp lines.
                     if self.prefix.last() == Some(&b' ') {
-                        self.body = Some(true);
+                        self.body = Some(Body {
+                            pass: true,
+                            stamp: None,
+                            skip: 0,
+                            read: 0,
+                        });
                     }
                     pieces.push(Bytes::from(std::mem::take(&mut self.prefix)));
                 }
@@ -234,11 +275,51 @@ impl LineState {
                 buffer = &[];
                 if self.prefix.len() > MAX_PREFIX {
                     pieces.push(Bytes::from(std::mem::take(&mut self.prefix)));
-                    self.body = Some(true);
+                    self.body = Some(Body {
+                        pass: true,
+                        stamp: None,
+                        skip: 0,
+                        read: 0,
+                    });
                 }
             }
         }
         pieces
+    }
+
+    /// A line stamped `stamp` begins.
+    fn begin(stamp: Timestamp, position: &mut Position) -> Body {
+        if position.passed(stamp) {
+            return Body {
+                pass: false,
+                stamp: Some(stamp),
+                skip: 0,
+                read: 0,
+            };
+        }
+        let skip = match position.open.take() {
+            Some((open, passed)) if open == stamp => passed,
+            _ => 0,
+        };
+        Body {
+            pass: true,
+            stamp: Some(stamp),
+            skip,
+            read: 0,
+        }
+    }
+
+    /// The stream ended: a line begun and not ended is remembered with what of it was passed on.
+    fn end(&mut self, position: &mut Position) {
+        if let Some(Body {
+            pass: true,
+            stamp: Some(stamp),
+            skip,
+            read,
+        }) = self.body.take()
+        {
+            position.open = Some((stamp, skip.max(read)));
+        }
     }
 }
 
@@ -275,6 +356,34 @@ mod tests {
         let again = b"2024-05-01T10:00:00Z a\n2024-05-01T10:00:01Z b\n2024-05-01T10:00:01Z c\n2024-05-01T10:00:01Z d\n2024-05-01T10:00:02Z e\n";
         let out = LineState::default().split(again, &mut position);
         assert_eq!(text(&out), "d\ne\n");
+    }
+
+    #[test]
+    fn a_line_cut_in_the_middle_is_completed_not_repeated_nor_lost() {
+        let mut position = Position::default();
+        let mut first = LineState::default();
+        let out = first.split(
+            b"2024-05-01T10:00:00Z a\n2024-05-01T10:00:01Z hal",
+            &mut position,
+        );
+        first.end(&mut position);
+        assert_eq!(text(&out), "a\nhal");
+        let mut again = LineState::default();
+        let out = again.split(
+            b"2024-05-01T10:00:00Z a\n2024-05-01T10:00:01Z half\n2024-05-01T10:00:02Z b\n",
+            &mut position,
+        );
+        assert_eq!(text(&out), "f\nb\n");
+        // Only the stamp of a line arrived before the break: the line comes whole after.
+        let mut third = LineState::default();
+        let out = third.split(b"2024-05-01T10:00:03Z ", &mut position);
+        third.end(&mut position);
+        assert!(out.is_empty());
+        let out = LineState::default().split(
+            b"2024-05-01T10:00:02Z b\n2024-05-01T10:00:03Z c\n",
+            &mut position,
+        );
+        assert_eq!(text(&out), "c\n");
     }
 
     #[test]

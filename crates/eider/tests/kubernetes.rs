@@ -1,0 +1,427 @@
+//! `eider run --backend kubernetes` and `eider clean --backend kubernetes`, the client side,
+//! against a local double of the Kubernetes API server that follows the real API's semantics
+//! (no cluster can run on these machines). The double runs each container as a process of this
+//! machine: these tests check what eider asks of a cluster and how it follows the answers
+//! (create, one watch per run, log streams, deletions, expired watches, broken streams), not
+//! what a container runtime does (the podman test of `manifests` runs generated Pods for real).
+
+mod support;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use eider_kube_double::{FailureRule, Kind, KubeDouble, RecordedRequest, ServerVersion, Settings};
+use support::{Project, Run};
+
+const NAMESPACE: &str = "builds";
+
+/// An image name for the Drakefiles: the double pulls nothing.
+const IMAGE: &str = "registry.example/tools:1";
+
+/// How long any wait of these tests may last before it fails them.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A double with the test namespace.
+fn double() -> KubeDouble {
+    double_with(Settings::default())
+}
+
+fn double_with(mut settings: Settings) -> KubeDouble {
+    settings.namespaces.push(NAMESPACE.to_owned());
+    KubeDouble::start_blocking(settings).expect("start the Kubernetes double")
+}
+
+/// A project whose kubeconfig points at `double`.
+struct Cluster {
+    project: Project,
+    kubeconfig: PathBuf,
+}
+
+impl Cluster {
+    fn new(double: &KubeDouble, drakefile: &str) -> Self {
+        let project = Project::new(drakefile);
+        let kubeconfig = project.state_path().join("kubeconfig");
+        std::fs::write(&kubeconfig, double.kubeconfig(NAMESPACE)).expect("write kubeconfig");
+        Self {
+            project,
+            kubeconfig,
+        }
+    }
+
+    fn eider(&self, arguments: &[&str]) -> std::process::Command {
+        let mut command = self.project.eider();
+        command
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("EIDER_BACKEND", "kubernetes")
+            .args(arguments);
+        command
+    }
+
+    fn run(&self, arguments: &[&str]) -> Run {
+        let mut all = vec!["run"];
+        all.extend_from_slice(arguments);
+        Run::from(self.eider(&all).output().expect("run eider"))
+    }
+
+    fn spawn(&self, arguments: &[&str]) -> std::process::Child {
+        let mut all = vec!["run"];
+        all.extend_from_slice(arguments);
+        self.eider(&all)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start eider")
+    }
+}
+
+fn drakefile(jobs: &str) -> String {
+    support::drakefile(jobs)
+}
+
+/// A job whose containers run shell scripts: sidecars `(name, script)`, then `main`.
+fn job(name: &str, sidecars: &[(&str, &str)], primary: &str) -> String {
+    use std::fmt::Write as _;
+    let mut yaml = format!("  {name}:\n");
+    if !sidecars.is_empty() {
+        yaml.push_str("    sidecarContainers:\n");
+        for (sidecar, script) in sidecars {
+            let _ = write!(
+                yaml,
+                "    - name: {sidecar}\n      image: {IMAGE}\n      command: {}\n",
+                support::sh(script)
+            );
+        }
+    }
+    let _ = write!(
+        yaml,
+        "    primaryContainer:\n      name: main\n      image: {IMAGE}\n      command: {}\n",
+        support::sh(primary)
+    );
+    yaml
+}
+
+/// Waits until `condition` holds, failing the test after [`PATIENCE`].
+#[track_caller]
+fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while !condition() {
+        assert!(Instant::now() < deadline, "{what}: not within {PATIENCE:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Everything of every kind left in the test namespace.
+fn objects(double: &KubeDouble) -> Vec<String> {
+    [
+        Kind::Pod,
+        Kind::Secret,
+        Kind::PersistentVolumeClaim,
+        Kind::ConfigMap,
+    ]
+    .into_iter()
+    .flat_map(|kind| {
+        double
+            .names(kind, NAMESPACE)
+            .into_iter()
+            .map(move |name| format!("{kind:?}/{name}"))
+    })
+    .collect()
+}
+
+/// Waits until the run's objects are all gone (a Pod goes once its containers have stopped).
+#[track_caller]
+fn assert_nothing_left(double: &KubeDouble) {
+    wait_until("every object of the run removed", || {
+        objects(double).is_empty()
+    });
+    assert_eq!(double.running_processes(), 0);
+}
+
+fn watches(requests: &[RecordedRequest]) -> usize {
+    requests.iter().filter(|request| request.watch).count()
+}
+
+#[test]
+fn a_job_with_a_sidecar_is_one_pod_and_every_line_of_every_container_is_attributed() {
+    let double = double();
+    let cluster = Cluster::new(
+        &double,
+        &drakefile(&job(
+            "test",
+            &[("server", "echo server-up; exec sleep 60")],
+            "echo out; echo err >&2; printf last",
+        )),
+    );
+    let run = cluster.run(&["test"]);
+    run.assert_code(0);
+    let mut lines = run.lines_of("test", "main");
+    lines.sort();
+    assert_eq!(lines, ["err", "last", "out"], "{}", run.stdout);
+    assert_eq!(run.lines_of("test", "server"), ["server-up"]);
+    assert_nothing_left(&double);
+    let requests = double.requests();
+    assert_eq!(watches(&requests), 1, "{requests:#?}");
+    let created: Vec<&RecordedRequest> = requests
+        .iter()
+        .filter(|request| request.method == "POST")
+        .collect();
+    assert_eq!(
+        created
+            .iter()
+            .filter(|request| request.path.ends_with("/pods"))
+            .count(),
+        1,
+        "{created:#?}"
+    );
+}
+
+#[test]
+fn the_primary_s_exit_code_decides_and_the_sidecars_are_ended() {
+    let double = double();
+    let cluster = Cluster::new(
+        &double,
+        &drakefile(&job(
+            "test",
+            &[("server", "exec sleep 60")],
+            "echo failing; exit 3",
+        )),
+    );
+    let run = cluster.run(&["test"]);
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains("container `main` exited with code 3"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.lines_of("test", "main"), ["failing"]);
+    assert_nothing_left(&double);
+}
+
+#[test]
+fn secrets_reach_the_containers_from_the_run_s_secret_and_are_masked() {
+    let double = double();
+    let secret = "kube-s3cr3t-value";
+    let cluster = Cluster::new(
+        &double,
+        &drakefile(&job(
+            "test",
+            &[],
+            "test \"$TOKEN\" = kube-s3cr3t-value && echo \"token=$TOKEN\"",
+        )),
+    );
+    cluster
+        .project
+        .write("Drakesecrets.yaml", &format!("TOKEN: {secret}\n"));
+    let run = cluster.run(&["test"]);
+    run.assert_code(0);
+    assert_eq!(run.lines_of("test", "main"), ["token=***"]);
+    assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
+    let secrets_created = double
+        .requests()
+        .iter()
+        .filter(|request| request.method == "POST" && request.path.ends_with("/secrets"))
+        .count();
+    assert_eq!(secrets_created, 1);
+    assert_nothing_left(&double);
+}
+
+#[test]
+fn an_image_the_cluster_cannot_pull_fails_the_job_with_the_cluster_s_reason() {
+    let double = double();
+    let cluster = Cluster::new(
+        &double,
+        &drakefile(&format!(
+            "  build:\n    primaryContainer:\n      name: compile\n      image: \
+             registry.example/does-not-exist:1\n      command: [\"true\"]\n"
+        )),
+    );
+    let run = cluster.run(&["build"]);
+    run.assert_code(1);
+    for expected in [
+        "job `build`",
+        "container `compile`",
+        "registry.example/does-not-exist:1",
+        "ErrImagePull",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}:\n{}", run.stderr);
+    }
+    assert_nothing_left(&double);
+}
+
+#[test]
+fn a_pod_that_no_node_can_run_fails_its_job_with_the_scheduler_s_message() {
+    let double = double();
+    let cluster = Cluster::new(
+        &double,
+        &drakefile(&format!(
+            "  big:\n    primaryContainer:\n      name: main\n      image: {IMAGE}\n      \
+             command: [\"true\"]\n      resources:\n        cpu:\n          \
+             requestedMillicores: 64000\n          maxMillicores: 64000\n"
+        )),
+    );
+    let run = cluster.run(&["big"]);
+    run.assert_code(1);
+    assert!(run.stderr.contains("Insufficient cpu"), "{}", run.stderr);
+    assert!(run.stderr.contains("job `big`"), "{}", run.stderr);
+    assert_nothing_left(&double);
+}
+
+#[test]
+fn a_server_older_than_1_29_is_refused_naming_both_versions() {
+    let double = double_with(Settings {
+        version: ServerVersion {
+            major: 1,
+            minor: 28,
+        },
+        ..Settings::default()
+    });
+    let cluster = Cluster::new(&double, &drakefile(&job("test", &[], "true")));
+    let run = cluster.run(&["test"]);
+    run.assert_code(3);
+    assert!(
+        run.stderr.contains("Kubernetes v1.28") && run.stderr.contains("1.29 or later"),
+        "{}",
+        run.stderr
+    );
+    assert!(objects(&double).is_empty());
+}
+
+#[test]
+fn what_a_cluster_cannot_do_is_refused_before_anything_is_created() {
+    let double = double();
+    let cluster = Cluster::new(
+        &double,
+        &drakefile(&format!(
+            "  edit:\n    sourceMountMode: RW\n    primaryContainer:\n      name: main\n      \
+             image: {IMAGE}\n      sourceMountPath: /src\n"
+        )),
+    );
+    let run = cluster.run(&["edit"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("writable"), "{}", run.stderr);
+    assert!(double.requests().is_empty(), "{:#?}", double.requests());
+}
+
+#[test]
+fn an_expired_watch_and_broken_log_streams_lose_and_repeat_no_line() {
+    let double = double();
+    let cluster = Cluster::new(
+        &double,
+        &drakefile(&job(
+            "count",
+            &[],
+            "i=1; while [ $i -le 30 ]; do echo line-$i; i=$((i+1)); sleep 0.1; done",
+        )),
+    );
+    let child = cluster.spawn(&["count"]);
+    wait_until("the job's Pod running", || double.running_processes() > 0);
+    std::thread::sleep(Duration::from_millis(700));
+    double.expire_watches();
+    double.cut_log_streams();
+    std::thread::sleep(Duration::from_millis(700));
+    double.cut_log_streams();
+    let run = support::wait_with_patience(child, PATIENCE);
+    run.assert_code(0);
+    let expected: Vec<String> = (1..=30).map(|index| format!("line-{index}")).collect();
+    assert_eq!(run.lines_of("count", "main"), expected);
+    assert_nothing_left(&double);
+}
+
+#[test]
+fn an_interrupt_deletes_everything_the_run_created_and_exits_130() {
+    let double = double();
+    let cluster = Cluster::new(
+        &double,
+        &drakefile(&job(
+            "wait",
+            &[("server", "exec sleep 300")],
+            "exec sleep 300",
+        )),
+    );
+    let child = cluster.spawn(&["wait", "--grace-period", "2s"]);
+    wait_until("both containers running", || {
+        double.running_processes() == 2
+    });
+    let pid = i32::try_from(child.id()).expect("pid");
+    send_signal(pid, "INT");
+    let run = support::wait_with_patience(child, PATIENCE);
+    run.assert_code(130);
+    assert_nothing_left(&double);
+}
+
+#[test]
+fn eider_clean_removes_what_a_killed_eider_left_on_the_cluster() {
+    let double = double();
+    let cluster = Cluster::new(&double, &drakefile(&job("wait", &[], "exec sleep 300")));
+    cluster
+        .project
+        .write("Drakesecrets.yaml", "TOKEN: left-behind-value\n");
+    let child = cluster.spawn(&["wait"]);
+    wait_until("the job running", || double.running_processes() == 1);
+    let pid = i32::try_from(child.id()).expect("pid");
+    send_signal(pid, "KILL");
+    let _ = support::wait_with_patience(child, PATIENCE);
+    assert!(!objects(&double).is_empty());
+    let clean = Run::from(cluster.eider(&["clean"]).output().expect("run eider clean"));
+    clean.assert_code(0);
+    assert!(clean.stderr.contains("removed 1 Pod"), "{}", clean.stderr);
+    assert_nothing_left(&double);
+}
+
+#[test]
+fn a_pipeline_uses_one_watch_and_a_few_requests_per_job() {
+    let double = double();
+    let jobs = [
+        job("a", &[], "echo a"),
+        job("b", &[], "echo b"),
+        job("c", &[("helper", "exec sleep 60")], "echo c"),
+    ]
+    .concat();
+    let cluster = Cluster::new(
+        &double,
+        &format!(
+            "{}pipelines:\n  ci:\n    jobs:\n    - name: a\n    - name: b\n      \
+             dependencies: [a]\n    - name: c\n      dependencies: [a]\n",
+            drakefile(&jobs)
+        ),
+    );
+    let run = cluster.run(&["-p", "ci", "-c", "2"]);
+    run.assert_code(0);
+    assert_eq!(run.lines_of("c", "main"), ["c"]);
+    assert_nothing_left(&double);
+    let requests = double.requests();
+    assert_eq!(watches(&requests), 1, "{requests:#?}");
+    let per_job = requests
+        .iter()
+        .filter(|request| !request.watch && !request.follow_log)
+        .count();
+    assert!(per_job <= 3 * 8, "{per_job} requests: {requests:#?}");
+}
+
+#[test]
+fn a_failed_request_to_create_a_pod_is_the_job_s_error_and_nothing_is_left() {
+    let double = double();
+    double.fail_next(FailureRule::new(
+        "POST",
+        &format!("/api/v1/namespaces/{NAMESPACE}/pods"),
+        500,
+    ));
+    let cluster = Cluster::new(&double, &drakefile(&job("test", &[], "true")));
+    let run = cluster.run(&["test"]);
+    assert_ne!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot create the job's Pod"),
+        "{}",
+        run.stderr
+    );
+    assert_nothing_left(&double);
+}
+
+/// Sends a signal to a process with the `kill` command (no unsafe code).
+fn send_signal(pid: i32, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args([format!("-{signal}"), pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+}
