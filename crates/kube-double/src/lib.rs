@@ -253,5 +253,8 @@ impl Drop for KubeDouble {
             let _ = thread.join();
         }
         self.shared.kill_all_processes();
+        // A task the runtime could not drop in time may still hold the shared state, and with
+        // it the scratch directory's guard: remove the directory now all the same.
+        let _ = std::fs::remove_dir_all(self.shared.scratch.path());
     }
 }

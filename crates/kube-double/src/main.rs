@@ -75,6 +75,15 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async move {
+        // Listen for the signals before the URL is printed: whoever reads it may stop us at once.
+        let signals = (
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()),
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()),
+        );
+        let (Ok(mut terminate), Ok(mut interrupt)) = signals else {
+            eprintln!("eider-kube-double: cannot listen for SIGTERM and SIGINT");
+            return ExitCode::FAILURE;
+        };
         let double = match KubeDouble::start(settings).await {
             Ok(double) => double,
             Err(error) => {
@@ -87,15 +96,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
         println!("{}", double.url());
-        let Ok(mut terminate) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        else {
-            eprintln!("eider-kube-double: cannot wait for SIGTERM");
-            return ExitCode::FAILURE;
-        };
         tokio::select! {
             _ = terminate.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
+            _ = interrupt.recv() => {}
         }
         drop(double);
         ExitCode::SUCCESS

@@ -354,3 +354,66 @@ fn a_blocking_double_serves_plain_tests() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("\"phase\":\"Active\""), "{answer}");
 }
+
+#[tokio::test]
+async fn a_claim_in_use_stays_until_its_pod_is_gone() {
+    use k8s_openapi::api::core::v1::PersistentVolumeClaim;
+    let (double, client) = start(Settings::default()).await;
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), "default");
+    let claim: PersistentVolumeClaim = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "work"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+    }))
+    .expect("the claim decodes");
+    let created = claims
+        .create(&PostParams::default(), &claim)
+        .await
+        .expect("create");
+    assert_eq!(
+        created.status.and_then(|status| status.phase).as_deref(),
+        Some("Pending")
+    );
+    let pods: Api<Pod> = Api::namespaced(client, "default");
+    let mut user = shell_pod("user", "sleep 30");
+    user.spec.as_mut().expect("spec").volumes = Some(vec![
+        serde_json::from_value(
+            serde_json::json!({"name": "work", "persistentVolumeClaim": {"claimName": "work"}}),
+        )
+        .expect("volume"),
+    ]);
+    pods.create(&PostParams::default(), &user)
+        .await
+        .expect("create");
+    common::wait_for(&pods, "user", "running", |pod| {
+        common::phase(pod) == "Running"
+    })
+    .await;
+    let bound = claims.get("work").await.expect("get");
+    assert_eq!(
+        bound.status.and_then(|status| status.phase).as_deref(),
+        Some("Bound")
+    );
+    claims
+        .delete("work", &DeleteParams::default())
+        .await
+        .expect("delete");
+    let terminating = claims
+        .get("work")
+        .await
+        .expect("the claim stays while in use");
+    assert!(terminating.metadata.deletion_timestamp.is_some());
+    pods.delete("user", &DeleteParams::default().grace_period(0))
+        .await
+        .expect("delete");
+    let gone = async {
+        while !double
+            .names(Kind::PersistentVolumeClaim, "default")
+            .is_empty()
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(PATIENCE, gone)
+        .await
+        .expect("the claim goes with its pod");
+}
