@@ -230,10 +230,10 @@ fn an_image_the_cluster_cannot_pull_fails_the_job_with_the_cluster_s_reason() {
     let double = double();
     let cluster = Cluster::new(
         &double,
-        &drakefile(&format!(
+        &drakefile(
             "  build:\n    primaryContainer:\n      name: compile\n      image: \
-             registry.example/does-not-exist:1\n      command: [\"true\"]\n"
-        )),
+             registry.example/does-not-exist:1\n      command: [\"true\"]\n",
+        ),
     );
     let run = cluster.run(&["build"]);
     run.assert_code(1);
