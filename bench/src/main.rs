@@ -22,6 +22,7 @@
 
 mod engine;
 mod generate;
+mod kubernetes;
 mod measure;
 mod package;
 mod pipeline;
@@ -143,17 +144,21 @@ enum Selected {
     Pipelines,
     /// `eider package`.
     Package,
+    /// `eider run --backend kubernetes` against the API double.
+    Kubernetes,
 }
 
 /// Every name `--benchmark` accepts, for its error message.
 const BENCHMARK_NAMES: &str = "`parse`, `no-op`, `sidecar`, `throughput`, `pipeline-lanes`, \
-                               `pipeline-dag`, `pipeline-output`, `pipeline` or `package`";
+                               `pipeline-dag`, `pipeline-output`, `pipeline`, `package` or \
+                               `kubernetes`";
 
 fn parse_benchmark(value: &str) -> Result<Selected, String> {
     match value {
         "parse" => return Ok(Selected::Parse),
         "pipeline" => return Ok(Selected::Pipelines),
         package::NAME => return Ok(Selected::Package),
+        kubernetes::NAME => return Ok(Selected::Kubernetes),
         _ => {}
     }
     let run = Benchmark::ALL
@@ -179,6 +184,8 @@ enum BenchError {
     Engine(#[from] EngineError),
     #[error("the `eider run`, pipeline and package benchmarks need the eider binary")]
     NoEider,
+    #[error(transparent)]
+    Kubernetes(#[from] kubernetes::KubernetesError),
     #[error("{0} benchmark(s) failed (see above)")]
     Failed(usize),
 }
@@ -208,8 +215,13 @@ fn run(options: &Options) -> Result<(), BenchError> {
         })
         .collect();
     let package_benchmark = selected(Selected::Package);
+    let kubernetes_benchmark = selected(Selected::Kubernetes);
     let eider = match &options.eider {
-        _ if run_benchmarks.is_empty() && pipeline_benchmarks.is_empty() && !package_benchmark => {
+        _ if run_benchmarks.is_empty()
+            && pipeline_benchmarks.is_empty()
+            && !package_benchmark
+            && !kubernetes_benchmark =>
+        {
             None
         }
         Some(eider) => Some(eider.clone()),
@@ -222,9 +234,18 @@ fn run(options: &Options) -> Result<(), BenchError> {
         }
         None => return Err(BenchError::NoEider),
     };
+    let mut printed = false;
+    let mut failures = 0;
+    // Needs no container engine: the double runs its containers as processes.
+    if kubernetes_benchmark && let Some(eider) = &eider {
+        failures += run_kubernetes(eider)?;
+        printed = true;
+        if options.benchmarks == [Selected::Kubernetes] {
+            return verdict(failures);
+        }
+    }
     // Checked first: a missing engine should not wait for the parser benchmark to finish.
     let environment = eider.as_deref().map(engine::preflight).transpose()?;
-    let mut printed = false;
     if selected(Selected::Parse) {
         run_parser(options)?;
         printed = true;
@@ -232,7 +253,6 @@ fn run(options: &Options) -> Result<(), BenchError> {
     let (Some(eider), Some(environment)) = (eider, environment) else {
         return Ok(());
     };
-    let mut failures = 0;
     if !run_benchmarks.is_empty() {
         if printed {
             println!();
@@ -282,10 +302,23 @@ fn run(options: &Options) -> Result<(), BenchError> {
         };
         failures += run_package(&settings, &environment);
     }
+    verdict(failures)
+}
+
+fn verdict(failures: usize) -> Result<(), BenchError> {
     if failures > 0 {
-        return Err(BenchError::Failed(failures));
+        Err(BenchError::Failed(failures))
+    } else {
+        Ok(())
     }
-    Ok(())
+}
+
+/// Runs the Kubernetes benchmark and prints its table; returns how many targets it missed
+/// (none or one).
+fn run_kubernetes(eider: &std::path::Path) -> Result<usize, BenchError> {
+    let outcome = kubernetes::run(eider)?;
+    print!("{}", outcome.table());
+    Ok(usize::from(!outcome.passed()))
 }
 
 /// Runs the `eider run` benchmarks and prints their table, the verdicts and how busy the
