@@ -226,6 +226,43 @@ fn secrets_reach_the_containers_from_the_run_s_secret_and_are_masked() {
 }
 
 #[test]
+fn a_secret_one_job_overrides_still_reaches_the_next_job_through_the_run_s_secret() {
+    let double = double();
+    let jobs = format!(
+        "  first:\n    primaryContainer:\n      name: main\n      image: {IMAGE}\n      \
+         environment:\n      - TOKEN=plain\n      command: {}\n{}",
+        support::sh("test \"$TOKEN\" = plain && test \"$OTHER\" = other-s3cr3t"),
+        job(
+            "second",
+            &[],
+            "test \"$TOKEN\" = token-s3cr3t && test \"$OTHER\" = other-s3cr3t && echo both"
+        )
+    );
+    let cluster = Cluster::new(&double, &drakefile(&jobs));
+    cluster.project.write(
+        "Drakesecrets.yaml",
+        "TOKEN: token-s3cr3t\nOTHER: other-s3cr3t\n",
+    );
+    let run = cluster.run(&["first", "second"]);
+    run.assert_code(0);
+    assert_eq!(run.lines_of("second", "main"), ["both"]);
+    let requests = double.requests();
+    let on_secrets = |method: &str| {
+        requests
+            .iter()
+            .filter(|request| request.method == method && request.path.contains("/secrets"))
+            .count()
+    };
+    // Created with what the first job needs, replaced once with what the second adds.
+    assert_eq!(
+        (on_secrets("POST"), on_secrets("PUT")),
+        (1, 1),
+        "{requests:#?}"
+    );
+    assert_nothing_left(&double);
+}
+
+#[test]
 fn an_image_the_cluster_cannot_pull_fails_the_job_with_the_cluster_s_reason() {
     let double = double();
     let cluster = Cluster::new(

@@ -436,6 +436,75 @@ pub(crate) fn create(
     Ok(stored)
 }
 
+/// `PUT .../{resource}/{name}` of a Secret or a config map: the object replaced whole, as the
+/// real server does, when it names the stored resource version (an update without one is
+/// invalid, one with another is a conflict). The server's own metadata is kept.
+pub(crate) fn update(
+    shared: &Arc<Shared>,
+    kind: Kind,
+    namespace: &str,
+    name: &str,
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    if !matches!(kind, Kind::Secret | Kind::ConfigMap) {
+        return Err(ApiError::method_not_allowed());
+    }
+    let (mut object, mut errors) = decode_object(kind, body)?;
+    let key = ObjectKey::new(kind, namespace, name);
+    let mut store = lock(&shared.store);
+    let current = store
+        .get(&key)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(kind.resource(), name))?;
+    let version = |object: &Value| {
+        object
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    let given = version(&object);
+    if given.is_empty() {
+        return Err(ApiError::invalid(
+            kind.name(),
+            name,
+            &[FieldError::invalid(
+                "metadata.resourceVersion",
+                "0x0",
+                "must be specified for an update",
+            )],
+        ));
+    }
+    if given != version(&current) {
+        return Err(ApiError::conflict(
+            kind.resource(),
+            name,
+            "the object has been modified; please apply your changes to the latest version and \
+             try again",
+        ));
+    }
+    let metadata = object
+        .get_mut("metadata")
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| ApiError::bad_request("the object has no metadata"))?;
+    if metadata.get("name").and_then(Value::as_str) != Some(name) {
+        return Err(ApiError::bad_request(
+            "the name of the object does not match the name on the URL",
+        ));
+    }
+    for field in ["namespace", "uid", "creationTimestamp"] {
+        match current.pointer(&format!("/metadata/{field}")) {
+            Some(value) => metadata.insert(field.to_owned(), value.clone()),
+            None => metadata.remove(field),
+        };
+    }
+    validate_metadata(&object, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(kind.name(), name, &errors));
+    }
+    Ok(store.replace(&key, object))
+}
+
 /// `GET .../{resource}/{name}`.
 pub(crate) fn get(
     shared: &Arc<Shared>,

@@ -10,7 +10,8 @@
 //! Failures can be injected ([`FailureRule`]), watches expired as by an etcd compaction and log
 //! streams cut. Dropping the [`KubeDouble`] stops the server and kills every process it started.
 //!
-//! Not served: other API groups and kinds, PUT and PATCH, `Foreground` deletion (treated as
+//! Not served: other API groups and kinds, PUT of Pods and claims (Secrets and config maps are
+//! replaced whole), PATCH, `Foreground` deletion (treated as
 //! `Background`), container restarts (every Pod runs as with `restartPolicy: Never`, sidecars
 //! included), probes, volumes (mounts are not made), resource limits and isolation.
 

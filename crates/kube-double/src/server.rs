@@ -292,6 +292,10 @@ fn route(
                     200,
                     &api::get(shared, kind, namespace, name)?,
                 )),
+                Method::PUT => Ok(json_response(
+                    200,
+                    &api::update(shared, kind, namespace, name, body)?,
+                )),
                 Method::DELETE => {
                     let request = DeleteRequest::parse(query, body)?;
                     Ok(json_response(
