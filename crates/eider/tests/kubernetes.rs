@@ -48,6 +48,13 @@ impl Cluster {
         }
     }
 
+    /// Writes eider's config file (the user's, outside the project).
+    fn write_config(&self, text: &str) {
+        let directory = self.project.config_home().join("eider");
+        std::fs::create_dir_all(&directory).expect("create the config directory");
+        std::fs::write(directory.join("config.toml"), text).expect("write the config file");
+    }
+
     fn eider(&self, arguments: &[&str]) -> std::process::Command {
         let mut command = self.project.eider();
         command
@@ -286,7 +293,8 @@ fn an_image_the_cluster_cannot_pull_fails_the_job_with_the_cluster_s_reason() {
 }
 
 #[test]
-fn a_pod_that_no_node_can_run_fails_its_job_with_the_scheduler_s_message() {
+fn a_pod_that_does_not_fit_waits_within_the_pending_bound_then_fails_with_the_scheduler_s_message()
+{
     let double = double();
     let cluster = Cluster::new(
         &double,
@@ -296,10 +304,35 @@ fn a_pod_that_no_node_can_run_fails_its_job_with_the_scheduler_s_message() {
              requestedMillicores: 64000\n          maxMillicores: 64000\n"
         )),
     );
+    cluster.write_config("[kubernetes]\npending-timeout = \"2s\"\n");
     let run = cluster.run(&["big"]);
     run.assert_code(1);
-    assert!(run.stderr.contains("Insufficient cpu"), "{}", run.stderr);
-    assert!(run.stderr.contains("job `big`"), "{}", run.stderr);
+    for expected in ["job `big`", "stayed Pending for 2s", "Insufficient cpu"] {
+        assert!(run.stderr.contains(expected), "{expected}:\n{}", run.stderr);
+    }
+    assert_nothing_left(&double);
+}
+
+#[test]
+fn a_pod_that_no_node_matches_fails_at_once_with_the_scheduler_s_message() {
+    let double = double();
+    let cluster = Cluster::new(
+        &double,
+        &drakefile(&format!(
+            "  arm:\n    cpuArch: arm64\n    primaryContainer:\n      name: main\n      \
+             image: {IMAGE}\n      command: [\"true\"]\n"
+        )),
+    );
+    // The default bound is ten minutes: the job ends long before it.
+    let run = cluster.run(&["arm"]);
+    run.assert_code(1);
+    assert!(
+        run.stderr
+            .contains("didn't match Pod's node affinity/selector"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("stayed Pending"), "{}", run.stderr);
     assert_nothing_left(&double);
 }
 

@@ -143,7 +143,8 @@ impl KubernetesRuntime {
                 () = stop.requested() => return Err(LaunchError::Stopped),
                 () = tokio::time::sleep_until(pending_deadline) => {
                     let waiting = match &*job.state.borrow() {
-                        PodState::Present(pod) => status::waiting_for(pod),
+                        PodState::Present(pod) => status::unschedulable(pod)
+                            .or_else(|| status::waiting_for(pod)),
                         _ => None,
                     };
                     return Err(LaunchError::Failed {
@@ -156,7 +157,10 @@ impl KubernetesRuntime {
                             waiting.unwrap_or_else(|| "the cluster did not start it".to_owned()),
                         ),
                         hint: Some(
-                            "`kubectl describe pod` shows what the cluster waits for".to_owned(),
+                            "the job's resources must fit a node with room to spare; \
+                             `[kubernetes] pending-timeout` in the config file sets how long \
+                             a Pod may wait"
+                                .to_owned(),
                         ),
                     });
                 }
@@ -223,14 +227,16 @@ impl KubernetesRuntime {
                 }));
             }
         }
-        if let Some(message) = status::unschedulable(pod) {
+        // A Pod no node matches (its platform, say) will not run; one that does not fit now
+        // may once other Pods end: that one waits, within the pending bound.
+        if let Some(message) = status::unschedulable(pod)
+            && status::matches_no_node(&message)
+        {
             return Some(Err(LaunchError::Failed {
                 container: None,
                 what: "no node of the cluster can run the job's Pod".to_owned(),
                 error: RuntimeError::Other(message),
-                hint: Some(
-                    "the job's resources, osFamily and cpuArch must fit one node".to_owned(),
-                ),
+                hint: Some("the job's osFamily and cpuArch must match a node".to_owned()),
             }));
         }
         let why = status::pod_ended(pod)?;

@@ -75,6 +75,8 @@ impl KubernetesRuntime {
         Ok(objects
             .items
             .iter()
+            // Something being deleted already is on its way out, not left behind.
+            .filter(|object| object.meta().deletion_timestamp.is_none())
             .map(|object| {
                 let meta = object.meta();
                 let name = meta.name.clone().unwrap_or_default();

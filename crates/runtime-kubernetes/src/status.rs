@@ -107,6 +107,13 @@ pub(crate) fn unschedulable(pod: &Pod) -> Option<String> {
         })
 }
 
+/// Whether the scheduler's `message` says that no node matches the Pod at all (its node
+/// selector or affinity), rather than that none has room for it now.
+pub(crate) fn matches_no_node(message: &str) -> bool {
+    message.contains("didn't match Pod's node affinity/selector")
+        && !message.contains("Insufficient")
+}
+
 /// Why the Pod as a whole ended before its primary did (its deadline, an eviction), if it did.
 pub(crate) fn pod_ended(pod: &Pod) -> Option<String> {
     let status = pod.status.as_ref()?;
