@@ -11,6 +11,7 @@ mod image_reference;
 mod model;
 mod path;
 mod permissions;
+mod recorded;
 pub mod schema;
 mod source;
 mod suggest;
@@ -30,6 +31,7 @@ pub use model::{
     PipelineJob, PullPolicy, Resources, SourceMountMode, Trigger,
 };
 pub use permissions::{Permissions, Refusal, check_permissions};
+pub use recorded::{RecordedJobError, read_recorded_job};
 pub use source::{LoadError, MAX_FILE_SIZE, read_source};
 pub use version::{SPEC_URI, SpecVersion};
 

@@ -4,7 +4,7 @@
 //! applies for that version (see the README's "Versions" section); `spec_version` stays available
 //! for the few rules that differ by version.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::version::SpecVersion;
 
@@ -35,8 +35,11 @@ impl Drakefile {
 }
 
 /// A job: containers that run together; the last one is the primary.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+///
+/// Read back (as packages record it), a field this eider does not know is refused rather than
+/// dropped: the job would run differently from the one recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Job {
     /// The job's name (its key under `jobs`).
     pub name: String,
@@ -70,7 +73,7 @@ impl Job {
 }
 
 /// How a job's containers see the source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SourceMountMode {
     /// Read-only mount of the source (`RO`, the default from v0.1.0).
     #[serde(rename = "RO")]
@@ -96,7 +99,7 @@ impl SourceMountMode {
 }
 
 /// Operating system family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OsFamily {
     /// Linux containers.
@@ -106,7 +109,7 @@ pub enum OsFamily {
 }
 
 /// When to pull an image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PullPolicy {
     /// Pull only when the image is absent (the default, and the rule before v0.4.0).
     IfNotPresent,
@@ -115,7 +118,8 @@ pub enum PullPolicy {
 }
 
 /// One environment variable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EnvironmentVariable {
     /// The name (text before the first `=`).
     pub name: String,
@@ -124,8 +128,8 @@ pub struct EnvironmentVariable {
 }
 
 /// A container of a job.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Container {
     /// Unique within the job.
     pub name: String,
@@ -161,8 +165,8 @@ pub struct Container {
 pub const DOCKER_SOCKET_PATH: &str = "/var/run/docker.sock";
 
 /// CPU and memory requests and limits (v0.3.0+).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Resources {
     /// Relative CPU weight, in millicores (default 100).
     pub requested_millicores: u32,

@@ -80,7 +80,7 @@ pub enum Command {
     /// Print the JSON Schema of a Drakefile, for editors
     Schema(SchemaOptions),
     /// Run jobs (in order, each only if the previous one succeeded) or a pipeline (as a DAG) on
-    /// the Docker Engine
+    /// the Docker Engine; or the job a package holds, from the package, without a Drakefile
     Run(Box<RunOptions>),
     /// Print a pipeline's DAG as Graphviz DOT, Mermaid or SVG
     Graph(GraphOptions),
@@ -109,9 +109,11 @@ pub enum Command {
     reason = "each bool is an independent command-line flag"
 )]
 pub struct RunOptions {
-    /// The jobs to run, in order
+    /// The jobs to run, in order; or one package to run the job it holds: `oci:DIR[:TAG]`,
+    /// `docker://REGISTRY/REPOSITORY:TAG`, `REGISTRY/REPOSITORY:TAG` or
+    /// `REGISTRY/REPOSITORY@DIGEST` (no Drakefile needed)
     #[arg(
-        value_name = "JOB",
+        value_name = "JOB|PACKAGE",
         required_unless_present_any = ["pipeline", "event"],
         conflicts_with_all = ["pipeline", "event"]
     )]
@@ -202,6 +204,10 @@ pub struct RunOptions {
     /// Variables from outside the Drakefile.
     #[command(flatten)]
     pub environment: EnvironmentOptions,
+
+    /// How a package in a registry is reached.
+    #[command(flatten)]
+    pub registry: RegistryOptions,
 
     /// What jobs may ask for.
     #[command(flatten)]
@@ -427,9 +433,9 @@ pub struct VerifyOptions {
     #[arg(long, env = "EIDER_VERIFY_DRAKEFILE", value_name = "PATH")]
     pub drakefile: Option<Utf8PathBuf>,
 
-    /// Then load the package into the local engine and run its job from it (without mounting
-    /// the source), as the Drakefile (`--drakefile`, else the usual one) defines the job's
-    /// sidecars; exits as `eider run` does
+    /// Then load the package into the local engine and run the job it records from it, as
+    /// `eider run PACKAGE` does (no Drakefile needed; with --drakefile, sidecars that mount the
+    /// source get that Drakefile's tree); exits as `eider run` does
     #[arg(long, env = "EIDER_VERIFY_RUN")]
     pub run: bool,
 
@@ -684,6 +690,10 @@ pub struct ManifestsOptions {
     /// Variables from outside the Drakefile.
     #[command(flatten)]
     pub environment: EnvironmentOptions,
+
+    /// How a package in a registry is reached.
+    #[command(flatten)]
+    pub registry: RegistryOptions,
 
     /// What jobs may ask for.
     #[command(flatten)]

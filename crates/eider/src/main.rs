@@ -50,16 +50,20 @@ fn run(cli: &Cli, output: Output) -> Result<(), failure::Failure> {
         Command::List(options) => commands::list::run(options, &discover::locate(file)?, output),
         Command::Init(options) => commands::init::run(options, file, output),
         Command::Schema(options) => commands::schema::run(options),
-        Command::Run(options) => {
-            commands::run::run(options, &discover::locate(file)?, cli.global.color, output)
-        }
+        Command::Run(options) => match commands::run::package_reference(options) {
+            // A package carries its job: no Drakefile is looked for.
+            Some(reference) => {
+                commands::run::run_reference(options, reference, cli.global.color, output)
+            }
+            None => commands::run::run(options, &discover::locate(file)?, cli.global.color, output),
+        },
         Command::Clean(options) => commands::clean::run(options, output),
         Command::Graph(options) => commands::graph::run(options, &discover::locate(file)?, output),
         Command::Lock(options) => commands::lock::run(options, &discover::locate(file)?, output),
         Command::Package(options) => {
             commands::package::run(options, &discover::locate(file)?, output)
         }
-        Command::Verify(options) => commands::verify::run(options, file, cli.global.color, output),
+        Command::Verify(options) => commands::verify::run(options, cli.global.color, output),
         Command::Manifests(options) => {
             commands::manifests::run(options, &discover::locate(file)?, output)
         }

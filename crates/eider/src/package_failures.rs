@@ -260,7 +260,16 @@ impl From<VerifyError> for Failure {
                 Failure::input(message).with_hint(format!("tags: {}", tags.join(", ")))
             }
             VerifyError::Access(error) => error.into(),
-            VerifyError::Reference(_) | VerifyError::NoJob => Failure::input(message),
+            VerifyError::Reference(_) => Failure::input(message),
+            VerifyError::NotAPackage { .. } => Failure::input(message)
+                .with_hint("run a package that eider package made, or a job of a Drakefile"),
+            VerifyError::InvalidJob { problem, .. } => Failure::input(message)
+                .with_sources_of(&problem)
+                .with_hint("package the job again with this eider"),
+            VerifyError::SidecarMountsSource { .. } => Failure::input(message).with_hint(
+                "run it with eider verify PACKAGE --run --drakefile FILE, which gives the \
+                 sidecars that Drakefile's tree",
+            ),
             VerifyError::Registry { source, .. } => Failure::runtime(message)
                 .with_cause(source.to_string())
                 .with_sources_of(source.as_ref()),

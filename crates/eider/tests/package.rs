@@ -7,7 +7,9 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use support::packaging::{digest_of, package, packaged_drakefile, project, verify};
+use support::packaging::{
+    RemoveRepository, digest_of, package, packaged_drakefile, project, verify,
+};
 use support::{BUSYBOX, Project, docker, git, registry, test_environment, unique};
 
 fn tool(program: &str, arguments: &[&str]) -> String {
@@ -459,25 +461,6 @@ fn verify_run_executes_the_packaged_job_without_the_source_tree() {
         ["hello from the package", "the packaged message"]
     );
     support::assert_no_leftovers(&run);
-}
-
-/// Removes every local image of a repository when dropped.
-struct RemoveRepository(String);
-
-impl Drop for RemoveRepository {
-    fn drop(&mut self) {
-        let Ok(listed) = Command::new("docker")
-            .args(["images", "--format", "{{.Repository}}:{{.Tag}}", &self.0])
-            .output()
-        else {
-            return;
-        };
-        for image in String::from_utf8_lossy(&listed.stdout).lines() {
-            let _ignored = Command::new("docker")
-                .args(["image", "rm", "-f", image])
-                .output();
-        }
-    }
 }
 
 #[test]

@@ -44,7 +44,20 @@ pub struct LocationError {
 pub const LOCATION_FORMS: &str = "oci:DIR[:TAG], docker-archive:FILE, docker://REGISTRY/REPOSITORY:TAG \
      (or REGISTRY/REPOSITORY:TAG), docker-daemon:NAME:TAG";
 
+/// The prefixes of the forms.
+const PREFIXES: [&str; 4] = ["oci:", "docker-archive:", "docker-daemon:", "docker://"];
+
 impl ImageLocation {
+    /// Whether `text`, where a job's name may also stand, names an image instead: it has one of
+    /// the forms' prefixes, or a `/` and a `:` or `@` (`REGISTRY/REPOSITORY:TAG`,
+    /// `REGISTRY/REPOSITORY@sha256:...`). No job name has any of these characters, so a plain
+    /// word stays a job's name.
+    #[must_use]
+    pub fn is_written_as_image(text: &str) -> bool {
+        PREFIXES.iter().any(|prefix| text.starts_with(prefix))
+            || text.contains('/') && (text.contains(':') || text.contains('@'))
+    }
+
     /// Parses one of the forms. A bare reference is a registry's when its first component names
     /// a host (has a `.` or a `:`, or is `localhost`), as Docker decides.
     pub fn parse(text: &str) -> Result<ImageLocation, LocationError> {
@@ -127,6 +140,23 @@ impl std::fmt::Display for ImageLocation {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn images_are_told_from_job_names() {
+        for image in [
+            "oci:packages:build",
+            "oci:packages",
+            "docker://registry.example/team/build:v1",
+            "127.0.0.1:5000/team/build@sha256:00",
+            "registry.example/team/build:v1",
+            "docker-archive:build.tar",
+        ] {
+            assert!(ImageLocation::is_written_as_image(image), "{image}");
+        }
+        for job in ["build", "build-1", "team/build", "ubuntu:24.04"] {
+            assert!(!ImageLocation::is_written_as_image(job), "{job}");
+        }
+    }
+
     use super::*;
 
     fn parse(text: &str) -> ImageLocation {

@@ -1,7 +1,7 @@
 //! A job run from its package: the primary container runs the package's image, which holds the
 //! source, so the source is not mounted into it; sidecars keep their images and mounts.
 
-use drakefile::{Drakefile, PullPolicy};
+use drakefile::{Drakefile, Job, PullPolicy};
 use eider_oci::Digest;
 
 /// The Drakefile has no job of the package's name.
@@ -28,10 +28,16 @@ pub fn use_package(
             job: job.to_owned(),
         });
     };
-    if let Some(primary) = found.containers.last_mut() {
+    run_from_package(found, image);
+    Ok(())
+}
+
+/// Points the primary container of `job` at the image whose id is `image` and stops mounting
+/// the source into it.
+pub(crate) fn run_from_package(job: &mut Job, image: &Digest) {
+    if let Some(primary) = job.containers.last_mut() {
         primary.image = image.to_string();
         primary.pull_policy = PullPolicy::IfNotPresent;
         primary.source_mount_path = None;
     }
-    Ok(())
 }

@@ -6,7 +6,7 @@ mod document;
 mod environment;
 mod job;
 mod mounts;
-mod names;
+pub(crate) mod names;
 mod pipeline;
 mod values;
 

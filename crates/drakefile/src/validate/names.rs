@@ -5,7 +5,7 @@ pub(super) const NAME_PATTERN: &str = r"^\w[\w-]*$";
 
 /// Whether `name` matches `^\w[\w-]*$` with ASCII word characters, the reference parser's rule
 /// (the spec itself has none; files outside it fail in every reference consumer).
-pub(super) fn is_valid_name(name: &str) -> bool {
+pub(crate) fn is_valid_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     bytes
         .next()

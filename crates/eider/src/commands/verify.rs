@@ -1,41 +1,62 @@
 //! `eider verify`: a package checked (by `eider_package::verify`), its findings listed, and with
-//! `--run` its job run from it.
+//! `--run` the job it records run from it, as `eider run PACKAGE` does.
 
 use camino::Utf8Path;
 use eider_package::verify::{self, Package};
 
-use crate::cli::{ColorChoice, RunOptions, VerifyOptions};
-use crate::discover::Located;
+use crate::cli::{ColorChoice, RegistryOptions, RunOptions, VerifyOptions};
 use crate::failure::Failure;
 use crate::package_reporter::PackageReporter;
 use crate::registry_retry::registry_access;
 use crate::render::Output;
 
 /// Verifies the package; a finding is exit 1, each one listed. With `--run`, then runs it.
-pub fn run(
-    options: &VerifyOptions,
-    file: Option<&Utf8Path>,
-    color: ColorChoice,
-    output: Output,
-) -> Result<(), Failure> {
-    let location = crate::commands::package::location(&options.reference)?;
+pub fn run(options: &VerifyOptions, color: ColorChoice, output: Output) -> Result<(), Failure> {
     let runtime = crate::commands::async_runtime()?;
-    let access = registry_access(&options.registry)?;
+    let package = open_verified(
+        &options.reference,
+        &options.registry,
+        options.drakefile.as_deref(),
+        &runtime,
+        output,
+    )?;
+    crate::commands::print_stdout(&format!("{}\n", package.manifest()))?;
+    if !options.run {
+        return Ok(());
+    }
+    // The Drakefile's tree, when one was named, is the source of sidecars that mount it.
+    let source_tree = options
+        .drakefile
+        .as_deref()
+        .map(crate::commands::run::source_root)
+        .transpose()?;
+    crate::commands::run::run_package(
+        &RunOptions::default(),
+        &package,
+        source_tree,
+        &runtime,
+        color,
+    )
+}
+
+/// Opens the package at `reference` and checks it (against the Drakefile at `drakefile`, when
+/// given); a package with problems is a failure that lists them.
+pub(crate) fn open_verified(
+    reference: &str,
+    registry: &RegistryOptions,
+    drakefile: Option<&Utf8Path>,
+    runtime: &tokio::runtime::Runtime,
+    output: Output,
+) -> Result<Package, Failure> {
+    let location = crate::commands::package::location(reference)?;
+    let access = registry_access(registry)?;
     let reporter = PackageReporter::new(output);
     let package = runtime.block_on(verify::open(&location, &access, &reporter))?;
-    let problems = package.check(options.drakefile.as_deref(), &reporter)?;
+    let problems = package.check(drakefile, &reporter)?;
     let manifest = package.manifest();
     if problems.is_empty() {
         output.note(&format!("Verified {location} ({manifest})"));
-        crate::commands::print_stdout(&format!("{manifest}\n"))?;
-        if options.run {
-            let drakefile = match &options.drakefile {
-                Some(path) => crate::discover::locate(Some(path))?,
-                None => crate::discover::locate(file)?,
-            };
-            return run_package(&package, &drakefile, &runtime, color, output);
-        }
-        return Ok(());
+        return Ok(package);
     }
     let mut failure = Failure::runtime(format!(
         "{location} ({manifest}) failed verification: {} problem(s)",
@@ -45,30 +66,4 @@ pub fn run(
         failure = failure.with_cause(problem.to_string());
     }
     Err(failure)
-}
-
-/// Loads the verified package into the local engine and runs its job from it: the primary runs
-/// the package (no source mounted), the sidecars as the Drakefile at `located` says.
-fn run_package(
-    package: &Package,
-    located: &Located,
-    runtime: &tokio::runtime::Runtime,
-    color: ColorChoice,
-    output: Output,
-) -> Result<(), Failure> {
-    let loaded = runtime.block_on(package.load_into_engine())?;
-    let mut drakefile = crate::commands::load(located, output)?.drakefile;
-    eider_package::use_package(&mut drakefile, &loaded.job, &loaded.image).map_err(|error| {
-        Failure::input(format!(
-            "{} has no job `{}`, which the package holds",
-            located.display, error.job
-        ))
-        .with_hint("name the Drakefile the package was made from with --drakefile")
-    })?;
-    let run_options = RunOptions {
-        jobs: vec![loaded.job],
-        ..RunOptions::default()
-    };
-    let source_root = crate::commands::run::source_root(&located.path)?;
-    crate::commands::run::run_drakefile(&run_options, &drakefile, source_root, color)
 }

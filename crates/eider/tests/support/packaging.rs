@@ -65,3 +65,23 @@ pub fn digest_of(run: &Run) -> String {
     );
     digest
 }
+
+/// Removes every local image of a repository when dropped: the images that runs of packages
+/// load into the engine (`eider-verified/JOB`).
+pub struct RemoveRepository(pub String);
+
+impl Drop for RemoveRepository {
+    fn drop(&mut self) {
+        let Ok(listed) = std::process::Command::new("docker")
+            .args(["images", "--format", "{{.Repository}}:{{.Tag}}", &self.0])
+            .output()
+        else {
+            return;
+        };
+        for image in String::from_utf8_lossy(&listed.stdout).lines() {
+            let _ignored = std::process::Command::new("docker")
+                .args(["image", "rm", "-f", image])
+                .output();
+        }
+    }
+}

@@ -59,6 +59,10 @@ pub(super) fn config_changes(
         keys::JOB_DEFINITION.to_owned(),
         serde_json::to_string(plan.job).map_err(PackageError::Describe)?,
     );
+    labels.insert(
+        keys::SPEC_VERSION.to_owned(),
+        plan.spec_version.as_str().to_owned(),
+    );
     labels.insert(keys::SOURCE_DIRTY.to_owned(), provenance.dirty.to_string());
     labels.insert(keys::SOURCE_PATH.to_owned(), source_path.to_owned());
     if !sidecars.is_empty() {

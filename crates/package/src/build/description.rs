@@ -69,8 +69,9 @@ pub struct LayerDescription {
     pub reused: bool,
 }
 
-/// A sidecar's image, recorded by digest (sidecars are not packaged).
-#[derive(Debug, Clone, Serialize)]
+/// A sidecar's image, recorded by digest (sidecars are not packaged); read back to run the job
+/// from its package.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SidecarImage {
     /// The container.

@@ -25,6 +25,8 @@ const DEFAULT_LAYOUT: &str = ".eider/packages";
 pub struct Plan<'a> {
     pub(super) request: &'a PackageRequest,
     pub(super) job: &'a Job,
+    /// The version of the Drakefile the job comes from.
+    pub(super) spec_version: drakefile::SpecVersion,
     pub(super) primary: &'a Container,
     /// The source tree.
     pub(super) project: Utf8PathBuf,
@@ -105,6 +107,7 @@ impl<'a> Plan<'a> {
         let plan = Plan {
             request,
             job,
+            spec_version: drakefile.spec_version,
             primary,
             project: root.to_owned(),
             settings,

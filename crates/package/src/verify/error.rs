@@ -87,15 +87,84 @@ pub enum VerifyError {
     /// The package cannot be read to run it.
     #[error("cannot read the package")]
     Package(#[source] ReadError),
-    /// The package says no job.
+    /// The package says no job: eider did not make it.
     #[error(
-        "the package has no `{}` label: it was not made by eider package, so it has no job to run",
+        "{package} is not a package of eider: it has no `{}` label, so it holds no job to run",
         keys::JOB
     )]
-    NoJob,
+    NotAPackage {
+        /// The package, as given.
+        package: String,
+    },
+    /// The job the package records cannot be run.
+    #[error("{package} records no job eider can run: {problem}")]
+    InvalidJob {
+        /// The package, as given.
+        package: String,
+        /// What is wrong with it.
+        #[source]
+        problem: RecordedJobProblem,
+    },
+    /// A sidecar of the package's job mounts the source, which only its primary's image holds.
+    #[error(
+        "sidecar `{container}` of the job of {package} mounts the source, which the package \
+         holds only in its primary's image"
+    )]
+    SidecarMountsSource {
+        /// The package, as given.
+        package: String,
+        /// The sidecar.
+        container: String,
+    },
     /// The package cannot be loaded into the local engine.
     #[error(transparent)]
     Load(EngineLoadError),
+}
+
+/// What is wrong with the job a package records.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordedJobProblem {
+    /// No definition.
+    #[error("it has no `{}` label", keys::JOB_DEFINITION)]
+    NoDefinition,
+    /// The definition is not a valid job.
+    #[error("label `{}` is not a job eider can run", keys::JOB_DEFINITION)]
+    Definition(#[source] drakefile::RecordedJobError),
+    /// The definition names another job than the label.
+    #[error(
+        "label `{}` names job `{label}` but its definition is job `{definition}`",
+        keys::JOB
+    )]
+    OtherName {
+        /// The job label's.
+        label: String,
+        /// The definition's.
+        definition: String,
+    },
+    /// A job without a primary container.
+    #[error("the job has no container")]
+    NoContainers,
+    /// A version this eider does not know.
+    #[error(
+        "label `{}`: `{version}` is not a DrakeSpec version this eider supports",
+        keys::SPEC_VERSION
+    )]
+    Version {
+        /// The version recorded.
+        version: String,
+    },
+    /// The sidecars' images cannot be read.
+    #[error("label `{}` is not a list of sidecar images", keys::SIDECARS)]
+    Sidecars(#[source] serde_json::Error),
+    /// A sidecar whose image was not recorded.
+    #[error(
+        "sidecar `{container}` has no image recorded in label `{}`",
+        keys::SIDECARS
+    )]
+    UnpinnedSidecar {
+        /// The sidecar.
+        container: String,
+    },
 }
 
 /// A step of fetching a package from a registry.

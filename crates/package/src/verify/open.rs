@@ -16,6 +16,8 @@ use crate::resolve::{RegistryAccess, registry_of};
 pub struct Package {
     pub(super) store: BlobStore,
     pub(super) manifest: Digest,
+    /// Where it was opened from, as errors name it.
+    pub(super) location: String,
     /// Where a registry's blobs were downloaded; removed with the package.
     _download: tempfile::TempDir,
 }
@@ -25,6 +27,12 @@ impl Package {
     #[must_use]
     pub fn manifest(&self) -> &Digest {
         &self.manifest
+    }
+
+    /// Where it was opened from.
+    #[must_use]
+    pub fn location(&self) -> &str {
+        &self.location
     }
 }
 
@@ -54,6 +62,7 @@ pub async fn open(
     Ok(Package {
         store,
         manifest,
+        location: location.to_string(),
         _download: download,
     })
 }

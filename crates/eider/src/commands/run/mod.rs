@@ -16,6 +16,7 @@ use eider_engine::mask::Masker;
 use eider_engine::schedule::FailurePolicy;
 use eider_engine::{Cancellation, Event, Run, RunSettings, SeedSourceMode};
 use eider_package::LockFile;
+use eider_package::verify::Package;
 use eider_runtime::Runtime;
 
 use crate::backend::{Backend, BackendChoice};
@@ -87,11 +88,130 @@ pub fn run_drakefile(
     color: ColorChoice,
 ) -> Result<(), Failure> {
     let (selection, notes) = selection::select(drakefile, options, &source_root)?;
+    run_selection(
+        options,
+        drakefile,
+        &selection,
+        notes,
+        source_root,
+        JobsFrom::Drakefile,
+        color,
+    )
+}
+
+/// The package named where a job's name may stand, if the command line names one.
+pub fn package_reference(options: &RunOptions) -> Option<&str> {
+    options
+        .jobs
+        .iter()
+        .map(String::as_str)
+        .find(|job| eider_package::ImageLocation::is_written_as_image(job))
+}
+
+/// `eider run PACKAGE`: the job the package records, from the package, with no Drakefile.
+pub fn run_reference(
+    options: &RunOptions,
+    reference: &str,
+    color: ColorChoice,
+    output: Output,
+) -> Result<(), Failure> {
+    if options.jobs.len() > 1 {
+        return Err(Failure::input(format!(
+            "{reference} is a package: it runs alone, not with other jobs or packages"
+        ))
+        .with_hint("run each package with an eider run of its own"));
+    }
+    for (given, flag) in [
+        (options.locked, "--locked"),
+        (options.packaged, "--packaged"),
+    ] {
+        if given {
+            return Err(Failure::input(format!(
+                "{flag} applies to the jobs of a Drakefile, not to a package"
+            ))
+            .with_hint(format!(
+                "{reference} already pins its images: run it without {flag}"
+            )));
+        }
+    }
+    let runtime = crate::commands::async_runtime()?;
+    let package = crate::commands::verify::open_verified(
+        reference,
+        &options.registry,
+        None,
+        &runtime,
+        output,
+    )?;
+    run_package(options, &package, None, &runtime, color)
+}
+
+/// Runs the job that the verified `package` records, from the package, as `options` say. Its
+/// sidecars that mount the source get `source_tree` (the tree of the Drakefile the package was
+/// checked against); without one, such a job is refused, and the run's settings (the default
+/// secrets file, the config file's warnings) are those of where eider runs.
+pub fn run_package(
+    options: &RunOptions,
+    package: &Package,
+    source_tree: Option<Utf8PathBuf>,
+    runtime: &tokio::runtime::Runtime,
+    color: ColorChoice,
+) -> Result<(), Failure> {
+    let has_tree = source_tree.is_some();
+    let source_root = match source_tree {
+        Some(root) => root,
+        None => crate::discover::current_directory()?,
+    };
+    let (drakefile, job) = if options.dry_run {
+        // A dry run shows the plan and loads nothing into the engine.
+        let recorded = package.recorded_job()?;
+        let job = recorded.job.name.clone();
+        (recorded.drakefile(None), job)
+    } else {
+        let packaged = runtime.block_on(package.prepare_run(has_tree))?;
+        (packaged.drakefile, packaged.job)
+    };
+    let selection = Selection::Jobs(selection::select_jobs(&drakefile, &[job])?);
+    run_selection(
+        options,
+        &drakefile,
+        &selection,
+        Vec::new(),
+        source_root,
+        JobsFrom::Package,
+        color,
+    )
+}
+
+/// Where the jobs of a run come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JobsFrom {
+    /// A Drakefile and its tree.
+    Drakefile,
+    /// A package loaded into the local Docker Engine.
+    Package,
+}
+
+/// Runs `selection` of `drakefile`, whose source tree is at `source_root`.
+fn run_selection(
+    options: &RunOptions,
+    drakefile: &drakefile::Drakefile,
+    selection: &Selection<'_>,
+    notes: Vec<String>,
+    source_root: Utf8PathBuf,
+    from: JobsFrom,
+    color: ColorChoice,
+) -> Result<(), Failure> {
     if options.dry_run {
         return print_stdout(&selection.plan_text());
     }
     let loaded_config = config::load(options.config.as_deref(), &source_root)?;
     let backend = BackendChoice::for_run(options, &loaded_config.config);
+    if from == JobsFrom::Package && backend.kind != BackendKind::Docker {
+        return Err(Failure::input(
+            "a package runs on the Docker backend: it is loaded into the local engine",
+        )
+        .with_hint("run it with --backend docker"));
+    }
     let settings = loaded_config.config.run;
     let mut external = environment::collect(&options.environment, &source_root)?;
     let masker = Arc::new(Masker::new(
@@ -152,10 +272,10 @@ pub fn run_drakefile(
         };
         let records = match backend.connect().await? {
             Backend::Docker(docker) => {
-                execute(Arc::new(docker), &context, &selection, concurrency, policy).await
+                execute(Arc::new(docker), &context, selection, concurrency, policy).await
             }
             Backend::Kubernetes(cluster) => {
-                execute(Arc::new(cluster), &context, &selection, concurrency, policy).await
+                execute(Arc::new(cluster), &context, selection, concurrency, policy).await
             }
         };
         Ok::<Vec<RunRecord>, Failure>(records)
