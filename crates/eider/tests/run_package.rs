@@ -187,3 +187,24 @@ fn a_word_stays_a_job_name_and_needs_a_drakefile() {
     run.assert_code(2);
     assert!(run.stderr.contains("Drakefile.yaml"), "{}", run.stderr);
 }
+
+#[test]
+fn a_package_on_the_kubernetes_backend_is_refused_before_it_is_fetched() {
+    let empty = empty_directory();
+    // Nothing is at this address: a fetch would fail otherwise.
+    let run = eider(
+        &empty,
+        "run",
+        &[
+            "127.0.0.1:9/eider/absent@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+            "--backend",
+            "kubernetes",
+        ],
+    );
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("a package runs on the Docker backend"),
+        "{}",
+        run.stderr
+    );
+}

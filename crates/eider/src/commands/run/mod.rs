@@ -134,6 +134,13 @@ pub fn run_reference(
             )));
         }
     }
+    // Before the package is fetched or loaded: a package runs from the local engine.
+    let config = config::load(
+        options.config.as_deref(),
+        &crate::discover::current_directory()?,
+    )?
+    .config;
+    refuse_a_package_off_docker(&BackendChoice::for_run(options, &config))?;
     let runtime = crate::commands::async_runtime()?;
     let package = crate::commands::verify::open_verified(
         reference,
@@ -182,6 +189,17 @@ pub fn run_package(
     )
 }
 
+/// A package runs from the local engine it is loaded into: on Docker only, for now.
+fn refuse_a_package_off_docker(backend: &BackendChoice) -> Result<(), Failure> {
+    if backend.kind == BackendKind::Docker {
+        return Ok(());
+    }
+    Err(
+        Failure::input("a package runs on the Docker backend: it is loaded into the local engine")
+            .with_hint("run it with --backend docker"),
+    )
+}
+
 /// Where the jobs of a run come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum JobsFrom {
@@ -206,11 +224,8 @@ fn run_selection(
     }
     let loaded_config = config::load(options.config.as_deref(), &source_root)?;
     let backend = BackendChoice::for_run(options, &loaded_config.config);
-    if from == JobsFrom::Package && backend.kind != BackendKind::Docker {
-        return Err(Failure::input(
-            "a package runs on the Docker backend: it is loaded into the local engine",
-        )
-        .with_hint("run it with --backend docker"));
+    if from == JobsFrom::Package {
+        refuse_a_package_off_docker(&backend)?;
     }
     let settings = loaded_config.config.run;
     let mut external = environment::collect(&options.environment, &source_root)?;
