@@ -28,13 +28,24 @@ pub(crate) async fn load_into_engine(
         name: name.to_owned(),
         source,
     };
+    let id = eider_oci::Digest::of(config);
+    let daemon = DockerRuntime::connect()
+        .await
+        .map_err(|error| failure(error.into()))?;
+    // The engine names an image by the digest of its config: when `name` is that image
+    // already (the same package run again), there is nothing to write or load.
+    if daemon
+        .image_identity(name)
+        .await
+        .map_err(|error| failure(error.into()))?
+        .is_some_and(|identity| identity.id == id.to_string())
+    {
+        return Ok(id);
+    }
     let directory = tempfile::tempdir().map_err(|error| failure(error.into()))?;
     let file = Utf8PathBuf::from_path_buf(directory.path().join("image.tar"))
         .map_err(|path| failure(TextError(path.display().to_string()).into()))?;
     eider_oci::write_docker_archive(&file, config, layers, &[name.to_owned()], &[store])
-        .map_err(|error| failure(error.into()))?;
-    let daemon = DockerRuntime::connect()
-        .await
         .map_err(|error| failure(error.into()))?;
     let reader = tokio::fs::File::open(&file)
         .await
@@ -44,5 +55,5 @@ pub(crate) async fn load_into_engine(
         .load_image(stream)
         .await
         .map_err(|error| failure(error.into()))?;
-    Ok(eider_oci::Digest::of(config))
+    Ok(id)
 }
