@@ -81,30 +81,9 @@ impl Cluster {
     }
 }
 
-fn drakefile(jobs: &str) -> String {
-    support::drakefile(jobs)
-}
-
 /// A job whose containers run shell scripts: sidecars `(name, script)`, then `main`.
 fn job(name: &str, sidecars: &[(&str, &str)], primary: &str) -> String {
-    use std::fmt::Write as _;
-    let mut yaml = format!("  {name}:\n");
-    if !sidecars.is_empty() {
-        yaml.push_str("    sidecarContainers:\n");
-        for (sidecar, script) in sidecars {
-            let _ = write!(
-                yaml,
-                "    - name: {sidecar}\n      image: {IMAGE}\n      command: {}\n",
-                support::sh(script)
-            );
-        }
-    }
-    let _ = write!(
-        yaml,
-        "    primaryContainer:\n      name: main\n      image: {IMAGE}\n      command: {}\n",
-        support::sh(primary)
-    );
-    yaml
+    support::shell_job(name, IMAGE, sidecars, primary)
 }
 
 /// Waits until `condition` holds, failing the test after [`PATIENCE`].
@@ -153,7 +132,7 @@ fn a_job_with_a_sidecar_is_one_pod_and_every_line_of_every_container_is_attribut
     let double = double();
     let cluster = Cluster::new(
         &double,
-        &drakefile(&job(
+        &support::drakefile(&job(
             "test",
             &[("server", "echo server-up; exec sleep 60")],
             "echo out; echo err >&2; printf last",
@@ -187,7 +166,7 @@ fn the_primary_s_exit_code_decides_and_the_sidecars_are_ended() {
     let double = double();
     let cluster = Cluster::new(
         &double,
-        &drakefile(&job(
+        &support::drakefile(&job(
             "test",
             &[("server", "exec sleep 60")],
             "echo failing; exit 3",
@@ -210,7 +189,7 @@ fn secrets_reach_the_containers_from_the_run_s_secret_and_are_masked() {
     let secret = "kube-s3cr3t-value";
     let cluster = Cluster::new(
         &double,
-        &drakefile(&job(
+        &support::drakefile(&job(
             "test",
             &[],
             "test \"$TOKEN\" = kube-s3cr3t-value && echo \"token=$TOKEN\"",
@@ -245,7 +224,7 @@ fn a_secret_one_job_overrides_still_reaches_the_next_job_through_the_run_s_secre
             "test \"$TOKEN\" = token-s3cr3t && test \"$OTHER\" = other-s3cr3t && echo both"
         )
     );
-    let cluster = Cluster::new(&double, &drakefile(&jobs));
+    let cluster = Cluster::new(&double, &support::drakefile(&jobs));
     cluster.project.write(
         "Drakesecrets.yaml",
         "TOKEN: token-s3cr3t\nOTHER: other-s3cr3t\n",
@@ -274,7 +253,7 @@ fn an_image_the_cluster_cannot_pull_fails_the_job_with_the_cluster_s_reason() {
     let double = double();
     let cluster = Cluster::new(
         &double,
-        &drakefile(
+        &support::drakefile(
             "  build:\n    primaryContainer:\n      name: compile\n      image: \
              registry.example/does-not-exist:1\n      command: [\"true\"]\n",
         ),
@@ -298,7 +277,7 @@ fn a_pod_that_does_not_fit_waits_within_the_pending_bound_then_fails_with_the_sc
     let double = double();
     let cluster = Cluster::new(
         &double,
-        &drakefile(&format!(
+        &support::drakefile(&format!(
             "  big:\n    primaryContainer:\n      name: main\n      image: {IMAGE}\n      \
              command: [\"true\"]\n      resources:\n        cpu:\n          \
              requestedMillicores: 64000\n          maxMillicores: 64000\n"
@@ -318,7 +297,7 @@ fn a_pod_that_no_node_matches_fails_at_once_with_the_scheduler_s_message() {
     let double = double();
     let cluster = Cluster::new(
         &double,
-        &drakefile(&format!(
+        &support::drakefile(&format!(
             "  arm:\n    cpuArch: arm64\n    primaryContainer:\n      name: main\n      \
              image: {IMAGE}\n      command: [\"true\"]\n"
         )),
@@ -345,7 +324,7 @@ fn a_server_older_than_1_29_is_refused_naming_both_versions() {
         },
         ..Settings::default()
     });
-    let cluster = Cluster::new(&double, &drakefile(&job("test", &[], "true")));
+    let cluster = Cluster::new(&double, &support::drakefile(&job("test", &[], "true")));
     let run = cluster.run(&["test"]);
     run.assert_code(3);
     assert!(
@@ -361,7 +340,7 @@ fn what_a_cluster_cannot_do_is_refused_before_anything_is_created() {
     let double = double();
     let cluster = Cluster::new(
         &double,
-        &drakefile(&format!(
+        &support::drakefile(&format!(
             "  edit:\n    sourceMountMode: RW\n    primaryContainer:\n      name: main\n      \
              image: {IMAGE}\n      sourceMountPath: /src\n"
         )),
@@ -377,7 +356,7 @@ fn an_expired_watch_and_broken_log_streams_lose_and_repeat_no_line() {
     let double = double();
     let cluster = Cluster::new(
         &double,
-        &drakefile(&job(
+        &support::drakefile(&job(
             "count",
             &[],
             "i=1; while [ $i -le 30 ]; do echo line-$i; i=$((i+1)); sleep 0.1; done",
@@ -402,7 +381,7 @@ fn an_interrupt_deletes_everything_the_run_created_and_exits_130() {
     let double = double();
     let cluster = Cluster::new(
         &double,
-        &drakefile(&job(
+        &support::drakefile(&job(
             "wait",
             &[("server", "exec sleep 300")],
             "exec sleep 300",
@@ -422,7 +401,10 @@ fn an_interrupt_deletes_everything_the_run_created_and_exits_130() {
 #[test]
 fn eider_clean_removes_what_a_killed_eider_left_on_the_cluster() {
     let double = double();
-    let cluster = Cluster::new(&double, &drakefile(&job("wait", &[], "exec sleep 300")));
+    let cluster = Cluster::new(
+        &double,
+        &support::drakefile(&job("wait", &[], "exec sleep 300")),
+    );
     cluster
         .project
         .write("Drakesecrets.yaml", "TOKEN: left-behind-value\n");
@@ -452,7 +434,7 @@ fn a_pipeline_uses_one_watch_and_a_few_requests_per_job() {
         &format!(
             "{}pipelines:\n  ci:\n    jobs:\n    - name: a\n    - name: b\n      \
              dependencies: [a]\n    - name: c\n      dependencies: [a]\n",
-            drakefile(&jobs)
+            support::drakefile(&jobs)
         ),
     );
     let run = cluster.run(&["-p", "ci", "-c", "2"]);
@@ -476,7 +458,7 @@ fn a_failed_request_to_create_a_pod_is_the_job_s_error_and_nothing_is_left() {
         &format!("/api/v1/namespaces/{NAMESPACE}/pods"),
         500,
     ));
-    let cluster = Cluster::new(&double, &drakefile(&job("test", &[], "true")));
+    let cluster = Cluster::new(&double, &support::drakefile(&job("test", &[], "true")));
     let run = cluster.run(&["test"]);
     assert_ne!(run.code, Some(0), "{}", run.stderr);
     assert!(

@@ -19,7 +19,7 @@ use tokio::sync::watch;
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::shared::{Shared, Termination, lock};
 use crate::status::{ApiError, FieldError, quote};
-use crate::store::{Kind, ObjectKey, new_uid, now_json, random_suffix, uid_of};
+use crate::store::{Kind, ObjectKey, Store, new_uid, now_json, random_suffix, uid_of};
 use crate::{kubelet, scheduler, validation};
 
 /// The query parameters of a request, decoded.
@@ -937,19 +937,19 @@ fn without_owner(object: &Value, uid: &str) -> Value {
     object
 }
 
+/// Every object that names `uid` among its owners.
+fn dependents_of(store: &Store, uid: &str) -> Vec<(ObjectKey, Value)> {
+    Kind::ALL
+        .into_iter()
+        .flat_map(|kind| store.list(kind, None))
+        .filter(|(_, object)| owner_uids(object).iter().any(|owner| owner == uid))
+        .map(|(key, object)| (key.clone(), object.clone()))
+        .collect()
+}
+
 fn orphan_dependents(shared: &Arc<Shared>, uid: &str) {
     let mut store = lock(&shared.store);
-    let dependents: Vec<(ObjectKey, Value)> = Kind::ALL
-        .into_iter()
-        .flat_map(|kind| {
-            store
-                .list(kind, None)
-                .map(|(key, object)| (key.clone(), object.clone()))
-                .collect::<Vec<_>>()
-        })
-        .filter(|(_, object)| owner_uids(object).iter().any(|owner| owner == uid))
-        .collect();
-    for (key, object) in dependents {
+    for (key, object) in dependents_of(&store, uid) {
         store.replace(&key, without_owner(&object, uid));
     }
 }
@@ -960,17 +960,7 @@ fn collect_dependents(shared: &Arc<Shared>, uid: &str) {
     let mut to_delete = Vec::new();
     {
         let mut store = lock(&shared.store);
-        let dependents: Vec<(ObjectKey, Value)> = Kind::ALL
-            .into_iter()
-            .flat_map(|kind| {
-                store
-                    .list(kind, None)
-                    .map(|(key, object)| (key.clone(), object.clone()))
-                    .collect::<Vec<_>>()
-            })
-            .filter(|(_, object)| owner_uids(object).iter().any(|owner| owner == uid))
-            .collect();
-        for (key, object) in dependents {
+        for (key, object) in dependents_of(&store, uid) {
             let owners = owner_uids(&object);
             if owners
                 .iter()

@@ -27,8 +27,7 @@ pub use cluster::{
     OLDEST_SUPPORTED,
 };
 pub use job::KubernetesJob;
-pub use metadata::{LABELS_ANNOTATION, object_meta};
 pub use names::{label_value, object_name, run_object_name};
 pub use objects::{SharedStorageClaim, run_secret, shared_storage_claim};
-pub use pod::{PodSettings, Unsupported, container_names, pod, pod_name};
+pub use pod::{PodSettings, Unsupported, pod};
 pub use runtime::KubernetesRuntime;

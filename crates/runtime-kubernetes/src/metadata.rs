@@ -10,7 +10,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use crate::names::label_value;
 
 /// The annotation that holds an object's labels exactly as eider gave them, as a JSON object.
-pub const LABELS_ANNOTATION: &str = "eider.labels";
+pub(crate) const LABELS_ANNOTATION: &str = "eider.labels";
 
 /// The label naming the tool that manages the object, as Kubernetes recommends.
 const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
@@ -20,7 +20,7 @@ const VERSION: &str = "app.kubernetes.io/version";
 
 /// Metadata of an object named `name` in `namespace` with eider's `labels`.
 #[must_use]
-pub fn object_meta(name: &str, namespace: &str, labels: &Labels) -> ObjectMeta {
+pub(crate) fn object_meta(name: &str, namespace: &str, labels: &Labels) -> ObjectMeta {
     let mut meta = ObjectMeta {
         name: Some(name.to_owned()),
         namespace: Some(namespace.to_owned()),

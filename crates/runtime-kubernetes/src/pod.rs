@@ -268,7 +268,7 @@ fn resources(resources: &Resources) -> ResourceRequirements {
 
 /// The name of a job execution's Pod.
 #[must_use]
-pub fn pod_name(spec: &JobSpec) -> String {
+pub(crate) fn pod_name(spec: &JobSpec) -> String {
     object_name(&format!(
         "eider-{}-{}-{}",
         spec.run_id, spec.execution, spec.job
@@ -291,7 +291,7 @@ fn pod_labels(spec: &JobSpec) -> eider_runtime::Labels {
 
 /// The containers' names in the Pod, in the job's order: DNS labels, kept distinct.
 #[must_use]
-pub fn container_names(containers: &[ContainerSpec]) -> Vec<String> {
+pub(crate) fn container_names(containers: &[ContainerSpec]) -> Vec<String> {
     let mut names: Vec<String> = Vec::with_capacity(containers.len());
     for container in containers {
         let base = object_name(&container.name);

@@ -195,6 +195,12 @@ impl Run {
 /// A job of busybox containers: the sidecars `(name, script)` in order, then the primary `main`
 /// running `primary`.
 pub fn busybox_job(name: &str, sidecars: &[(&str, &str)], primary: &str) -> String {
+    shell_job(name, BUSYBOX, sidecars, primary)
+}
+
+/// A job whose containers of `image` run shell scripts: the sidecars `(name, script)` in order,
+/// then the primary `main` running `primary`.
+pub fn shell_job(name: &str, image: &str, sidecars: &[(&str, &str)], primary: &str) -> String {
     use std::fmt::Write as _;
     let mut yaml = format!("  {name}:\n");
     if !sidecars.is_empty() {
@@ -202,14 +208,14 @@ pub fn busybox_job(name: &str, sidecars: &[(&str, &str)], primary: &str) -> Stri
         for (sidecar, script) in sidecars {
             let _ = write!(
                 yaml,
-                "    - name: {sidecar}\n      image: {BUSYBOX}\n      command: {}\n",
+                "    - name: {sidecar}\n      image: {image}\n      command: {}\n",
                 sh(script)
             );
         }
     }
     let _ = write!(
         yaml,
-        "    primaryContainer:\n      name: main\n      image: {BUSYBOX}\n      command: {}\n",
+        "    primaryContainer:\n      name: main\n      image: {image}\n      command: {}\n",
         sh(primary)
     );
     yaml
