@@ -9,7 +9,7 @@ use eider_runtime_kubernetes::{
     KubernetesRuntime, SharedStorageClaim,
 };
 
-use crate::cli::{BackendKind, BackendOptions, RunOptions};
+use crate::cli::{BackendKind, BackendOptions, ClusterSourceOptions, RunOptions};
 use crate::config::Config;
 use crate::duration::PositiveDuration;
 use crate::failure::Failure;
@@ -35,6 +35,46 @@ pub struct BackendChoice {
     pub network: Option<String>,
     /// The cluster, on Kubernetes.
     pub cluster: ClusterSettings,
+    /// How the source reaches the cluster, on Kubernetes.
+    pub source: SourceDelivery,
+}
+
+/// How the project's source reaches a cluster: as an image, pushed to a registry it pulls from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceDelivery {
+    /// The repository the source image is pushed to; none when not given.
+    pub registry: Option<String>,
+    /// The image the source image is built on (it must have `cp`).
+    pub base: String,
+}
+
+/// The image the source image is built on unless told: small, on every platform, with `cp`.
+pub const DEFAULT_SOURCE_BASE: &str = "docker.io/library/busybox:1.37";
+
+impl SourceDelivery {
+    /// The command line's choice over the config file's.
+    pub fn of(options: &ClusterSourceOptions, config: &Config) -> Self {
+        Self {
+            registry: options
+                .registry
+                .clone()
+                .or_else(|| config.kubernetes.registry.clone()),
+            base: options
+                .source_base
+                .clone()
+                .or_else(|| config.kubernetes.source_base.clone())
+                .unwrap_or_else(|| DEFAULT_SOURCE_BASE.to_owned()),
+        }
+    }
+}
+
+/// The image pull secrets: the command line's, else the config file's.
+pub fn image_pull_secrets(options: &ClusterSourceOptions, config: &Config) -> Vec<String> {
+    if options.image_pull_secrets.is_empty() {
+        config.kubernetes.image_pull_secrets.clone()
+    } else {
+        options.image_pull_secrets.clone()
+    }
 }
 
 impl BackendChoice {
@@ -71,7 +111,10 @@ impl BackendChoice {
                 pending_timeout: kubernetes
                     .pending_timeout
                     .map_or(DEFAULT_PENDING_TIMEOUT, PositiveDuration::get),
+                source_image: None,
+                image_pull_secrets: kubernetes.image_pull_secrets.clone(),
             },
+            source: SourceDelivery::of(&ClusterSourceOptions::default(), config),
         }
     }
 
@@ -90,6 +133,8 @@ impl BackendChoice {
         if let Some(size) = &options.shared_storage_size {
             choice.cluster.shared_storage.size.clone_from(size);
         }
+        choice.source = SourceDelivery::of(&options.cluster_source, config);
+        choice.cluster.image_pull_secrets = image_pull_secrets(&options.cluster_source, config);
         choice
     }
 

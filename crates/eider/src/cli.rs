@@ -201,6 +201,10 @@ pub struct RunOptions {
     #[arg(long, env = "EIDER_SHARED_STORAGE_SIZE", value_name = "QUANTITY")]
     pub shared_storage_size: Option<String>,
 
+    /// How the source reaches a cluster.
+    #[command(flatten)]
+    pub cluster_source: ClusterSourceOptions,
+
     /// Variables from outside the Drakefile.
     #[command(flatten)]
     pub environment: EnvironmentOptions,
@@ -271,6 +275,31 @@ pub struct BackendOptions {
     /// Kubernetes: the namespace of everything eider creates [default: the context's]
     #[arg(long, env = "EIDER_NAMESPACE", value_name = "NAME")]
     pub namespace: Option<String>,
+}
+
+/// How the project's source reaches a cluster, for every command that runs jobs there or
+/// describes their runs.
+#[derive(Debug, Default, Args)]
+pub struct ClusterSourceOptions {
+    /// Kubernetes: the repository the source image is pushed to, which the cluster pulls from
+    /// (needed when a job mounts the source) [default: the config file's]
+    #[arg(long, env = "EIDER_REGISTRY", value_name = "REGISTRY/REPOSITORY")]
+    pub registry: Option<String>,
+
+    /// Kubernetes: the image the source image is built on, which must have `cp` [default:
+    /// docker.io/library/busybox:1.37, or the config file's]
+    #[arg(long, env = "EIDER_SOURCE_BASE", value_name = "IMAGE")]
+    pub source_base: Option<String>,
+
+    /// Kubernetes: a Secret of the namespace the nodes pull images with (repeatable) [default:
+    /// the config file's]
+    #[arg(
+        long = "image-pull-secret",
+        env = "EIDER_IMAGE_PULL_SECRETS",
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
+    pub image_pull_secrets: Vec<String>,
 }
 
 /// The backends jobs run on.
@@ -686,6 +715,10 @@ pub struct ManifestsOptions {
     /// How long a job may run before the cluster ends it [default: 1h]
     #[arg(long, env = "EIDER_TIMEOUT", value_name = "DURATION", value_parser = crate::duration::parse)]
     pub timeout: Option<PositiveDuration>,
+
+    /// How the source reaches a cluster.
+    #[command(flatten)]
+    pub cluster_source: ClusterSourceOptions,
 
     /// Variables from outside the Drakefile.
     #[command(flatten)]

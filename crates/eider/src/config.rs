@@ -55,6 +55,13 @@ pub struct KubernetesConfig {
     pub shared_storage_size: Option<String>,
     /// How long a Pod may stay Pending before its job fails.
     pub pending_timeout: Option<PositiveDuration>,
+    /// The repository the source image is pushed to.
+    pub registry: Option<String>,
+    /// The image the source image is built on.
+    pub source_base: Option<String>,
+    /// Secrets the nodes pull images with.
+    #[serde(default)]
+    pub image_pull_secrets: Vec<String>,
 }
 
 /// The `[run]` table.

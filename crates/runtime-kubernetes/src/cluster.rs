@@ -21,6 +21,11 @@ pub struct ClusterSettings {
     /// How long a Pod may stay Pending (scheduling, pulling, creating its containers) before
     /// its job fails: a cluster that cannot run a Pod often says so only by never running it.
     pub pending_timeout: Duration,
+    /// The image that carries the project's source, pinned by digest, when the run brought the
+    /// source to the cluster (see the packager's source image).
+    pub source_image: Option<String>,
+    /// Secrets (of the namespace) the nodes pull images with, besides its defaults.
+    pub image_pull_secrets: Vec<String>,
 }
 
 impl Default for ClusterSettings {
@@ -34,6 +39,8 @@ impl Default for ClusterSettings {
                 many_nodes: true,
             },
             pending_timeout: DEFAULT_PENDING_TIMEOUT,
+            source_image: None,
+            image_pull_secrets: Vec::new(),
         }
     }
 }

@@ -96,7 +96,11 @@ impl KubernetesJob {
     }
 }
 
-async fn delete_pod(pods: &Api<Pod>, name: &str, grace: Duration) -> Result<(), RuntimeError> {
+pub(crate) async fn delete_pod(
+    pods: &Api<Pod>,
+    name: &str,
+    grace: Duration,
+) -> Result<(), RuntimeError> {
     let parameters = DeleteParams {
         grace_period_seconds: Some(u32::try_from(grace.as_secs()).unwrap_or(u32::MAX)),
         ..DeleteParams::default()

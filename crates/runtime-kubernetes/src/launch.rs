@@ -11,7 +11,7 @@ use kube::api::PostParams;
 
 use crate::error::runtime_error;
 use crate::job::{JobContainer, KubernetesJob};
-use crate::pod::{PodSettings, container_names, pod, pod_name};
+use crate::pod::{PodSettings, SOURCE_COPY_CONTAINER, container_names, pod, pod_name};
 use crate::pod_watch::PodState;
 use crate::run::RunObjects;
 use crate::{KubernetesRuntime, names, status};
@@ -78,6 +78,8 @@ impl KubernetesRuntime {
                 claim: &claim,
                 timeout: spec.timeout,
                 grace_period: spec.grace_period,
+                source_image: self.settings.source_image.as_deref(),
+                image_pull_secrets: &self.settings.image_pull_secrets,
             },
         )
         .map_err(|unsupported| {
@@ -200,6 +202,9 @@ impl KubernetesRuntime {
         {
             return Some(Ok(()));
         }
+        if let Some(failure) = source_copy_failure(pod) {
+            return Some(Err(failure));
+        }
         for container in &job.containers {
             if let Some(stuck) = status::container(pod, &container.in_pod).and_then(status::stuck) {
                 let error = if stuck.image {
@@ -247,4 +252,45 @@ impl KubernetesRuntime {
             hint: None,
         }))
     }
+}
+
+/// Why the init container that copies the source out of its image will not let the job start:
+/// its image cannot be pulled, or the copy failed.
+fn source_copy_failure(pod: &Pod) -> Option<LaunchError> {
+    let copy = status::container(pod, SOURCE_COPY_CONTAINER)?;
+    if let Some(stuck) = status::stuck(copy) {
+        let image = pod
+            .spec
+            .as_ref()
+            .and_then(|spec| spec.init_containers.as_ref())
+            .and_then(|containers| {
+                containers
+                    .iter()
+                    .find(|container| container.name == SOURCE_COPY_CONTAINER)
+            })
+            .and_then(|container| container.image.clone())
+            .unwrap_or_default();
+        return Some(LaunchError::Failed {
+            container: None,
+            what: format!("the cluster cannot pull the source image {image}"),
+            error: RuntimeError::ImageUnavailable {
+                image,
+                message: stuck.to_string(),
+                hint: None,
+            },
+            hint: Some(
+                "the cluster's nodes must reach the registry the source was pushed to, with an \
+                 image pull secret where it needs one (--image-pull-secret)"
+                    .to_owned(),
+            ),
+        });
+    }
+    status::exit(copy)
+        .filter(|exit| exit.code != 0)
+        .map(|_| LaunchError::Failed {
+            container: None,
+            what: "cannot give the job its source".to_owned(),
+            error: RuntimeError::Other(crate::source::copy_failure(pod)),
+            hint: None,
+        })
 }

@@ -6,8 +6,9 @@ use std::time::Duration;
 use drakefile::{DOCKER_SOCKET_PATH, PullPolicy, Resources};
 use eider_runtime::{ContainerSpec, JobSpec, MountContent, SourceView, labels};
 use k8s_openapi::api::core::v1::{
-    Container, EnvVar, EnvVarSource, HostPathVolumeSource, PersistentVolumeClaimVolumeSource, Pod,
-    PodSpec, ResourceRequirements, SecretKeySelector, SecurityContext, Volume, VolumeMount,
+    Container, EmptyDirVolumeSource, EnvVar, EnvVarSource, HostPathVolumeSource,
+    LocalObjectReference, PersistentVolumeClaimVolumeSource, Pod, PodSpec, ResourceRequirements,
+    SecretKeySelector, SecurityContext, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
@@ -19,6 +20,19 @@ const SHARED_STORAGE_VOLUME: &str = "shared-storage";
 
 /// The volume of the node's container engine socket in a Pod.
 const ENGINE_SOCKET_VOLUME: &str = "engine-socket";
+
+/// The volume that holds the job's view of the source: the Pod's own copy, or the run's claim.
+const SOURCE_VOLUME: &str = "source";
+
+/// The init container that copies the source out of the source image, before any of the job's
+/// containers starts. No container of a job is given this name (see [`container_names`]).
+pub(crate) const SOURCE_COPY_CONTAINER: &str = "eider-source";
+
+/// Where the source image holds the tree.
+pub const SOURCE_PATH_IN_IMAGE: &str = "/eider/source";
+
+/// Where the copying container sees the volume it fills.
+const COPY_DESTINATION: &str = "/eider/copy";
 
 /// What a job's Pod depends on besides the job.
 #[derive(Debug, Clone, Copy)]
@@ -33,6 +47,11 @@ pub struct PodSettings<'a> {
     pub timeout: Duration,
     /// Time between SIGTERM and SIGKILL when the Pod is deleted.
     pub grace_period: Duration,
+    /// The image that carries the project's source (pinned by digest), when the run brought
+    /// the source to the cluster.
+    pub source_image: Option<&'a str>,
+    /// The Secrets the nodes pull images with, besides the namespace's defaults.
+    pub image_pull_secrets: &'a [String],
 }
 
 /// What a job asks that its Pod cannot give, said before anything is created.
@@ -50,11 +69,12 @@ pub enum Unsupported {
         /// The container.
         container: String,
     },
-    /// The source reaches a cluster as an image made by eider's packager, which this backend
-    /// does not build yet.
+    /// The source reaches a cluster as an image made by eider's packager, pushed to a registry
+    /// the cluster pulls from: without one, the source has no way there.
     #[error(
-        "job `{job}`: container `{container}` mounts the source, which the Kubernetes backend \
-         cannot bring to a cluster yet"
+        "job `{job}`: container `{container}` mounts the source, which reaches a cluster only as \
+         an image: give a registry the cluster pulls from (--registry, or `[kubernetes] \
+         registry` in the config file)"
     )]
     Source {
         /// The job.
@@ -86,6 +106,40 @@ pub fn pod(spec: &JobSpec, settings: &PodSettings<'_>) -> Result<Pod, Unsupporte
         containers.push(container_of(spec, container, name, settings)?);
     }
     let mut volumes = Vec::new();
+    let mut init_containers = Vec::new();
+    if let Some(view) = source_view(spec) {
+        let image = settings.source_image.ok_or_else(|| Unsupported::Source {
+            job: spec.job.clone(),
+            container: source_mounting_container(spec),
+        })?;
+        match view {
+            // The run's one copy, filled once before the first job that mounts it.
+            SourceView::RunCopy(storage) => volumes.push(Volume {
+                name: SOURCE_VOLUME.to_owned(),
+                persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                    claim_name: storage.name.clone(),
+                    read_only: None,
+                }),
+                ..Volume::default()
+            }),
+            SourceView::LiveWritable(_) => {
+                return Err(Unsupported::LiveWritableSource {
+                    job: spec.job.clone(),
+                    container: source_mounting_container(spec),
+                });
+            }
+            // The Pod's own copy, filled before its containers start and gone with the Pod:
+            // read-only views mount it read-only.
+            SourceView::LiveReadOnly(_) | SourceView::PrivateCopy(_) => {
+                volumes.push(Volume {
+                    name: SOURCE_VOLUME.to_owned(),
+                    empty_dir: Some(EmptyDirVolumeSource::default()),
+                    ..Volume::default()
+                });
+                init_containers.push(source_copy_container(image, SOURCE_VOLUME));
+            }
+        }
+    }
     if spec.containers.iter().any(|container| {
         container
             .mounts
@@ -128,11 +182,12 @@ pub fn pod(spec: &JobSpec, settings: &PodSettings<'_>) -> Result<Pod, Unsupporte
     if let Some(architecture) = &spec.platform.architecture {
         node_selector.insert("kubernetes.io/arch".to_owned(), architecture.clone());
     }
+    init_containers.append(&mut containers);
     Ok(Pod {
         metadata: object_meta(&pod_name(spec), settings.namespace, &pod_labels(spec)),
         spec: Some(PodSpec {
             restart_policy: Some("Never".to_owned()),
-            init_containers: (!containers.is_empty()).then_some(containers),
+            init_containers: (!init_containers.is_empty()).then_some(init_containers),
             containers: primary.into_iter().collect(),
             volumes: (!volumes.is_empty()).then_some(volumes),
             node_selector: (!node_selector.is_empty()).then_some(node_selector),
@@ -142,9 +197,100 @@ pub fn pod(spec: &JobSpec, settings: &PodSettings<'_>) -> Result<Pod, Unsupporte
             // namespace's services, and no credentials of the cluster unless asked for.
             enable_service_links: Some(false),
             automount_service_account_token: Some(false),
+            image_pull_secrets: image_pull_secrets(settings.image_pull_secrets),
             ..PodSpec::default()
         }),
         status: None,
+    })
+}
+
+/// How the job's containers see the source, when one of them mounts it.
+fn source_view(spec: &JobSpec) -> Option<&SourceView> {
+    spec.containers
+        .iter()
+        .flat_map(|container| &container.mounts)
+        .find_map(|mount| match &mount.content {
+            MountContent::Source(view) => Some(view),
+            MountContent::SharedStorage(_) => None,
+        })
+}
+
+fn source_mounting_container(spec: &JobSpec) -> String {
+    spec.containers
+        .iter()
+        .find(|container| {
+            container
+                .mounts
+                .iter()
+                .any(|mount| matches!(mount.content, MountContent::Source(_)))
+        })
+        .map(|container| container.name.clone())
+        .unwrap_or_default()
+}
+
+/// A container that copies the tree out of the source image into the volume `volume`, keeping
+/// modes, times and symbolic links. The source image is a small base image with a `cp` (see
+/// the README) plus one layer: the tree as eider's packager selects it.
+pub(crate) fn source_copy_container(image: &str, volume: &str) -> Container {
+    Container {
+        name: SOURCE_COPY_CONTAINER.to_owned(),
+        image: Some(image.to_owned()),
+        // Pinned by digest: what the node has is what was pushed.
+        image_pull_policy: Some("IfNotPresent".to_owned()),
+        command: Some(vec![
+            "cp".to_owned(),
+            "-a".to_owned(),
+            format!("{SOURCE_PATH_IN_IMAGE}/."),
+            format!("{COPY_DESTINATION}/"),
+        ]),
+        volume_mounts: Some(vec![VolumeMount {
+            name: volume.to_owned(),
+            mount_path: COPY_DESTINATION.to_owned(),
+            ..VolumeMount::default()
+        }]),
+        ..Container::default()
+    }
+}
+
+/// The Pod that fills the run's copy of the source (the claim `claim`) before a job mounts it.
+pub(crate) fn source_seed_pod(
+    name: &str,
+    labels: &eider_runtime::Labels,
+    claim: &str,
+    settings: &PodSettings<'_>,
+    image: &str,
+) -> Pod {
+    let copy = source_copy_container(image, SOURCE_VOLUME);
+    Pod {
+        metadata: object_meta(name, settings.namespace, labels),
+        spec: Some(PodSpec {
+            restart_policy: Some("Never".to_owned()),
+            containers: vec![copy],
+            volumes: Some(vec![Volume {
+                name: SOURCE_VOLUME.to_owned(),
+                persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                    claim_name: claim.to_owned(),
+                    read_only: None,
+                }),
+                ..Volume::default()
+            }]),
+            active_deadline_seconds: Some(whole_seconds(settings.timeout).max(1)),
+            termination_grace_period_seconds: Some(0),
+            enable_service_links: Some(false),
+            automount_service_account_token: Some(false),
+            image_pull_secrets: image_pull_secrets(settings.image_pull_secrets),
+            ..PodSpec::default()
+        }),
+        status: None,
+    }
+}
+
+pub(crate) fn image_pull_secrets(names: &[String]) -> Option<Vec<LocalObjectReference>> {
+    (!names.is_empty()).then(|| {
+        names
+            .iter()
+            .map(|name| LocalObjectReference { name: name.clone() })
+            .collect()
     })
 }
 
@@ -168,12 +314,12 @@ fn container_of(
                     container: container.name.clone(),
                 });
             }
-            MountContent::Source(_) => {
-                return Err(Unsupported::Source {
-                    job: spec.job.clone(),
-                    container: container.name.clone(),
-                });
-            }
+            MountContent::Source(view) => mounts.push(VolumeMount {
+                name: SOURCE_VOLUME.to_owned(),
+                mount_path: mount.target.clone(),
+                read_only: matches!(view, SourceView::LiveReadOnly(_)).then_some(true),
+                ..VolumeMount::default()
+            }),
         }
     }
     if container.engine_socket {
@@ -292,7 +438,9 @@ fn pod_labels(spec: &JobSpec) -> eider_runtime::Labels {
 /// The containers' names in the Pod, in the job's order: DNS labels, kept distinct.
 #[must_use]
 pub(crate) fn container_names(containers: &[ContainerSpec]) -> Vec<String> {
-    let mut names: Vec<String> = Vec::with_capacity(containers.len());
+    // The copying container's name is taken first, so that no job's container gets it.
+    let mut names: Vec<String> = Vec::with_capacity(containers.len() + 1);
+    names.push(SOURCE_COPY_CONTAINER.to_owned());
     for container in containers {
         let base = object_name(&container.name);
         let mut name = base.clone();
@@ -303,6 +451,7 @@ pub(crate) fn container_names(containers: &[ContainerSpec]) -> Vec<String> {
         }
         names.push(name);
     }
+    names.remove(0);
     names
 }
 

@@ -1,6 +1,6 @@
 //! The runtime seam over a Kubernetes cluster.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use camino::Utf8Path;
@@ -25,6 +25,9 @@ pub struct KubernetesRuntime {
     pub(crate) cluster: Cluster,
     pub(crate) settings: ClusterSettings,
     runs: Mutex<HashMap<String, Arc<RunObjects>>>,
+    /// The names given to jobs' own copies of the source, which live in their Pods (an
+    /// `emptyDir`) and go with them: nothing to remove.
+    pod_copies: Mutex<HashSet<String>>,
 }
 
 impl KubernetesRuntime {
@@ -35,6 +38,7 @@ impl KubernetesRuntime {
             cluster: Cluster { client, namespace },
             settings,
             runs: Mutex::new(HashMap::new()),
+            pod_copies: Mutex::new(HashSet::new()),
         })
     }
 
@@ -107,8 +111,7 @@ impl KubernetesRuntime {
     }
 }
 
-/// What [`Runtime::copy_source`] and [`Runtime::export_storage`] answer until the source
-/// travels to the cluster as an image.
+/// What [`Runtime::export_storage`] answers: the cluster's storage is not copied out yet.
 fn source_not_supported(what: &str) -> RuntimeError {
     RuntimeError::Other(format!("the Kubernetes backend cannot {what} yet"))
 }
@@ -171,10 +174,30 @@ impl Runtime for KubernetesRuntime {
 
     async fn copy_source(
         &self,
-        _request: StorageRequest<'_>,
+        request: StorageRequest<'_>,
         _root: &Utf8Path,
     ) -> Result<(Storage, CopyReport), RuntimeError> {
-        Err(source_not_supported("copy the source to a cluster"))
+        // The tree travels in the source image, published before the run, with the file
+        // selection of eider's packager; special files never get into an image.
+        let storage = match request.job {
+            Some((job, execution)) => {
+                self.source_image()?;
+                let name = crate::names::object_name(&format!(
+                    "eider-{}-{execution}-{job}-source",
+                    request.run_id
+                ));
+                self.pod_copies
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(name.clone());
+                Storage {
+                    name,
+                    image: String::new(),
+                }
+            }
+            None => self.seed_run_source(request).await?,
+        };
+        Ok((storage, CopyReport::default()))
     }
 
     async fn export_storage(
@@ -187,6 +210,14 @@ impl Runtime for KubernetesRuntime {
     }
 
     async fn remove_storage(&self, storage: &Storage) -> Result<(), RuntimeError> {
+        if self
+            .pod_copies
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&storage.name)
+        {
+            return Ok(());
+        }
         self.delete::<PersistentVolumeClaim>(&storage.name, &DeleteParams::default())
             .await
     }

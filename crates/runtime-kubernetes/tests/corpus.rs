@@ -52,6 +52,10 @@ fn every_job_of_every_version_becomes_a_valid_pod_or_is_refused_for_its_source()
         claim: "eider-corpus-shared",
         timeout: settings.timeout,
         grace_period: settings.grace_period,
+        source_image: Some(
+            "registry.example/eider/source@sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+        ),
+        image_pull_secrets: &[],
     };
     let output = tempfile::tempdir().expect("a temporary directory");
     let mut files = Vec::new();
@@ -102,8 +106,7 @@ fn every_job_of_every_version_becomes_a_valid_pod_or_is_refused_for_its_source()
                         files.push(file);
                         versions_with_pods.insert(version.clone());
                     }
-                    Err(Unsupported::Source { .. } | Unsupported::LiveWritableSource { .. })
-                        if source.is_some() => {}
+                    Err(Unsupported::LiveWritableSource { .. }) if source.is_some() => {}
                     Err(error) => panic!("{}: job `{}`: {error}", path.display(), job.name),
                 }
             }

@@ -116,7 +116,27 @@ fn pod_settings() -> PodSettings<'static> {
         claim: "eider-0a1b2c3d4e-shared",
         timeout: Duration::from_secs(3600),
         grace_period: Duration::from_secs(10),
+        source_image: None,
+        image_pull_secrets: &[],
     }
+}
+
+/// The source image of the tests, pinned by digest.
+const SOURCE_IMAGE: &str = "registry.example/team/source@sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+/// The job with the source mounted by the primary and the first sidecar, seen as `view`.
+fn job_with_source(view: &SourceView) -> JobSpec {
+    let mut spec = job_spec(DRAKEFILE);
+    let count = spec.containers.len();
+    for (index, container) in spec.containers.iter_mut().enumerate() {
+        if index == 0 || index + 1 == count {
+            container.mounts.push(Mount {
+                target: "/src".to_owned(),
+                content: MountContent::Source(view.clone()),
+            });
+        }
+    }
+    spec
 }
 
 fn run_labels() -> BTreeMap<String, String> {
@@ -191,6 +211,144 @@ fn a_job_becomes_one_pod_with_native_sidecars_and_the_run_a_secret_and_a_claim()
         ("claim.json", assert_golden("claim.json", &claim)),
     ];
     assert_valid(&objects);
+}
+
+#[test]
+fn a_job_s_own_view_of_the_source_is_copied_out_of_the_source_image_before_its_containers_start() {
+    let settings = PodSettings {
+        source_image: Some(SOURCE_IMAGE),
+        image_pull_secrets: &["pull-me".to_owned()],
+        ..pod_settings()
+    };
+    let mut objects = Vec::new();
+    for (view, read_only, golden) in [
+        (
+            SourceView::LiveReadOnly(Utf8PathBuf::from("/home/me/project")),
+            Some(true),
+            "pod-source-read-only.json",
+        ),
+        (
+            SourceView::PrivateCopy(Storage {
+                name: "eider-0a1b2c3d4e-0-build-all-source".to_owned(),
+                image: String::new(),
+            }),
+            None,
+            "pod-source-copy.json",
+        ),
+    ] {
+        let pod = pod(&job_with_source(&view), &settings).expect("a Pod");
+        let spec = pod.spec.as_ref().expect("a Pod spec");
+        let init: Vec<&str> = spec
+            .init_containers
+            .iter()
+            .flatten()
+            .map(|container| container.name.as_str())
+            .collect();
+        // The copy comes first: a sidecar that mounts the source finds it there.
+        assert_eq!(init, ["eider-source", "db", "cache-1"]);
+        let copy = &spec.init_containers.as_ref().expect("init containers")[0];
+        assert_eq!(copy.image.as_deref(), Some(SOURCE_IMAGE));
+        assert_eq!(copy.restart_policy, None, "the copy runs to its end first");
+        let volume = spec
+            .volumes
+            .iter()
+            .flatten()
+            .find(|volume| volume.name == "source")
+            .expect("the source volume");
+        assert!(volume.empty_dir.is_some(), "the Pod's own copy");
+        for container in [
+            &spec.init_containers.as_ref().expect("init")[1],
+            &spec.containers[0],
+        ] {
+            let mount = container
+                .volume_mounts
+                .iter()
+                .flatten()
+                .find(|mount| mount.mount_path == "/src")
+                .expect("the source is mounted");
+            assert_eq!(mount.name, "source");
+            assert_eq!(mount.read_only, read_only);
+        }
+        let names: Vec<&str> = spec
+            .image_pull_secrets
+            .iter()
+            .flatten()
+            .map(|secret| secret.name.as_str())
+            .collect();
+        assert_eq!(names, ["pull-me"]);
+        objects.push((golden, assert_golden(golden, &pod)));
+    }
+    assert_valid(&objects);
+}
+
+#[test]
+fn the_run_s_copy_of_the_source_is_its_claim_mounted_writable() {
+    let settings = PodSettings {
+        source_image: Some(SOURCE_IMAGE),
+        ..pod_settings()
+    };
+    let view = SourceView::RunCopy(Storage {
+        name: "eider-0a1b2c3d4e-source".to_owned(),
+        image: String::new(),
+    });
+    let pod = pod(&job_with_source(&view), &settings).expect("a Pod");
+    let spec = pod.spec.as_ref().expect("a Pod spec");
+    // Filled once for the run, before the first job that mounts it: no copy in the Pod.
+    assert!(
+        spec.init_containers
+            .iter()
+            .flatten()
+            .all(|container| container.name != "eider-source")
+    );
+    let volume = spec
+        .volumes
+        .iter()
+        .flatten()
+        .find(|volume| volume.name == "source")
+        .expect("the source volume");
+    assert_eq!(
+        volume
+            .persistent_volume_claim
+            .as_ref()
+            .map(|claim| claim.claim_name.as_str()),
+        Some("eider-0a1b2c3d4e-source")
+    );
+    let mount = spec.containers[0]
+        .volume_mounts
+        .iter()
+        .flatten()
+        .find(|mount| mount.mount_path == "/src")
+        .expect("mounted");
+    assert_eq!(mount.read_only, None);
+}
+
+#[test]
+fn a_job_that_mounts_the_source_needs_a_registry_to_bring_it_to_the_cluster() {
+    let view = SourceView::LiveReadOnly(Utf8PathBuf::from("/home/me/project"));
+    let error = pod(&job_with_source(&view), &pod_settings()).expect_err("refused");
+    assert_eq!(
+        error,
+        Unsupported::Source {
+            job: "Build_All".to_owned(),
+            container: "db".to_owned(),
+        }
+    );
+    assert!(error.to_string().contains("--registry"), "{error}");
+}
+
+#[test]
+fn a_container_named_as_the_copy_is_renamed_in_the_pod() {
+    let text = DRAKEFILE.replace("- name: cache_1", "- name: eider-source");
+    let pod = pod(&job_spec(&text), &pod_settings()).expect("a Pod");
+    let names: Vec<String> = pod
+        .spec
+        .expect("a Pod spec")
+        .init_containers
+        .into_iter()
+        .flatten()
+        .map(|container| container.name)
+        .collect();
+    assert_eq!(names, ["db", "eider-source-2"]);
 }
 
 #[test]

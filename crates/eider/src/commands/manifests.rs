@@ -53,6 +53,8 @@ pub fn run(options: &ManifestsOptions, located: &Located, output: Output) -> Res
         namespace: &options.namespace,
         secret: run_object_name(RUN_NAME, Some("secrets")),
         claim: run_object_name(RUN_NAME, Some("shared")),
+        source_image: None,
+        image_pull_secrets: options.cluster_source.image_pull_secrets.clone(),
     };
     let mut documents = names.shared_objects(&jobs, &settings)?;
     for pod in pods(&drakefile, &jobs, &settings, &names).map_err(|error| {
@@ -74,6 +76,9 @@ struct RunObjects<'a> {
     namespace: &'a str,
     secret: String,
     claim: String,
+    /// The image the source travels in, once pushed.
+    source_image: Option<String>,
+    image_pull_secrets: Vec<String>,
 }
 
 impl RunObjects<'_> {
@@ -128,6 +133,7 @@ pub(crate) fn check_runs_on_a_cluster(
     drakefile: &Drakefile,
     jobs: &[&Job],
     settings: &RunSettings,
+    source_registry: Option<&str>,
 ) -> Result<(), Failure> {
     let on_docker = "run it on the local engine (--backend docker)";
     if settings.keep_shared.is_some() && jobs.iter().any(|job| plan::wants_shared_storage(job)) {
@@ -140,6 +146,9 @@ pub(crate) fn check_runs_on_a_cluster(
         namespace: "default",
         secret: run_object_name(RUN_NAME, Some("secrets")),
         claim: run_object_name(RUN_NAME, Some("shared")),
+        // The source image is pushed once the checks pass; where it will be stands in for it.
+        source_image: source_registry.map(ToOwned::to_owned),
+        image_pull_secrets: Vec::new(),
     };
     pods(drakefile, jobs, settings, &names)
         .map(drop)
@@ -159,6 +168,8 @@ fn pods(
         claim: &names.claim,
         timeout: settings.timeout,
         grace_period: settings.grace_period,
+        source_image: names.source_image.as_deref(),
+        image_pull_secrets: &names.image_pull_secrets,
     };
     let shared = Storage {
         name: names.claim.clone(),

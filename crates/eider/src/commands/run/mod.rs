@@ -243,7 +243,12 @@ fn run_selection(
     if backend.kind == BackendKind::Kubernetes {
         // Before anything is created: what a cluster cannot do is said first.
         let jobs = selection::select_jobs(drakefile, &selection.job_names())?;
-        crate::commands::manifests::check_runs_on_a_cluster(drakefile, &jobs, &run_settings)?;
+        crate::commands::manifests::check_runs_on_a_cluster(
+            drakefile,
+            &jobs,
+            &run_settings,
+            backend.source.registry.as_deref(),
+        )?;
     }
     let concurrency = options
         .concurrency
