@@ -1,7 +1,8 @@
 //! Packaging DrakeSpec jobs as reproducible OCI images, and what goes with it: image references
 //! resolved to digests ([`resolve`]), `Drakefile.lock` ([`lock`]), a job packaged on its primary
 //! container's image and written where it was asked to go ([`build`]), a package checked blob
-//! by blob ([`verify`]), and a job pointed at its package to run from it ([`use_package`]).
+//! by blob ([`verify`]), a job pointed at its package to run from it ([`use_package`]), and a
+//! project's tree published as an image a cluster can pull ([`source_image`]).
 //!
 //! The library prints nothing and never exits: progress goes to an [`Observer`] as typed
 //! [`Event`]s, and every operation fails with an error enum of its own, for the caller to render.
@@ -16,6 +17,7 @@ pub mod lock;
 mod progress;
 pub mod resolve;
 mod run_from_package;
+pub mod source_image;
 mod sweep;
 pub mod verify;
 
@@ -28,4 +30,8 @@ pub use lock::{LockFile, LockFileError};
 pub use progress::{Event, NoObserver, Observer};
 pub use resolve::{RegistryAccess, ResolveFrom};
 pub use run_from_package::{JobNotFound, use_package};
+pub use source_image::{
+    DEFAULT_SOURCE_BASE, SOURCE_PATH_IN_IMAGE, SourceImage, SourceImageError, SourceImageRequest,
+    publish_source_image,
+};
 pub use sweep::sweep_cache;

@@ -234,6 +234,23 @@ impl RegistryClient {
         Ok(BlobOutcome::Uploaded { chunked })
     }
 
+    /// Whether `repository` holds blob `digest`, from a `HEAD` (retried when the failure is
+    /// transient): a copy from another registry fetches only what the destination lacks.
+    pub async fn has_blob(
+        &self,
+        repository: &Repository,
+        digest: &Digest,
+    ) -> Result<bool, RequestError> {
+        let access = Access::pull(repository.registry(), repository.name());
+        let base = self.transport.api_base(repository.registry())?;
+        with_retries(
+            &self.options.retry,
+            |_attempt| self.blob_present(&base, repository.name(), digest, &access),
+            |_, _, _| {},
+        )
+        .await
+    }
+
     /// Whether the repository has the blob (`HEAD`).
     pub(crate) async fn blob_present(
         &self,

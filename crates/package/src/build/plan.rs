@@ -139,7 +139,7 @@ impl<'a> Plan<'a> {
 
 /// The secrets files of a package of `project`: `Drakesecrets.yaml` when present, and `given`
 /// (relative to where eider runs), as absolute paths.
-fn secrets_files(project: &Utf8Path, given: Option<&Utf8Path>) -> Vec<Utf8PathBuf> {
+pub(crate) fn secrets_files(project: &Utf8Path, given: Option<&Utf8Path>) -> Vec<Utf8PathBuf> {
     let default = project.join(SECRETS_FILE_NAME);
     let mut files: Vec<Utf8PathBuf> = default.is_file().then_some(default).into_iter().collect();
     files.extend(given.map(absolute));
@@ -147,7 +147,7 @@ fn secrets_files(project: &Utf8Path, given: Option<&Utf8Path>) -> Vec<Utf8PathBu
 }
 
 /// `path` made absolute against where eider runs.
-fn absolute(path: &Utf8Path) -> Utf8PathBuf {
+pub(crate) fn absolute(path: &Utf8Path) -> Utf8PathBuf {
     if path.is_absolute() {
         return path.to_owned();
     }
