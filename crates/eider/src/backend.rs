@@ -48,9 +48,6 @@ pub struct SourceDelivery {
     pub base: String,
 }
 
-/// The image the source image is built on unless told: small, on every platform, with `cp`.
-pub const DEFAULT_SOURCE_BASE: &str = "docker.io/library/busybox:1.37";
-
 impl SourceDelivery {
     /// The command line's choice over the config file's.
     pub fn of(options: &ClusterSourceOptions, config: &Config) -> Self {
@@ -63,7 +60,7 @@ impl SourceDelivery {
                 .source_base
                 .clone()
                 .or_else(|| config.kubernetes.source_base.clone())
-                .unwrap_or_else(|| DEFAULT_SOURCE_BASE.to_owned()),
+                .unwrap_or_else(|| eider_package::DEFAULT_SOURCE_BASE.to_owned()),
         }
     }
 }

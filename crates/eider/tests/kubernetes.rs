@@ -114,13 +114,17 @@ fn objects(double: &KubeDouble) -> Vec<String> {
     .collect()
 }
 
-/// Waits until the run's objects are all gone (a Pod goes once its containers have stopped).
+/// Waits until the run's objects are all gone, and their containers' processes too: a Pod
+/// deleted without a grace period leaves the API at once, as on a cluster, while its containers
+/// are still being killed.
 #[track_caller]
 fn assert_nothing_left(double: &KubeDouble) {
     wait_until("every object of the run removed", || {
         objects(double).is_empty()
     });
-    assert_eq!(double.running_processes(), 0);
+    wait_until("every container process ended", || {
+        double.running_processes() == 0
+    });
 }
 
 fn watches(requests: &[RecordedRequest]) -> usize {
@@ -476,4 +480,172 @@ fn send_signal(pid: i32, signal: &str) {
         .status()
         .expect("run kill");
     assert!(status.success());
+}
+
+/// A job whose primary sees the source at /src in `mode` (v0.6.0 `sourceMountMode`).
+fn source_job(name: &str, mode: &str) -> String {
+    support::drakefile(&format!(
+        "  {name}:\n    sourceMountMode: {mode}\n    primaryContainer:\n      name: main\n      \
+         image: {IMAGE}\n      sourceMountPath: /src\n      command: [\"true\"]\n"
+    ))
+}
+
+/// The flags that bring the source to the cluster through the test registry, on the test
+/// image (busybox) as the base; `repository` under the registry.
+fn source_flags(repository: &str) -> Vec<String> {
+    vec![
+        "--registry".to_owned(),
+        format!("{}/{repository}", support::registry()),
+        "--source-base".to_owned(),
+        support::registry_image(),
+    ]
+}
+
+/// The init container of every Pod the run created that copies the source, as the double
+/// recorded the Pods' creation.
+fn source_copies(double: &KubeDouble) -> Vec<serde_json::Value> {
+    double
+        .created(Kind::Pod, NAMESPACE)
+        .into_iter()
+        .flat_map(|pod| {
+            pod["spec"]["initContainers"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|container| container["name"] == "eider-source")
+        .collect()
+}
+
+#[test]
+fn the_source_is_pushed_as_an_image_and_each_pod_copies_it_out_before_its_containers_start() {
+    let double = double();
+    let cluster = Cluster::new(&double, &source_job("read", "RO"));
+    std::fs::write(cluster.project.path().join("notes.txt"), "from the tree\n").expect("write");
+    let flags = source_flags("eider-test/kubernetes-source");
+    let mut arguments: Vec<&str> = flags.iter().map(String::as_str).collect();
+    arguments.push("read");
+    let run = cluster.run(&arguments);
+    // The double runs containers as processes of this machine, where the source image's tree
+    // is not: the copy fails there as a copy that fails on a cluster does, before the job's
+    // containers start.
+    run.assert_code(1);
+    for expected in [
+        "cannot give the job its source",
+        "copying the source out of its image failed",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}:\n{}", run.stderr);
+    }
+    let copies = source_copies(&double);
+    assert_eq!(copies.len(), 1, "{copies:#?}");
+    let image = copies[0]["image"].as_str().expect("an image");
+    let registry = support::registry();
+    assert!(
+        image.starts_with(&format!("{registry}/eider-test/kubernetes-source@sha256:")),
+        "{image}"
+    );
+    assert!(
+        run.stderr.contains(image),
+        "the source image is named:\n{}",
+        run.stderr
+    );
+    // The registry serves it: the image is what the Pod names.
+    let digest = image.rsplit('@').next().expect("a digest");
+    let status = std::process::Command::new("curl")
+        .args(["-sfo", "/dev/null", "-H"])
+        .arg("Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json")
+        .arg(format!(
+            "http://{registry}/v2/eider-test/kubernetes-source/manifests/{digest}"
+        ))
+        .status()
+        .expect("curl");
+    assert!(status.success(), "the registry has {image}");
+    assert_nothing_left(&double);
+}
+
+#[test]
+fn a_source_image_the_cluster_cannot_pull_fails_the_job_at_once_naming_it() {
+    let double = double();
+    let cluster = Cluster::new(&double, &source_job("read", "COPY"));
+    // The double cannot pull any image whose name holds `does-not-exist`.
+    let flags = source_flags("eider-test/does-not-exist-source");
+    let mut arguments: Vec<&str> = flags.iter().map(String::as_str).collect();
+    arguments.push("read");
+    let run = cluster.run(&arguments);
+    run.assert_code(1);
+    for expected in [
+        "job `read`",
+        "the cluster cannot pull the source image",
+        "does-not-exist-source@sha256:",
+        "ErrImagePull",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}:\n{}", run.stderr);
+    }
+    assert_nothing_left(&double);
+}
+
+#[test]
+fn the_seed_draft_s_run_copy_is_a_claim_filled_by_a_pod_of_its_own_and_removed_after() {
+    let double = double();
+    let cluster = Cluster::new(
+        &double,
+        &format!(
+            "uri: github.com/lovethedrake/drakespec\nversion: v0.0.0\njobs:\n  seed:\n    \
+             containers:\n    - name: main\n      image: {IMAGE}\n      sourceMountPath: /src\n      \
+             command: \"true\"\n"
+        ),
+    );
+    let flags = source_flags("eider-test/kubernetes-seed-source");
+    let mut arguments: Vec<&str> = flags.iter().map(String::as_str).collect();
+    arguments.push("seed");
+    let run = cluster.run(&arguments);
+    // As above: the copy runs as a process of this machine, which lacks the image's tree.
+    run.assert_code(1);
+    assert!(
+        run.stderr
+            .contains("copying the source out of its image failed"),
+        "{}",
+        run.stderr
+    );
+    let claims = double.created(Kind::PersistentVolumeClaim, NAMESPACE);
+    let names: Vec<&str> = claims
+        .iter()
+        .filter_map(|claim| claim["metadata"]["name"].as_str())
+        .collect();
+    assert!(
+        names.iter().any(|name| name.ends_with("-source")),
+        "{names:?}"
+    );
+    let pods = double.created(Kind::Pod, NAMESPACE);
+    let copier = pods
+        .iter()
+        .find(|pod| {
+            pod["metadata"]["name"]
+                .as_str()
+                .is_some_and(|name| name.ends_with("-source-copy"))
+        })
+        .expect("the Pod that fills the claim");
+    assert_eq!(
+        copier["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"],
+        names
+            .iter()
+            .find(|name| name.ends_with("-source"))
+            .copied()
+            .unwrap_or_default()
+    );
+    // No job's Pod was created: its source could not be made.
+    assert_eq!(pods.len(), 1, "{pods:#?}");
+    assert_nothing_left(&double);
+}
+
+#[test]
+fn a_job_that_mounts_the_source_without_a_registry_is_refused_before_anything_is_created() {
+    let double = double();
+    let cluster = Cluster::new(&double, &source_job("read", "RO"));
+    let run = cluster.run(&["read"]);
+    run.assert_code(2);
+    for expected in ["job `read`", "--registry", "[kubernetes] registry"] {
+        assert!(run.stderr.contains(expected), "{expected}:\n{}", run.stderr);
+    }
+    assert!(double.requests().is_empty(), "{:#?}", double.requests());
 }

@@ -418,6 +418,7 @@ pub(crate) fn create(
         }
         store.insert(&key, object)
     };
+    lock(&shared.created).push((kind, stored.clone()));
     if kind == Kind::Pod {
         let node = stored
             .pointer("/spec/nodeName")

@@ -198,6 +198,23 @@ impl KubeDouble {
             .collect()
     }
 
+    /// Every object of `kind` created in `namespace` so far, as first stored (gone since or
+    /// not), in the order of creation.
+    #[must_use]
+    pub fn created(&self, kind: Kind, namespace: &str) -> Vec<Value> {
+        lock(&self.shared.created)
+            .iter()
+            .filter(|(created, object)| {
+                *created == kind
+                    && object
+                        .pointer("/metadata/namespace")
+                        .and_then(Value::as_str)
+                        == Some(namespace)
+            })
+            .map(|(_, object)| object.clone())
+            .collect()
+    }
+
     /// An object as stored, with its status.
     #[must_use]
     pub fn object(&self, kind: Kind, namespace: &str, name: &str) -> Option<Value> {

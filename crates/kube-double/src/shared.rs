@@ -14,7 +14,9 @@ use crate::faults::Faults;
 use crate::logs::ContainerLog;
 use crate::recording::RecordedRequest;
 use crate::settings::Settings;
+use crate::store::Kind;
 use crate::store::Store;
+use serde_json::Value;
 
 /// A deletion the kubelet must carry out: stop the Pod's containers within `grace_seconds`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,6 +29,9 @@ pub(crate) struct Shared {
     pub address: SocketAddr,
     pub store: Mutex<Store>,
     pub requests: Mutex<Vec<RecordedRequest>>,
+    /// Every object created, as first stored, in order: what a test asks of what a client
+    /// created after the client has deleted it.
+    pub created: Mutex<Vec<(Kind, Value)>>,
     pub faults: Mutex<Faults>,
     /// Bumped to close every open follow-log stream.
     pub log_cuts: watch::Sender<u64>,
@@ -53,6 +58,7 @@ impl Shared {
             address,
             store: Mutex::new(store),
             requests: Mutex::new(Vec::new()),
+            created: Mutex::new(Vec::new()),
             faults: Mutex::new(Faults::default()),
             log_cuts: watch::Sender::new(0),
             logs: Mutex::new(HashMap::new()),

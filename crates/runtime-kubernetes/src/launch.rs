@@ -195,15 +195,17 @@ impl KubernetesRuntime {
             }
             PodState::Present(pod) => pod,
         };
+        // Checked first: when the copy fails, the cluster reports the job's containers, which
+        // never ran, as terminated.
+        if let Some(failure) = source_copy_failure(pod) {
+            return Some(Err(failure));
+        }
         if job
             .containers
             .iter()
             .any(|container| container.primary && container.followed)
         {
             return Some(Ok(()));
-        }
-        if let Some(failure) = source_copy_failure(pod) {
-            return Some(Err(failure));
         }
         for container in &job.containers {
             if let Some(stuck) = status::container(pod, &container.in_pod).and_then(status::stuck) {

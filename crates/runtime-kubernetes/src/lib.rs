@@ -30,5 +30,5 @@ pub use cluster::{
 pub use job::KubernetesJob;
 pub use names::{label_value, object_name, run_object_name};
 pub use objects::{SharedStorageClaim, run_secret, shared_storage_claim};
-pub use pod::{PodSettings, SOURCE_PATH_IN_IMAGE, Unsupported, pod};
+pub use pod::{PodSettings, Unsupported, pod};
 pub use runtime::KubernetesRuntime;

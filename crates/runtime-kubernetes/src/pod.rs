@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use drakefile::{DOCKER_SOCKET_PATH, PullPolicy, Resources};
-use eider_runtime::{ContainerSpec, JobSpec, MountContent, SourceView, labels};
+use eider_runtime::{
+    ContainerSpec, JobSpec, MountContent, SOURCE_PATH_IN_IMAGE, SourceView, labels,
+};
 use k8s_openapi::api::core::v1::{
     Container, EmptyDirVolumeSource, EnvVar, EnvVarSource, HostPathVolumeSource,
     LocalObjectReference, PersistentVolumeClaimVolumeSource, Pod, PodSpec, ResourceRequirements,
@@ -27,9 +29,6 @@ const SOURCE_VOLUME: &str = "source";
 /// The init container that copies the source out of the source image, before any of the job's
 /// containers starts. No container of a job is given this name (see [`container_names`]).
 pub(crate) const SOURCE_COPY_CONTAINER: &str = "eider-source";
-
-/// Where the source image holds the tree.
-pub const SOURCE_PATH_IN_IMAGE: &str = "/eider/source";
 
 /// Where the copying container sees the volume it fills.
 const COPY_DESTINATION: &str = "/eider/copy";

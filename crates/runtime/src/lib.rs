@@ -29,7 +29,9 @@ pub use job::{
 pub use output::{
     Ending, Exit, JobEnd, OutputChunk, OutputStream, PrimaryEnd, PullProgress, StreamKind,
 };
-pub use storage::{CopyReport, Resource, ResourceKind, Storage, StorageRequest};
+pub use storage::{
+    CopyReport, Resource, ResourceKind, SOURCE_PATH_IN_IMAGE, Storage, StorageRequest,
+};
 
 /// A boxed future, for the methods of [`JobObserver`] (a trait object).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

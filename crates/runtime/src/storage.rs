@@ -7,6 +7,10 @@ use camino::Utf8PathBuf;
 
 use crate::Labels;
 
+/// Where a source image (the project's tree as an image, for backends whose machines cannot
+/// see the user's files) holds the tree: the packager puts it there, a backend copies it out.
+pub const SOURCE_PATH_IN_IMAGE: &str = "/eider/source";
+
 /// Storage a backend made for a run: the shared storage, or a copy of the source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Storage {

@@ -29,12 +29,11 @@ use crate::build::{Secrets, absolute, build_layer, secrets_files};
 use crate::progress::{Event, Observer, Phase};
 use crate::resolve::RegistryAccess;
 
-/// Where the tree is in the image.
-pub const SOURCE_PATH_IN_IMAGE: &str = "/eider/source";
+pub use eider_runtime::SOURCE_PATH_IN_IMAGE;
 
 /// The copier base image when none is chosen: busybox, whose `sh` and `cp -a` are all an init
 /// container needs, for every common platform.
-pub const DEFAULT_SOURCE_BASE: &str = "docker.io/library/busybox:1.36";
+pub const DEFAULT_SOURCE_BASE: &str = "docker.io/library/busybox:1.37";
 
 /// A source image to publish.
 #[derive(Debug, Clone)]

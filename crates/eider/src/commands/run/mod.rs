@@ -2,6 +2,7 @@
 //! succeeded), one pipeline (`-p`, as a DAG), or every pipeline an event selects by its triggers
 //! (`--event`), on the Docker Engine.
 
+mod cluster_source;
 mod result_code;
 pub(crate) mod selection;
 mod signals;
@@ -223,7 +224,7 @@ fn run_selection(
         return print_stdout(&selection.plan_text());
     }
     let loaded_config = config::load(options.config.as_deref(), &source_root)?;
-    let backend = BackendChoice::for_run(options, &loaded_config.config);
+    let mut backend = BackendChoice::for_run(options, &loaded_config.config);
     if from == JobsFrom::Package {
         refuse_a_package_off_docker(&backend)?;
     }
@@ -240,16 +241,13 @@ fn run_selection(
     warnings.extend(std::mem::take(&mut external.warnings));
     warnings.extend(more_warnings(&masker, options, drakefile));
     let run_settings = run_settings(options, &settings, source_root, external);
-    if backend.kind == BackendKind::Kubernetes {
+    let source_publication = if backend.kind == BackendKind::Kubernetes {
         // Before anything is created: what a cluster cannot do is said first.
         let jobs = selection::select_jobs(drakefile, &selection.job_names())?;
-        crate::commands::manifests::check_runs_on_a_cluster(
-            drakefile,
-            &jobs,
-            &run_settings,
-            backend.source.registry.as_deref(),
-        )?;
-    }
+        cluster_source::check_and_plan(&backend, drakefile, &jobs, &run_settings, options)?
+    } else {
+        None
+    };
     let concurrency = options
         .concurrency
         .map_or_else(|| backend.default_concurrency(), usize::from);
@@ -260,6 +258,11 @@ fn run_selection(
     };
 
     let runtime = crate::commands::async_runtime()?;
+    if let Some(publication) = &source_publication {
+        // Published before the run's output starts: its progress has the terminal to itself.
+        backend.cluster.source_image =
+            Some(runtime.block_on(publication.publish(Output::new(color)))?);
+    }
     let (events, receiver) = eider_engine::channel();
     let mut reporter = Reporter::new(Colors::new(color), Arc::clone(&masker));
     if !options.report.is_empty() {
