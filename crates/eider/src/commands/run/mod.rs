@@ -136,7 +136,7 @@ pub fn run_reference(
     }
     // Before the package is fetched or loaded: a package runs from the local engine.
     let config = config::load(
-        options.config.as_deref(),
+        options.config_file.config.as_deref(),
         &crate::discover::current_directory()?,
     )?
     .config;
@@ -222,7 +222,7 @@ fn run_selection(
     if options.dry_run {
         return print_stdout(&selection.plan_text());
     }
-    let loaded_config = config::load(options.config.as_deref(), &source_root)?;
+    let loaded_config = config::load(options.config_file.config.as_deref(), &source_root)?;
     let backend = BackendChoice::for_run(options, &loaded_config.config);
     if from == JobsFrom::Package {
         refuse_a_package_off_docker(&backend)?;
