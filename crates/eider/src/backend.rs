@@ -9,8 +9,10 @@ use eider_runtime_kubernetes::{
     KubernetesRuntime, SharedStorageClaim,
 };
 
-use crate::cli::{BackendKind, BackendOptions, ClusterSourceOptions, RunOptions};
-use crate::config::Config;
+use crate::cli::{
+    BackendKind, BackendOptions, ClusterSourceOptions, RunOptions, SharedStorageOptions,
+};
+use crate::config::{Config, KubernetesConfig};
 use crate::duration::PositiveDuration;
 use crate::failure::Failure;
 
@@ -97,14 +99,7 @@ impl BackendChoice {
                     .namespace
                     .clone()
                     .or_else(|| kubernetes.namespace.clone()),
-                shared_storage: SharedStorageClaim {
-                    storage_class: kubernetes.storage_class.clone(),
-                    size: kubernetes
-                        .shared_storage_size
-                        .clone()
-                        .unwrap_or_else(|| DEFAULT_SHARED_STORAGE_SIZE.to_owned()),
-                    many_nodes: true,
-                },
+                shared_storage: shared_storage_claim(&SharedStorageOptions::default(), kubernetes),
                 pending_timeout: kubernetes
                     .pending_timeout
                     .map_or(DEFAULT_PENDING_TIMEOUT, PositiveDuration::get),
@@ -124,12 +119,8 @@ impl BackendChoice {
         if let Some(network) = &options.network {
             choice.network = Some(network.clone());
         }
-        if let Some(class) = &options.storage_class {
-            choice.cluster.shared_storage.storage_class = Some(class.clone());
-        }
-        if let Some(size) = &options.shared_storage_size {
-            choice.cluster.shared_storage.size.clone_from(size);
-        }
+        choice.cluster.shared_storage =
+            shared_storage_claim(&options.shared_storage, &config.kubernetes);
         choice.source = SourceDelivery::of(&options.cluster_source, config);
         choice.cluster.image_pull_secrets = image_pull_secrets(&options.cluster_source, config);
         choice
@@ -174,6 +165,27 @@ impl BackendChoice {
                 .map(Backend::Kubernetes)
                 .map_err(|error| cluster_failure(&error)),
         }
+    }
+}
+
+/// How a run on a cluster claims its shared storage: the command line first, then the config
+/// file, then the defaults. `eider manifests` prints the claim that `eider run` makes.
+pub fn shared_storage_claim(
+    options: &SharedStorageOptions,
+    config: &KubernetesConfig,
+) -> SharedStorageClaim {
+    SharedStorageClaim {
+        storage_class: options
+            .storage_class
+            .clone()
+            .or_else(|| config.storage_class.clone()),
+        size: options
+            .shared_storage_size
+            .clone()
+            .or_else(|| config.shared_storage_size.clone())
+            .unwrap_or_else(|| DEFAULT_SHARED_STORAGE_SIZE.to_owned()),
+        // The run's Pods may be on any node.
+        many_nodes: true,
     }
 }
 

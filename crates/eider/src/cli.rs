@@ -193,13 +193,9 @@ pub struct RunOptions {
     #[command(flatten)]
     pub backend: BackendOptions,
 
-    /// Kubernetes: the storage class of the run's shared-storage claim [default: the cluster's]
-    #[arg(long, env = "EIDER_STORAGE_CLASS", value_name = "NAME")]
-    pub storage_class: Option<String>,
-
-    /// Kubernetes: the size of the run's shared-storage claim [default: 1Gi]
-    #[arg(long, env = "EIDER_SHARED_STORAGE_SIZE", value_name = "QUANTITY")]
-    pub shared_storage_size: Option<String>,
+    /// The shared-storage claim on a cluster.
+    #[command(flatten)]
+    pub shared_storage: SharedStorageOptions,
 
     /// How the source reaches a cluster.
     #[command(flatten)]
@@ -231,9 +227,32 @@ pub struct RunOptions {
     #[arg(long, env = "EIDER_KEEP_SHARED", value_name = "DIR")]
     pub keep_shared: Option<Utf8PathBuf>,
 
+    /// The eider config file.
+    #[command(flatten)]
+    pub config_file: ConfigFileOptions,
+}
+
+/// The eider config file, for every command that reads it.
+#[derive(Debug, Default, Args)]
+pub struct ConfigFileOptions {
     /// The eider config file [default: eider/config.toml in the user's config directory]
     #[arg(long, env = "EIDER_CONFIG", value_name = "FILE")]
     pub config: Option<Utf8PathBuf>,
+}
+
+/// How a run on a cluster claims its shared storage, for `run` and for `manifests`, which
+/// prints the claim such a run makes.
+#[derive(Debug, Default, Args)]
+pub struct SharedStorageOptions {
+    /// Kubernetes: the storage class of the run's shared-storage claim [default: the config
+    /// file's, else the cluster's]
+    #[arg(long, env = "EIDER_STORAGE_CLASS", value_name = "NAME")]
+    pub storage_class: Option<String>,
+
+    /// Kubernetes: the size of the run's shared-storage claim [default: the config file's, else
+    /// 1Gi]
+    #[arg(long, env = "EIDER_SHARED_STORAGE_SIZE", value_name = "QUANTITY")]
+    pub shared_storage_size: Option<String>,
 }
 
 /// Variables from outside the Drakefile, for every command that runs jobs or describes their
@@ -548,9 +567,9 @@ pub struct CleanOptions {
     #[command(flatten)]
     pub backend: BackendOptions,
 
-    /// The eider config file [default: eider/config.toml in the user's config directory]
-    #[arg(long, env = "EIDER_CONFIG", value_name = "FILE")]
-    pub config: Option<Utf8PathBuf>,
+    /// The eider config file.
+    #[command(flatten)]
+    pub config_file: ConfigFileOptions,
 }
 
 /// `eider validate`.
@@ -703,18 +722,17 @@ pub struct ManifestsOptions {
     #[arg(short = 'p', long, env = "EIDER_PIPELINE", value_name = "NAME")]
     pub pipeline: Option<String>,
 
-    /// The namespace of every object
-    #[arg(
-        long,
-        env = "EIDER_NAMESPACE",
-        value_name = "NAME",
-        default_value = "default"
-    )]
-    pub namespace: String,
+    /// The namespace of every object [default: the config file's, else `default`]
+    #[arg(long, env = "EIDER_NAMESPACE", value_name = "NAME")]
+    pub namespace: Option<String>,
 
-    /// How long a job may run before the cluster ends it [default: 1h]
+    /// How long a job may run before the cluster ends it [default: 1h, or the config file's]
     #[arg(long, env = "EIDER_TIMEOUT", value_name = "DURATION", value_parser = crate::duration::parse)]
     pub timeout: Option<PositiveDuration>,
+
+    /// The shared-storage claim.
+    #[command(flatten)]
+    pub shared_storage: SharedStorageOptions,
 
     /// How the source reaches a cluster.
     #[command(flatten)]
@@ -731,4 +749,8 @@ pub struct ManifestsOptions {
     /// What jobs may ask for.
     #[command(flatten)]
     pub permissions: PermissionOptions,
+
+    /// The eider config file: its `[kubernetes]` table and the defaults of `[run]`, as for `run`.
+    #[command(flatten)]
+    pub config_file: ConfigFileOptions,
 }

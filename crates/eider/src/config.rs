@@ -1,5 +1,6 @@
-//! The eider config file: defaults for `eider run` that belong to the machine or the user, not
-//! to a project (the DrakeSpec has no field for them).
+//! The eider config file: defaults for `eider run` (and `eider manifests`, which prints what such
+//! a run creates) that belong to the machine or the user, not to a project (the DrakeSpec has no
+//! field for them).
 //!
 //! ```toml
 //! [run]

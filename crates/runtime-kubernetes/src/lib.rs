@@ -29,6 +29,6 @@ pub use cluster::{
 };
 pub use job::KubernetesJob;
 pub use names::{label_value, object_name, run_object_name};
-pub use objects::{SharedStorageClaim, run_secret, shared_storage_claim};
-pub use pod::{PodSettings, Unsupported, pod};
+pub use objects::{SharedStorageClaim, run_owner, run_secret, shared_storage_claim};
+pub use pod::{PodSettings, Unsupported, pod, source_seed_pod};
 pub use runtime::KubernetesRuntime;

@@ -1,13 +1,17 @@
-//! The objects a run creates beside its Pods: one Secret for the values of the secrets file, and
-//! one claim for the shared storage.
+//! The objects a run creates beside its Pods: the one that owns everything else of the run, one
+//! Secret for the values of the secrets file, and one claim for the shared storage.
 
 use std::collections::BTreeMap;
 
+use eider_runtime::Labels;
 use k8s_openapi::api::core::v1::{
-    PersistentVolumeClaim, PersistentVolumeClaimSpec, Secret, VolumeResourceRequirements,
+    ConfigMap, PersistentVolumeClaim, PersistentVolumeClaimSpec, Secret, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::metadata::object_meta;
+use crate::names::run_object_name;
 
 /// How the run's shared storage is claimed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +23,23 @@ pub struct SharedStorageClaim {
     /// Whether the run's Pods may be on different nodes (`ReadWriteMany`), or must share one
     /// (`ReadWriteOnce`, where the cluster offers nothing else).
     pub many_nodes: bool,
+}
+
+/// The owner of everything run `run_id` creates, `eider-RUN`: the run's other objects name it in
+/// their `ownerReferences`, so that deleting it has the cluster's garbage collector delete them.
+/// A config map, because every cluster has the kind and it needs no permission beyond the ones
+/// a run needs anyway; its one entry tells people who find it what it is for. `labels` are
+/// eider's labels of the run ([`eider_runtime::labels::for_run`]).
+#[must_use]
+pub fn run_owner(run_id: &str, namespace: &str, labels: &Labels) -> ConfigMap {
+    ConfigMap {
+        metadata: object_meta(&run_object_name(run_id, None), namespace, labels),
+        data: Some(BTreeMap::from([(
+            "description".to_owned(),
+            format!("Owns what eider run {run_id} created: deleting it removes the rest."),
+        )])),
+        ..ConfigMap::default()
+    }
 }
 
 /// The run's Secret: each variable of the secrets file under its own name. The values are the

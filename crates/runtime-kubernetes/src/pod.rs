@@ -252,7 +252,8 @@ pub(crate) fn source_copy_container(image: &str, volume: &str) -> Container {
 }
 
 /// The Pod that fills the run's copy of the source (the claim `claim`) before a job mounts it.
-pub(crate) fn source_seed_pod(
+#[must_use]
+pub fn source_seed_pod(
     name: &str,
     labels: &eider_runtime::Labels,
     claim: &str,

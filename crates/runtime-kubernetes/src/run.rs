@@ -15,6 +15,7 @@ use tokio::sync::{Mutex, OnceCell};
 use crate::error::{is_not_found, runtime_error};
 use crate::metadata::object_meta;
 use crate::names::run_object_name;
+use crate::objects::run_owner;
 use crate::pod_watch::PodWatch;
 
 /// The cluster and namespace eider works in.
@@ -58,21 +59,11 @@ impl RunObjects {
     pub(crate) async fn owner(&self, cluster: &Cluster) -> Result<&OwnerReference, RuntimeError> {
         self.owner
             .get_or_try_init(|| async {
-                let owner = ConfigMap {
-                    metadata: object_meta(
-                        &run_object_name(&self.run_id, None),
-                        &cluster.namespace,
-                        &labels::for_run(&self.run_id),
-                    ),
-                    data: Some(BTreeMap::from([(
-                        "description".to_owned(),
-                        format!(
-                            "Owns what eider run {} created: deleting it removes the rest.",
-                            self.run_id
-                        ),
-                    )])),
-                    ..ConfigMap::default()
-                };
+                let owner = run_owner(
+                    &self.run_id,
+                    &cluster.namespace,
+                    &labels::for_run(&self.run_id),
+                );
                 let created = cluster
                     .api::<ConfigMap>()
                     .create(&PostParams::default(), &owner)

@@ -15,7 +15,7 @@ use eider_engine::RunSettings;
 use eider_engine::plan::{self, PlanContext};
 use eider_runtime::{JobSpec, Mount, MountContent, SourceView, Storage, labels};
 use eider_runtime_kubernetes::{
-    PodSettings, SharedStorageClaim, Unsupported, pod, run_secret, shared_storage_claim,
+    PodSettings, SharedStorageClaim, Unsupported, pod, run_owner, run_secret, shared_storage_claim,
 };
 
 const SECRET_VALUE: &str = "hunter2-never-inline";
@@ -169,7 +169,7 @@ fn assert_valid(objects: &[(&str, String)]) {
 }
 
 #[test]
-fn a_job_becomes_one_pod_with_native_sidecars_and_the_run_a_secret_and_a_claim() {
+fn a_job_becomes_one_pod_with_native_sidecars_and_the_run_an_owner_a_secret_and_a_claim() {
     let pod = pod(&job_spec(DRAKEFILE), &pod_settings()).expect("a Pod");
     let spec = pod.spec.as_ref().expect("a Pod spec");
     let sidecars: Vec<(&str, Option<&str>)> = spec
@@ -205,7 +205,17 @@ fn a_job_becomes_one_pod_with_native_sidecars_and_the_run_a_secret_and_a_claim()
             many_nodes: true,
         },
     );
+    // The process that made the owner differs from run to run: a fixed one, for the golden file.
+    let owner = run_owner(
+        "0a1b2c3d4e",
+        "ci",
+        &vec![
+            (labels::RUN_ID.to_owned(), "0a1b2c3d4e".to_owned()),
+            (labels::PID.to_owned(), "4242".to_owned()),
+        ],
+    );
     let objects = [
+        ("owner.json", assert_golden("owner.json", &owner)),
         ("pod.json", pod_text),
         ("secret.json", assert_golden("secret.json", &secret)),
         ("claim.json", assert_golden("claim.json", &claim)),

@@ -18,7 +18,7 @@ pub fn run(options: &CleanOptions, output: Output) -> Result<(), Failure> {
         ));
     }
     let source_root = camino::Utf8PathBuf::from(".");
-    let config = crate::config::load(options.config.as_deref(), &source_root)?.config;
+    let config = crate::config::load(options.config_file.config.as_deref(), &source_root)?.config;
     let choice = BackendChoice::of(&options.backend, &config);
     let runtime = crate::commands::async_runtime()?;
     let report = runtime.block_on(async {

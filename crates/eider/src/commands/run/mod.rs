@@ -2,7 +2,7 @@
 //! succeeded), one pipeline (`-p`, as a DAG), or every pipeline an event selects by its triggers
 //! (`--event`), on the Docker Engine.
 
-mod cluster_source;
+pub(crate) mod cluster_source;
 mod result_code;
 pub(crate) mod selection;
 mod signals;
@@ -137,7 +137,7 @@ pub fn run_reference(
     }
     // Before the package is fetched or loaded: a package runs from the local engine.
     let config = config::load(
-        options.config.as_deref(),
+        options.config_file.config.as_deref(),
         &crate::discover::current_directory()?,
     )?
     .config;
@@ -223,7 +223,7 @@ fn run_selection(
     if options.dry_run {
         return print_stdout(&selection.plan_text());
     }
-    let loaded_config = config::load(options.config.as_deref(), &source_root)?;
+    let loaded_config = config::load(options.config_file.config.as_deref(), &source_root)?;
     let mut backend = BackendChoice::for_run(options, &loaded_config.config);
     if from == JobsFrom::Package {
         refuse_a_package_off_docker(&backend)?;
