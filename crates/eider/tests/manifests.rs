@@ -505,3 +505,78 @@ fn a_failing_primary_s_exit_code_reaches_podman_as_its_container_s() {
     let (code, output) = played.wait("eider-manifest-0-fail", "main");
     assert_eq!((code, output.trim_end()), (42, "failing"));
 }
+
+/// The flags that publish the source image to the test registry, on the test image pushed
+/// there as its base.
+fn source_flags(repository: &str) -> [String; 4] {
+    [
+        "--registry".to_owned(),
+        format!("{}/{repository}", support::registry()),
+        "--source-base".to_owned(),
+        support::registry_image(),
+    ]
+}
+
+/// The source reaches a Pod as eider's source image, pulled from a registry: an init container
+/// copies the tree out of it into the Pod's own volume before the job's containers start. `RO`
+/// sees it read-only; `COPY` may change its copy, and the tree it came from stays as it was.
+#[test]
+fn the_source_image_gives_each_pod_the_tree_under_podman_read_only_or_as_a_private_copy() {
+    if !podman::installed() {
+        return;
+    }
+    let job = |name: &str, mode: &str, script: &str| {
+        format!(
+            "  {name}:\n    sourceMountMode: {mode}\n    primaryContainer:\n      name: main\n      \
+             image: {IMAGE}\n      sourceMountPath: /src\n      command: [sh, -c]\n      \
+             args: ['{script}']\n"
+        )
+    };
+    let project = Project::new(&format!(
+        "{HEADER}{}{}",
+        job(
+            "look",
+            "RO",
+            "cat /src/notes.txt; touch /src/new 2>/dev/null && echo writable || echo read-only"
+        ),
+        job(
+            "change",
+            "COPY",
+            "echo changed > /src/notes.txt && cat /src/notes.txt && ls -l /src/tool.sh"
+        ),
+    ));
+    project.write("notes.txt", "from the tree\n");
+    project.write("tool.sh", "#!/bin/sh\n");
+    let tool = project.path().join("tool.sh");
+    let mut mode = std::fs::metadata(&tool).expect("tool.sh").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut mode, 0o755);
+    std::fs::set_permissions(&tool, mode).expect("chmod");
+    let flags = source_flags("eider-test/podman-source");
+    let mut arguments: Vec<&str> = flags.iter().map(String::as_str).collect();
+    arguments.extend(["look", "change"]);
+    let manifests = printed(&project, &arguments);
+    let copies: Vec<&str> = manifests
+        .of_kind("Pod")
+        .into_iter()
+        .filter_map(|pod| pod["spec"]["initContainers"][0]["image"].as_str())
+        .collect();
+    assert_eq!(copies.len(), 2, "each Pod copies the source");
+    assert!(
+        copies
+            .iter()
+            .all(|image| image.contains("/eider-test/podman-source@sha256:")),
+        "{copies:?}"
+    );
+    let mut played = Played::new();
+    played.play(&manifests);
+    let (code, output) = played.wait("eider-manifest-0-look", "main");
+    assert_eq!((code, output.as_str()), (0, "from the tree\nread-only\n"));
+    let (code, output) = played.wait("eider-manifest-1-change", "main");
+    assert_eq!(code, 0, "{output}");
+    assert!(output.starts_with("changed\n-rwxr-xr-x"), "{output}");
+    assert_eq!(
+        std::fs::read_to_string(project.path().join("notes.txt")).expect("notes.txt"),
+        "from the tree\n",
+        "the user's tree is never changed"
+    );
+}

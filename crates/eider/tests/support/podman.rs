@@ -308,7 +308,15 @@ impl Played {
     }
 
     fn play_file(&self, path: &Path) {
-        run_ok(&["kube", "play", "--network", "none", &path.to_string_lossy()]);
+        // The test registry, where source images are pushed, speaks plain HTTP on loopback.
+        run_ok(&[
+            "kube",
+            "play",
+            "--network",
+            "none",
+            "--tls-verify=false",
+            &path.to_string_lossy(),
+        ]);
     }
 
     /// Waits for container `container` of the Pod `eider manifests` named `pod` to exit; its
