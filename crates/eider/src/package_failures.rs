@@ -281,6 +281,13 @@ impl From<VerifyError> for Failure {
             VerifyError::Load(error) => {
                 Failure::runtime(message).with_cause(error.source.to_string())
             }
+            VerifyError::NeedsRegistry { .. } => Failure::input(message).with_hint(
+                "or push it to a registry yourself and run docker://REGISTRY/REPOSITORY:TAG",
+            ),
+            VerifyError::Push { source, .. } => Failure::runtime(message)
+                .with_cause(source.to_string())
+                .with_sources_of(source.as_ref())
+                .with_hint("check that eider can push there (--registry-auth, the Docker config)"),
         }
     }
 }

@@ -35,8 +35,14 @@ pub fn use_package(
 /// Points the primary container of `job` at the image whose id is `image` and stops mounting
 /// the source into it.
 pub(crate) fn run_from_package(job: &mut Job, image: &Digest) {
+    run_from_image(job, &image.to_string());
+}
+
+/// Points the primary container of `job` at `image`, which holds the source, and stops
+/// mounting the source into it.
+pub(crate) fn run_from_image(job: &mut Job, image: &str) {
     if let Some(primary) = job.containers.last_mut() {
-        primary.image = image.to_string();
+        primary.image = image.to_owned();
         primary.pull_policy = PullPolicy::IfNotPresent;
         primary.source_mount_path = None;
     }

@@ -116,6 +116,24 @@ pub enum VerifyError {
         /// The sidecar.
         container: String,
     },
+    /// A package outside any registry has no way to a cluster without one to push it to.
+    #[error(
+        "{package} is not in a registry a cluster can pull from: give one to push it to \
+         (--registry, or `[kubernetes] registry` in the config file)"
+    )]
+    NeedsRegistry {
+        /// The package, as given.
+        package: String,
+    },
+    /// Pushing the package for a cluster failed.
+    #[error("cannot push the package to {repository}")]
+    Push {
+        /// Where it was pushed.
+        repository: String,
+        /// Why it failed.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The package cannot be loaded into the local engine.
     #[error(transparent)]
     Load(EngineLoadError),

@@ -48,6 +48,19 @@ impl RecordedJob {
         }
     }
 
+    /// The Drakefile of the recorded job whose primary runs `image`, the package as a
+    /// registry holds it (`REGISTRY/REPOSITORY@sha256:...`), without mounting the source.
+    #[must_use]
+    pub fn drakefile_running(&self, image: &str) -> Drakefile {
+        let mut job = self.job.clone();
+        crate::run_from_package::run_from_image(&mut job, image);
+        Drakefile {
+            spec_version: self.spec_version,
+            jobs: vec![job],
+            pipelines: Vec::new(),
+        }
+    }
+
     /// The first sidecar that mounts the source: a run with no source tree cannot give it one.
     #[must_use]
     pub fn sidecar_mounting_source(&self) -> Option<&str> {

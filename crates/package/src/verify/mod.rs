@@ -3,6 +3,7 @@
 //! loaded into the local engine to run that job from it ([`Package::prepare_run`]).
 
 mod check;
+mod cluster;
 mod config;
 mod error;
 mod load;

@@ -18,6 +18,8 @@ pub struct Package {
     pub(super) manifest: Digest,
     /// Where it was opened from, as errors name it.
     pub(super) location: String,
+    /// Where it was opened from.
+    pub(super) origin: ImageLocation,
     /// Where a registry's blobs were downloaded; removed with the package.
     _download: tempfile::TempDir,
 }
@@ -63,6 +65,7 @@ pub async fn open(
         store,
         manifest,
         location: location.to_string(),
+        origin: location.clone(),
         _download: download,
     })
 }

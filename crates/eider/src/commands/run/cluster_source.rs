@@ -99,7 +99,7 @@ pub(crate) fn check_and_plan(
 }
 
 /// The repository `text` names, without a tag or digest: the source image's tag is its own.
-fn repository(text: &str) -> Result<Repository, Failure> {
+pub(crate) fn repository(text: &str) -> Result<Repository, Failure> {
     let hint = "name a repository the cluster pulls from, such as registry.example.com/team/source";
     let last = text.rsplit('/').next().unwrap_or_default();
     if text.contains('@') || last.contains(':') {

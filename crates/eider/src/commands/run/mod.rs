@@ -135,13 +135,17 @@ pub fn run_reference(
             )));
         }
     }
-    // Before the package is fetched or loaded: a package runs from the local engine.
     let config = config::load(
         options.config_file.config.as_deref(),
         &crate::discover::current_directory()?,
     )?
     .config;
-    refuse_a_package_off_docker(&BackendChoice::for_run(options, &config))?;
+    let backend = BackendChoice::for_run(options, &config);
+    // Before anything is fetched: where a cluster would pull the package from.
+    let repository = match (&backend.kind, &backend.source.registry) {
+        (BackendKind::Kubernetes, Some(text)) => Some(cluster_source::repository(text)?),
+        _ => None,
+    };
     let runtime = crate::commands::async_runtime()?;
     let package = crate::commands::verify::open_verified(
         reference,
@@ -150,7 +154,51 @@ pub fn run_reference(
         &runtime,
         output,
     )?;
+    if backend.kind == BackendKind::Kubernetes {
+        return run_package_on_cluster(options, &package, repository.as_ref(), &runtime, color);
+    }
     run_package(options, &package, None, &runtime, color)
+}
+
+/// Runs the job the verified `package` records on a cluster, which pulls the package from a
+/// registry: where it was read from, or `repository`, where it is pushed first.
+fn run_package_on_cluster(
+    options: &RunOptions,
+    package: &Package,
+    repository: Option<&eider_registry::Repository>,
+    runtime: &tokio::runtime::Runtime,
+    color: ColorChoice,
+) -> Result<(), Failure> {
+    let recorded = package.recorded_job()?;
+    // A cluster has no source tree to give a sidecar.
+    if let Some(container) = recorded.sidecar_mounting_source() {
+        return Err(eider_package::verify::VerifyError::SidecarMountsSource {
+            package: package.location().to_owned(),
+            container: container.to_owned(),
+        }
+        .into());
+    }
+    let drakefile = if options.dry_run {
+        recorded.drakefile(None)
+    } else {
+        let access = crate::registry_retry::registry_access(&options.registry)?;
+        let reporter = crate::package_reporter::PackageReporter::new(Output::new(color));
+        let image = runtime.block_on(package.cluster_image(repository, &access, &reporter))?;
+        recorded.drakefile_running(&image.to_string())
+    };
+    let selection = Selection::Jobs(selection::select_jobs(
+        &drakefile,
+        std::slice::from_ref(&recorded.job.name),
+    )?);
+    run_selection(
+        options,
+        &drakefile,
+        &selection,
+        Vec::new(),
+        crate::discover::current_directory()?,
+        JobsFrom::PulledPackage,
+        color,
+    )
 }
 
 /// Runs the job that the verified `package` records, from the package, as `options` say. Its
@@ -185,12 +233,12 @@ pub fn run_package(
         &selection,
         Vec::new(),
         source_root,
-        JobsFrom::Package,
+        JobsFrom::LoadedPackage,
         color,
     )
 }
 
-/// A package runs from the local engine it is loaded into: on Docker only, for now.
+/// A package loaded into the local engine runs there: on Docker only.
 fn refuse_a_package_off_docker(backend: &BackendChoice) -> Result<(), Failure> {
     if backend.kind == BackendKind::Docker {
         return Ok(());
@@ -207,7 +255,9 @@ enum JobsFrom {
     /// A Drakefile and its tree.
     Drakefile,
     /// A package loaded into the local Docker Engine.
-    Package,
+    LoadedPackage,
+    /// A package a cluster pulls from a registry.
+    PulledPackage,
 }
 
 /// Runs `selection` of `drakefile`, whose source tree is at `source_root`.
@@ -225,7 +275,7 @@ fn run_selection(
     }
     let loaded_config = config::load(options.config_file.config.as_deref(), &source_root)?;
     let mut backend = BackendChoice::for_run(options, &loaded_config.config);
-    if from == JobsFrom::Package {
+    if from == JobsFrom::LoadedPackage {
         refuse_a_package_off_docker(&backend)?;
     }
     let settings = loaded_config.config.run;
