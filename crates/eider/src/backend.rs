@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use eider_runtime_docker::{DEFAULT_RESPONSE_TIMEOUT, DockerRuntime};
 use eider_runtime_kubernetes::{
-    ClusterSettings, ConnectError, DEFAULT_PENDING_TIMEOUT, DEFAULT_SHARED_STORAGE_SIZE,
-    KubernetesRuntime, SharedStorageClaim,
+    ClusterSettings, ConnectError, DEFAULT_HELPER_IMAGE, DEFAULT_PENDING_TIMEOUT,
+    DEFAULT_SHARED_STORAGE_SIZE, KubernetesRuntime, SharedStorageClaim,
 };
 
 use crate::cli::{BackendKind, BackendOptions, ClusterSourceOptions, RunOptions};
@@ -113,6 +113,10 @@ impl BackendChoice {
                     .map_or(DEFAULT_PENDING_TIMEOUT, PositiveDuration::get),
                 source_image: None,
                 image_pull_secrets: kubernetes.image_pull_secrets.clone(),
+                helper_image: kubernetes
+                    .helper_image
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_HELPER_IMAGE.to_owned()),
             },
             source: SourceDelivery::of(&ClusterSourceOptions::default(), config),
         }

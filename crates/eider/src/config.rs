@@ -62,6 +62,8 @@ pub struct KubernetesConfig {
     /// Secrets the nodes pull images with.
     #[serde(default)]
     pub image_pull_secrets: Vec<String>,
+    /// The image of eider's helper Pods (copying the shared storage out).
+    pub helper_image: Option<String>,
 }
 
 /// The `[run]` table.

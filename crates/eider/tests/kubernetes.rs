@@ -477,3 +477,94 @@ fn send_signal(pid: i32, signal: &str) {
         .expect("run kill");
     assert!(status.success());
 }
+
+/// A job whose primary mounts the shared storage at `/shared` and runs `script`.
+fn shared_storage_job(name: &str, script: &str) -> String {
+    format!(
+        "  {name}:\n    primaryContainer:\n      name: main\n      image: {IMAGE}\n      \
+         sharedStorageMountPath: /shared\n      command: {}\n",
+        support::sh(script)
+    )
+}
+
+#[test]
+fn keep_shared_copies_the_claim_out_through_exec_and_leaves_nothing_on_the_cluster() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let double = double();
+    let jobs = [
+        shared_storage_job(
+            "produce",
+            "mkdir -p /shared/dir/nested && echo deep > /shared/dir/nested/deep.txt && \
+             printf '#!/bin/sh\\necho tool\\n' > /shared/tool && chmod 755 /shared/tool && \
+             ln -s dir/nested/deep.txt /shared/link",
+        ),
+        shared_storage_job("extend", "echo more > /shared/dir/more.txt"),
+    ]
+    .concat();
+    let cluster = Cluster::new(
+        &double,
+        &format!(
+            "{}pipelines:\n  ci:\n    jobs:\n    - name: produce\n    - name: extend\n      \
+             dependencies: [produce]\n",
+            support::drakefile(&jobs)
+        ),
+    );
+    let kept = tempfile::tempdir().expect("a directory for the kept storage");
+    let destination = kept.path().join("shared");
+    let destination_text = destination.display().to_string();
+    let run = cluster.run(&["-p", "ci", "--keep-shared", &destination_text]);
+    run.assert_code(0);
+    assert!(
+        run.stderr
+            .contains(&format!("shared storage copied to {destination_text}")),
+        "{}",
+        run.stderr
+    );
+    let read = |path: &str| std::fs::read_to_string(destination.join(path)).expect(path);
+    assert_eq!(read("dir/nested/deep.txt"), "deep\n");
+    assert_eq!(read("dir/more.txt"), "more\n");
+    assert_eq!(read("tool"), "#!/bin/sh\necho tool\n");
+    let mode = std::fs::metadata(destination.join("tool"))
+        .expect("the tool")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o7777, 0o755);
+    assert_eq!(
+        std::fs::read_link(destination.join("link")).expect("a symbolic link"),
+        std::path::Path::new("dir/nested/deep.txt")
+    );
+    assert_nothing_left(&double);
+    let requests = double.requests();
+    let execs: Vec<&RecordedRequest> = requests
+        .iter()
+        .filter(|request| request.path.ends_with("/exec"))
+        .collect();
+    assert_eq!(execs.len(), 1, "{requests:#?}");
+    assert!(execs[0].path.contains("-export/exec"), "{:?}", execs[0]);
+    assert!(execs[0].query.contains("command=tar"), "{:?}", execs[0]);
+}
+
+#[test]
+fn an_export_pod_that_cannot_pull_its_image_fails_the_copy_clearly_and_leaves_nothing() {
+    let double = double();
+    let cluster = Cluster::new(
+        &double,
+        &support::drakefile(&shared_storage_job("produce", "echo data > /shared/file")),
+    );
+    cluster.write_config("[kubernetes]\nhelper-image = \"registry.example/does-not-exist:1\"\n");
+    let kept = tempfile::tempdir().expect("a directory for the kept storage");
+    let destination = kept.path().join("shared");
+    let destination_text = destination.display().to_string();
+    let run = cluster.run(&["produce", "--keep-shared", &destination_text]);
+    assert_ne!(run.code, Some(0), "{}", run.stderr);
+    for expected in [
+        &format!("cannot copy the shared storage to {destination_text}"),
+        "cannot pull its image registry.example/does-not-exist:1",
+        "ErrImagePull",
+        "helper-image",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}:\n{}", run.stderr);
+    }
+    assert!(!destination.exists());
+    assert_nothing_left(&double);
+}

@@ -128,7 +128,7 @@ impl RunObjects<'_> {
 }
 
 /// Refuses, before anything is created, what a cluster cannot run: a job that cannot be a
-/// Pod, a run whose shared storage is to be copied out.
+/// Pod.
 pub(crate) fn check_runs_on_a_cluster(
     drakefile: &Drakefile,
     jobs: &[&Job],
@@ -136,12 +136,6 @@ pub(crate) fn check_runs_on_a_cluster(
     source_registry: Option<&str>,
 ) -> Result<(), Failure> {
     let on_docker = "run it on the local engine (--backend docker)";
-    if settings.keep_shared.is_some() && jobs.iter().any(|job| plan::wants_shared_storage(job)) {
-        return Err(Failure::input(
-            "--keep-shared: the Kubernetes backend cannot copy shared storage out of a cluster yet",
-        )
-        .with_hint(on_docker));
-    }
     let names = RunObjects {
         namespace: "default",
         secret: run_object_name(RUN_NAME, Some("secrets")),
