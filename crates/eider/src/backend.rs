@@ -9,6 +9,8 @@ use eider_runtime_kubernetes::{
     KubernetesRuntime, SharedStorageClaim,
 };
 
+use eider_runtime::DEFAULT_HELPER_IMAGE;
+
 use crate::cli::{
     BackendKind, BackendOptions, ClusterSourceOptions, RunOptions, SharedStorageOptions,
 };
@@ -46,7 +48,7 @@ pub struct BackendChoice {
 pub struct SourceDelivery {
     /// The repository the source image is pushed to; none when not given.
     pub registry: Option<String>,
-    /// The image the source image is built on (it must have `cp`).
+    /// The image the source image is built on: the helper image, which has `cp`.
     pub base: String,
 }
 
@@ -58,13 +60,19 @@ impl SourceDelivery {
                 .registry
                 .clone()
                 .or_else(|| config.kubernetes.registry.clone()),
-            base: options
-                .source_base
-                .clone()
-                .or_else(|| config.kubernetes.source_base.clone())
-                .unwrap_or_else(|| eider_package::DEFAULT_SOURCE_BASE.to_owned()),
+            base: helper_image(options, config),
         }
     }
+}
+
+/// The image of eider's helper containers on a cluster: the command line's, else the config
+/// file's, else the default.
+pub fn helper_image(options: &ClusterSourceOptions, config: &Config) -> String {
+    options
+        .helper_image
+        .clone()
+        .or_else(|| config.kubernetes.helper_image.clone())
+        .unwrap_or_else(|| DEFAULT_HELPER_IMAGE.to_owned())
 }
 
 /// The image pull secrets: the command line's, else the config file's.
@@ -105,6 +113,7 @@ impl BackendChoice {
                     .map_or(DEFAULT_PENDING_TIMEOUT, PositiveDuration::get),
                 source_image: None,
                 image_pull_secrets: kubernetes.image_pull_secrets.clone(),
+                helper_image: helper_image(&ClusterSourceOptions::default(), config),
             },
             source: SourceDelivery::of(&ClusterSourceOptions::default(), config),
         }
@@ -123,6 +132,7 @@ impl BackendChoice {
             shared_storage_claim(&options.shared_storage, &config.kubernetes);
         choice.source = SourceDelivery::of(&options.cluster_source, config);
         choice.cluster.image_pull_secrets = image_pull_secrets(&options.cluster_source, config);
+        choice.cluster.helper_image = helper_image(&options.cluster_source, config);
         choice
     }
 

@@ -98,7 +98,7 @@ pub enum Command {
     Verify(VerifyOptions),
     /// Print the Kubernetes objects that would run jobs or a pipeline on a cluster, as
     /// multi-document YAML, without contacting any cluster
-    Manifests(ManifestsOptions),
+    Manifests(Box<ManifestsOptions>),
 }
 
 /// `eider run`. `Default` is the command with no flag (no field has a default value of its
@@ -305,10 +305,11 @@ pub struct ClusterSourceOptions {
     #[arg(long, env = "EIDER_REGISTRY", value_name = "REGISTRY/REPOSITORY")]
     pub registry: Option<String>,
 
-    /// Kubernetes: the image the source image is built on, which must have `cp` [default:
+    /// Kubernetes: the image of eider's helper containers, which must have `sh`, `cp` and `tar`:
+    /// the source image is built on it, shared storage is copied out with it [default:
     /// docker.io/library/busybox:1.37, or the config file's]
-    #[arg(long, env = "EIDER_SOURCE_BASE", value_name = "IMAGE")]
-    pub source_base: Option<String>,
+    #[arg(long, env = "EIDER_HELPER_IMAGE", value_name = "IMAGE")]
+    pub helper_image: Option<String>,
 
     /// Kubernetes: a Secret of the namespace the nodes pull images with (repeatable) [default:
     /// the config file's]

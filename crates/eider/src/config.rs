@@ -58,11 +58,11 @@ pub struct KubernetesConfig {
     pub pending_timeout: Option<PositiveDuration>,
     /// The repository the source image is pushed to.
     pub registry: Option<String>,
-    /// The image the source image is built on.
-    pub source_base: Option<String>,
     /// Secrets the nodes pull images with.
     #[serde(default)]
     pub image_pull_secrets: Vec<String>,
+    /// The image of eider's helper Pods (copying the shared storage out).
+    pub helper_image: Option<String>,
 }
 
 /// The `[run]` table.

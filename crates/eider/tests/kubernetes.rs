@@ -496,7 +496,7 @@ fn source_flags(repository: &str) -> Vec<String> {
     vec![
         "--registry".to_owned(),
         format!("{}/{repository}", support::registry()),
-        "--source-base".to_owned(),
+        "--helper-image".to_owned(),
         support::registry_image(),
     ]
 }
@@ -645,6 +645,200 @@ fn a_job_that_mounts_the_source_without_a_registry_is_refused_before_anything_is
     let run = cluster.run(&["read"]);
     run.assert_code(2);
     for expected in ["job `read`", "--registry", "[kubernetes] registry"] {
+        assert!(run.stderr.contains(expected), "{expected}:\n{}", run.stderr);
+    }
+    assert!(double.requests().is_empty(), "{:#?}", double.requests());
+}
+
+/// A job whose primary mounts the shared storage at `/shared` and runs `script`.
+fn shared_storage_job(name: &str, script: &str) -> String {
+    format!(
+        "  {name}:\n    primaryContainer:\n      name: main\n      image: {IMAGE}\n      \
+         sharedStorageMountPath: /shared\n      command: {}\n",
+        support::sh(script)
+    )
+}
+
+#[test]
+fn keep_shared_copies_the_claim_out_through_exec_and_leaves_nothing_on_the_cluster() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let double = double();
+    let jobs = [
+        shared_storage_job(
+            "produce",
+            "mkdir -p /shared/dir/nested && echo deep > /shared/dir/nested/deep.txt && \
+             printf '#!/bin/sh\\necho tool\\n' > /shared/tool && chmod 755 /shared/tool && \
+             ln -s dir/nested/deep.txt /shared/link",
+        ),
+        shared_storage_job("extend", "echo more > /shared/dir/more.txt"),
+    ]
+    .concat();
+    let cluster = Cluster::new(
+        &double,
+        &format!(
+            "{}pipelines:\n  ci:\n    jobs:\n    - name: produce\n    - name: extend\n      \
+             dependencies: [produce]\n",
+            support::drakefile(&jobs)
+        ),
+    );
+    let kept = tempfile::tempdir().expect("a directory for the kept storage");
+    let destination = kept.path().join("shared");
+    let destination_text = destination.display().to_string();
+    let run = cluster.run(&["-p", "ci", "--keep-shared", &destination_text]);
+    run.assert_code(0);
+    assert!(
+        run.stderr
+            .contains(&format!("shared storage copied to {destination_text}")),
+        "{}",
+        run.stderr
+    );
+    let read = |path: &str| std::fs::read_to_string(destination.join(path)).expect(path);
+    assert_eq!(read("dir/nested/deep.txt"), "deep\n");
+    assert_eq!(read("dir/more.txt"), "more\n");
+    assert_eq!(read("tool"), "#!/bin/sh\necho tool\n");
+    let mode = std::fs::metadata(destination.join("tool"))
+        .expect("the tool")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o7777, 0o755);
+    assert_eq!(
+        std::fs::read_link(destination.join("link")).expect("a symbolic link"),
+        std::path::Path::new("dir/nested/deep.txt")
+    );
+    assert_nothing_left(&double);
+    let requests = double.requests();
+    let execs: Vec<&RecordedRequest> = requests
+        .iter()
+        .filter(|request| request.path.ends_with("/exec"))
+        .collect();
+    assert_eq!(execs.len(), 1, "{requests:#?}");
+    assert!(execs[0].path.contains("-export/exec"), "{:?}", execs[0]);
+    assert!(execs[0].query.contains("command=tar"), "{:?}", execs[0]);
+}
+
+#[test]
+fn an_export_pod_that_cannot_pull_its_image_fails_the_copy_clearly_and_leaves_nothing() {
+    let double = double();
+    let cluster = Cluster::new(
+        &double,
+        &support::drakefile(&shared_storage_job("produce", "echo data > /shared/file")),
+    );
+    cluster.write_config("[kubernetes]\nhelper-image = \"registry.example/does-not-exist:1\"\n");
+    let kept = tempfile::tempdir().expect("a directory for the kept storage");
+    let destination = kept.path().join("shared");
+    let destination_text = destination.display().to_string();
+    let run = cluster.run(&["produce", "--keep-shared", &destination_text]);
+    assert_ne!(run.code, Some(0), "{}", run.stderr);
+    for expected in [
+        &format!("cannot copy the shared storage to {destination_text}"),
+        "cannot pull its image registry.example/does-not-exist:1",
+        "ErrImagePull",
+        "helper-image",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}:\n{}", run.stderr);
+    }
+    assert!(!destination.exists());
+    assert_nothing_left(&double);
+}
+
+/// A committed project whose job, once packaged, prints what it was given. The double runs the
+/// primary's command as a process of this machine, so the script needs nothing of the image.
+fn packaged_project(job: &str) -> Project {
+    let project = Project::new(&support::drakefile(&format!(
+        "  {job}:\n    primaryContainer:\n      name: main\n      image: {}\n      \
+         environment:\n      - GREETING=hello from the package\n      command: [sh, -c]\n      \
+         args: ['echo \"$GREETING, given $GIVEN\"']\n",
+        support::BUSYBOX
+    )));
+    support::git(project.path(), &["init", "-q"]);
+    support::git(project.path(), &["add", "-A"]);
+    support::git(project.path(), &["commit", "-q", "-m", "source"]);
+    project
+}
+
+/// The primary image of every job Pod the run created.
+fn primary_images(double: &KubeDouble) -> Vec<String> {
+    double
+        .created(Kind::Pod, NAMESPACE)
+        .iter()
+        .filter_map(|pod| pod["spec"]["containers"][0]["image"].as_str())
+        .map(ToOwned::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_package_in_a_layout_is_pushed_to_the_registry_and_its_pod_runs_it_by_digest() {
+    let job = support::unique("k8s-layout");
+    let project = packaged_project(&job);
+    let layout = project.state_path().join("layout");
+    let location = format!("oci:{}:{job}", layout.display());
+    support::packaging::package(&project, &[&job, "--output", &location]).assert_code(0);
+
+    let double = double();
+    let cluster = Cluster::new(&double, "");
+    let repository = format!("{}/eider-test/kubernetes-packages", support::registry());
+    let run = cluster.run(&[
+        "--registry",
+        &repository,
+        &location,
+        "-e",
+        "GIVEN=at run time",
+    ]);
+    run.assert_code(0);
+    assert_eq!(
+        run.lines_of(&job, "main"),
+        ["hello from the package, given at run time"]
+    );
+    let images = primary_images(&double);
+    assert_eq!(images.len(), 1, "{images:?}");
+    assert!(
+        images[0].starts_with(&format!("{repository}@sha256:")),
+        "the Pod runs the pushed package by digest: {images:?}"
+    );
+    assert_nothing_left(&double);
+}
+
+#[test]
+fn a_package_in_a_registry_runs_from_there_pinned_to_what_was_verified() {
+    let job = support::unique("k8s-registry");
+    let project = packaged_project(&job);
+    let repository = format!("{}/eider-test/kubernetes-packages", support::registry());
+    let tagged = format!("docker://{repository}:{job}");
+    support::packaging::package(&project, &[&job, "--output", &tagged]).assert_code(0);
+
+    let double = double();
+    let cluster = Cluster::new(&double, "");
+    let run = cluster.run(&[&tagged, "-e", "GIVEN=nothing more"]);
+    run.assert_code(0);
+    assert_eq!(
+        run.lines_of(&job, "main"),
+        ["hello from the package, given nothing more"]
+    );
+    let images = primary_images(&double);
+    let verified = run
+        .stderr
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("Verified {tagged} (")))
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("the verified digest:\n{}", run.stderr))
+        .to_owned();
+    assert_eq!(images, [format!("{repository}@{verified}")]);
+    assert_nothing_left(&double);
+}
+
+#[test]
+fn a_package_outside_any_registry_needs_one_for_a_cluster_and_nothing_is_created() {
+    let job = support::unique("k8s-no-registry");
+    let project = packaged_project(&job);
+    let layout = project.state_path().join("layout");
+    let location = format!("oci:{}:{job}", layout.display());
+    support::packaging::package(&project, &[&job, "--output", &location]).assert_code(0);
+
+    let double = double();
+    let cluster = Cluster::new(&double, "");
+    let run = cluster.run(&[&location]);
+    run.assert_code(2);
+    for expected in ["not in a registry a cluster can pull from", "--registry"] {
         assert!(run.stderr.contains(expected), "{expected}:\n{}", run.stderr);
     }
     assert!(double.requests().is_empty(), "{:#?}", double.requests());

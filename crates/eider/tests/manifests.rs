@@ -512,7 +512,7 @@ fn source_flags(repository: &str) -> [String; 4] {
     [
         "--registry".to_owned(),
         format!("{}/{repository}", support::registry()),
-        "--source-base".to_owned(),
+        "--helper-image".to_owned(),
         support::registry_image(),
     ]
 }

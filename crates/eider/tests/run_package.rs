@@ -189,7 +189,7 @@ fn a_word_stays_a_job_name_and_needs_a_drakefile() {
 }
 
 #[test]
-fn a_package_on_the_kubernetes_backend_is_refused_before_it_is_fetched() {
+fn a_registry_a_package_cannot_be_pushed_to_for_a_cluster_is_refused_before_it_is_fetched() {
     let empty = empty_directory();
     // Nothing is at this address: a fetch would fail otherwise.
     let run = eider(
@@ -199,11 +199,14 @@ fn a_package_on_the_kubernetes_backend_is_refused_before_it_is_fetched() {
             "127.0.0.1:9/eider/absent@sha256:0000000000000000000000000000000000000000000000000000000000000000",
             "--backend",
             "kubernetes",
+            "--registry",
+            "127.0.0.1:9/eider/packages:a-tag",
         ],
     );
     run.assert_code(2);
     assert!(
-        run.stderr.contains("a package runs on the Docker backend"),
+        run.stderr
+            .contains("--registry 127.0.0.1:9/eider/packages:a-tag"),
         "{}",
         run.stderr
     );

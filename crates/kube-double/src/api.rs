@@ -900,6 +900,9 @@ fn after_removal(shared: &Arc<Shared>, kind: Kind, removed: &Value, propagation:
         lock(&shared.logs).retain(|(pod, _), _| *pod != uid);
         release_claims(shared);
     }
+    if kind == Kind::PersistentVolumeClaim {
+        crate::claims::remove_claim_directory(shared, &uid);
+    }
     match propagation {
         Propagation::Orphan => orphan_dependents(shared, &uid),
         Propagation::Background => {

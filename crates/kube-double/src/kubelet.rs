@@ -10,7 +10,7 @@ use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::hash::{BuildHasher, Hasher};
 use std::os::unix::ffi::OsStringExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,10 +27,11 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::api;
+use crate::claims::Mounts;
 use crate::logs::ContainerLog;
 use crate::process::{ContainerProcess, Launch};
 use crate::scheduler::{set_condition, update_pod};
-use crate::shared::{Shared, Termination, lock};
+use crate::shared::{ExecTarget, Shared, Termination, lock};
 use crate::store::{Kind, ObjectKey, uid_of};
 
 /// The environment every container starts with, before its own variables.
@@ -59,6 +60,7 @@ pub(crate) fn run(
         let run = PodRun::new(Arc::clone(&shared), key, uid.clone(), &pod);
         run.run(termination).await;
         lock(&shared.kubelet_pods).remove(&uid);
+        lock(&shared.exec_targets).retain(|(pod, _), _| *pod != uid);
         let _ = std::fs::remove_dir_all(&run.scratch);
     });
 }
@@ -689,16 +691,7 @@ impl PodRun {
                 }
             }
         };
-        let launch = Launch {
-            argv: self.argv(&container),
-            environment,
-            working_directory: container
-                .working_dir
-                .as_deref()
-                .map(Path::new)
-                .filter(|directory| directory.is_dir())
-                .map_or_else(|| self.scratch.clone(), Path::to_path_buf),
-        };
+        let (launch, mounts) = self.launch_of(&container, environment);
         let log = ContainerLog::new();
         let container_id = format!(
             "containerd://{}",
@@ -708,6 +701,15 @@ impl PodRun {
             Ok(process) => {
                 lock(&self.shared.logs).insert((self.uid.clone(), container.name.clone()), log);
                 let process = Arc::new(process);
+                lock(&self.shared.exec_targets).insert(
+                    (self.uid.clone(), container.name.clone()),
+                    ExecTarget {
+                        process: Arc::clone(&process),
+                        environment: launch.environment.clone(),
+                        working_directory: launch.working_directory.clone(),
+                        mounts,
+                    },
+                );
                 {
                     let mut state = lock(&self.state);
                     let slot = &mut state.slots[index];
@@ -753,6 +755,41 @@ impl PodRun {
                 Started::Failed
             }
         }
+    }
+
+    /// What runs for `container`: the claims it mounts are host directories, reached by
+    /// rewriting their mount paths in what it is given.
+    fn launch_of(
+        &self,
+        container: &Container,
+        environment: Vec<(OsString, OsString)>,
+    ) -> (Launch, Mounts) {
+        let mounts = Mounts::of(&self.shared, &self.key.namespace, &self.spec, container);
+        let environment: Vec<(OsString, OsString)> = environment
+            .into_iter()
+            .map(|(name, value)| {
+                let value = match value.to_str() {
+                    Some(text) => OsString::from(mounts.rewrite(text)),
+                    None => value,
+                };
+                (name, value)
+            })
+            .collect();
+        let launch = Launch {
+            argv: self
+                .argv(container)
+                .iter()
+                .map(|argument| mounts.rewrite(argument))
+                .collect(),
+            working_directory: container
+                .working_dir
+                .as_deref()
+                .map(|directory| PathBuf::from(mounts.rewrite(directory)))
+                .filter(|directory| directory.is_dir())
+                .unwrap_or_else(|| self.scratch.clone()),
+            environment,
+        };
+        (launch, mounts)
     }
 
     /// Records the container's end when its process exits.

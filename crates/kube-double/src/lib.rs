@@ -7,15 +7,23 @@
 //! Expired), graceful Pod deletion, owner-reference garbage collection and Pod logs. Behind it, a
 //! scheduler binds Pods to one node (or reports why not) and a kubelet runs each container as a
 //! host process in its own process group, reporting container states as the real kubelet does.
+//! Exec (`pods/{name}/exec`) runs a command beside a running container over a WebSocket with
+//! the API server's channel protocol. Each claim is a host directory that containers mounting it
+//! reach through their mount path, rewritten where it appears in their command, arguments,
+//! environment and working directory ([`KubeDouble::claim_directory`] names it).
 //! Failures can be injected ([`FailureRule`]), watches expired as by an etcd compaction and log
 //! streams cut. Dropping the [`KubeDouble`] stops the server and kills every process it started.
 //!
 //! Not served: other API groups and kinds, PUT of Pods and claims (Secrets and config maps are
 //! replaced whole), PATCH, `Foreground` deletion (treated as
 //! `Background`), container restarts (every Pod runs as with `restartPolicy: Never`, sidecars
-//! included), probes, volumes (mounts are not made), resource limits and isolation.
+//! included), probes, volumes other than claims (mounts are not made: claims are reached by the
+//! rewriting above, read-only or not), exec with a terminal, attach, port forwarding, resource
+//! limits and isolation.
 
 mod api;
+mod claims;
+mod exec;
 mod faults;
 mod kubeconfig;
 mod kubelet;
@@ -230,6 +238,13 @@ impl KubeDouble {
             .list(Kind::Pod, Some(namespace))
             .filter_map(|(_, object)| serde_json::from_value(object.clone()).ok())
             .collect()
+    }
+
+    /// The host directory that stands for the claim `name` in `namespace` while it exists
+    /// (created on first use); none when there is no such claim.
+    #[must_use]
+    pub fn claim_directory(&self, namespace: &str, name: &str) -> Option<std::path::PathBuf> {
+        claims::claim_directory(&self.shared, namespace, name)
     }
 
     /// How many container processes (process groups) are running.

@@ -1,5 +1,5 @@
 //! The HTTP/1.1 server: records each request, checks the bearer token, answers injected
-//! failures, and routes the core/v1 paths to the resource operations.
+//! failures, and routes the core/v1 paths to the resource operations and exec.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -21,6 +21,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 use crate::api::{self, DeleteRequest, Query};
+use crate::exec;
 use crate::logs;
 use crate::recording::RecordedRequest;
 use crate::shared::{Shared, lock};
@@ -49,8 +50,10 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
                 let shared = Arc::clone(&shared);
                 async move { Ok::<_, Infallible>(handle(&shared, request).await) }
             });
+            // Upgrades: exec continues as a WebSocket on the same connection.
             let _ = http1::Builder::new()
                 .serve_connection(TokioIo::new(connection), service)
+                .with_upgrades()
                 .await;
         });
     }
@@ -58,6 +61,11 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
 
 /// Decodes a query string (`+` and percent escapes).
 pub(crate) fn parse_query(query: &str) -> Query {
+    query_pairs(query).into_iter().collect::<BTreeMap<_, _>>()
+}
+
+/// The query's pairs in order, a name as often as it is given (exec's `command`).
+pub(crate) fn query_pairs(query: &str) -> Vec<(String, String)> {
     fn decode(text: &str) -> String {
         let bytes = text.as_bytes();
         let mut out = Vec::with_capacity(bytes.len());
@@ -92,7 +100,7 @@ pub(crate) fn parse_query(query: &str) -> Query {
             Some((name, value)) => (decode(name), decode(value)),
             None => (decode(pair), String::new()),
         })
-        .collect::<BTreeMap<_, _>>()
+        .collect()
 }
 
 fn is_true(query: &Query, name: &str) -> bool {
@@ -161,6 +169,19 @@ async fn handle(shared: &Arc<Shared>, request: Request<Incoming>) -> Response<Bo
     if let Some(error) = lock(&shared.faults).take(method.as_str(), &path) {
         return error_response(&error);
     }
+    if let ["api", "v1", "namespaces", namespace, "pods", name, "exec"] = path
+        .trim_matches('/')
+        .split('/')
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        if method != Method::GET && method != Method::POST {
+            return error_response(&ApiError::method_not_allowed());
+        }
+        let pairs = query_pairs(request.uri().query().unwrap_or(""));
+        return exec::handle(shared, request, namespace, name, &pairs)
+            .unwrap_or_else(|error| error_response(&error));
+    }
     let body = match Limited::new(request.into_body(), MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
@@ -218,6 +239,7 @@ fn resource_list() -> Value {
         })
         .collect();
     resources.push(json!({"name": "pods/log", "singularName": "", "namespaced": true, "kind": "Pod", "verbs": ["get"]}));
+    resources.push(json!({"name": "pods/exec", "singularName": "", "namespaced": true, "kind": "PodExecOptions", "verbs": ["create", "get"]}));
     resources.push(json!({"name": "namespaces", "singularName": "namespace", "namespaced": false, "kind": "Namespace", "verbs": ["get", "list"]}));
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "v1", "resources": resources})
 }

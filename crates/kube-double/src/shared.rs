@@ -10,8 +10,10 @@ use nix::unistd::Pid;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use crate::claims::Mounts;
 use crate::faults::Faults;
 use crate::logs::ContainerLog;
+use crate::process::ContainerProcess;
 use crate::recording::RecordedRequest;
 use crate::settings::Settings;
 use crate::store::Kind;
@@ -22,6 +24,16 @@ use serde_json::Value;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Termination {
     pub grace_seconds: u64,
+}
+
+/// What an exec into a running container runs with: the container's environment, working
+/// directory and claims, and its process (whose group the exec joins, as it joins the
+/// container's cgroup on a node).
+pub(crate) struct ExecTarget {
+    pub process: Arc<ContainerProcess>,
+    pub environment: Vec<(std::ffi::OsString, std::ffi::OsString)>,
+    pub working_directory: std::path::PathBuf,
+    pub mounts: Mounts,
 }
 
 pub(crate) struct Shared {
@@ -41,7 +53,9 @@ pub(crate) struct Shared {
     pub process_groups: Mutex<BTreeSet<i32>>,
     /// The deletion request channel of each Pod the kubelet runs, by Pod uid.
     pub kubelet_pods: Mutex<HashMap<String, watch::Sender<Option<Termination>>>>,
-    /// The root of the Pods' scratch working directories.
+    /// The containers started, by Pod uid and container name, until their Pod is done.
+    pub exec_targets: Mutex<HashMap<(String, String), ExecTarget>>,
+    /// The root of the Pods' scratch working directories and the claims' directories.
     pub scratch: tempfile::TempDir,
     pub shutdown: CancellationToken,
 }
@@ -64,6 +78,7 @@ impl Shared {
             logs: Mutex::new(HashMap::new()),
             process_groups: Mutex::new(BTreeSet::new()),
             kubelet_pods: Mutex::new(HashMap::new()),
+            exec_targets: Mutex::new(HashMap::new()),
             scratch: tempfile::Builder::new()
                 .prefix("eider-kube-double-")
                 .tempdir()?,

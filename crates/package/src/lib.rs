@@ -31,7 +31,6 @@ pub use progress::{Event, NoObserver, Observer};
 pub use resolve::{RegistryAccess, ResolveFrom};
 pub use run_from_package::{JobNotFound, use_package};
 pub use source_image::{
-    DEFAULT_SOURCE_BASE, SOURCE_PATH_IN_IMAGE, SourceImage, SourceImageError, SourceImageRequest,
-    publish_source_image,
+    SOURCE_PATH_IN_IMAGE, SourceImage, SourceImageError, SourceImageRequest, publish_source_image,
 };
 pub use sweep::sweep_cache;

@@ -42,7 +42,7 @@ pub(crate) fn run_from_package(job: &mut Job, image: &Digest) {
 /// mounting the source into it.
 pub(crate) fn run_from_image(job: &mut Job, image: &str) {
     if let Some(primary) = job.containers.last_mut() {
-        primary.image = image.to_owned();
+        image.clone_into(&mut primary.image);
         primary.pull_policy = PullPolicy::IfNotPresent;
         primary.source_mount_path = None;
     }

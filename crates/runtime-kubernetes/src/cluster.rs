@@ -26,6 +26,9 @@ pub struct ClusterSettings {
     pub source_image: Option<String>,
     /// Secrets (of the namespace) the nodes pull images with, besides its defaults.
     pub image_pull_secrets: Vec<String>,
+    /// The image of eider's own short-lived Pods that work on a claim (copying the shared
+    /// storage out): it must have `sleep` and `tar`.
+    pub helper_image: String,
 }
 
 impl Default for ClusterSettings {
@@ -41,6 +44,7 @@ impl Default for ClusterSettings {
             pending_timeout: DEFAULT_PENDING_TIMEOUT,
             source_image: None,
             image_pull_secrets: Vec::new(),
+            helper_image: eider_runtime::DEFAULT_HELPER_IMAGE.to_owned(),
         }
     }
 }

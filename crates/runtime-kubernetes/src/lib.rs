@@ -3,13 +3,15 @@
 //! order before the primary, the Pod's one regular container; the Pod never restarts anything,
 //! and all its containers share localhost. Values from the secrets file live in one Secret per
 //! run and reach the containers by reference, never inline. The run's shared storage is one
-//! claim. Everything a run creates is owned by one object per run, so that deleting it has the
-//! cluster remove the rest; one watch per run follows all of its Pods.
+//! claim, copied out (`--keep-shared`) through exec in a short-lived Pod that mounts it.
+//! Everything a run creates is owned by one object per run, so that deleting it has the cluster
+//! remove the rest; one watch per run follows all of its Pods.
 //!
 //! The objects are generated without a cluster too (`eider manifests`).
 
 mod cluster;
 mod error;
+mod export;
 mod job;
 mod launch;
 mod logs;
@@ -22,6 +24,7 @@ mod run;
 mod runtime;
 mod source;
 mod status;
+mod unpack;
 
 pub use cluster::{
     ClusterSettings, ConnectError, DEFAULT_PENDING_TIMEOUT, DEFAULT_SHARED_STORAGE_SIZE,

@@ -23,7 +23,8 @@ use crate::run::{Cluster, RunObjects};
 /// A Kubernetes cluster as eider's backend: a job is one Pod.
 pub struct KubernetesRuntime {
     pub(crate) cluster: Cluster,
-    pub(crate) settings: ClusterSettings,
+    /// Boxed: the runtime is moved around whole, and its settings are most of it.
+    pub(crate) settings: Box<ClusterSettings>,
     runs: Mutex<HashMap<String, Arc<RunObjects>>>,
     /// The names given to jobs' own copies of the source, which live in their Pods (an
     /// `emptyDir`) and go with them: nothing to remove.
@@ -36,7 +37,7 @@ impl KubernetesRuntime {
         let (client, namespace) = connect(&settings).await?;
         Ok(Self {
             cluster: Cluster { client, namespace },
-            settings,
+            settings: Box::new(settings),
             runs: Mutex::new(HashMap::new()),
             pod_copies: Mutex::new(HashSet::new()),
         })
@@ -109,11 +110,6 @@ impl KubernetesRuntime {
             Err(error) => Err(runtime_error(error)),
         }
     }
-}
-
-/// What [`Runtime::export_storage`] answers: the cluster's storage is not copied out yet.
-fn source_not_supported(what: &str) -> RuntimeError {
-    RuntimeError::Other(format!("the Kubernetes backend cannot {what} yet"))
 }
 
 impl Runtime for KubernetesRuntime {
@@ -202,11 +198,11 @@ impl Runtime for KubernetesRuntime {
 
     async fn export_storage(
         &self,
-        _storage: &Storage,
-        _labels: &Labels,
-        _destination: &Utf8Path,
+        storage: &Storage,
+        labels: &Labels,
+        destination: &Utf8Path,
     ) -> Result<(), RuntimeError> {
-        Err(source_not_supported("copy shared storage out of a cluster"))
+        self.export_claim(storage, labels, destination).await
     }
 
     async fn remove_storage(&self, storage: &Storage) -> Result<(), RuntimeError> {

@@ -30,7 +30,8 @@ pub use output::{
     Ending, Exit, JobEnd, OutputChunk, OutputStream, PrimaryEnd, PullProgress, StreamKind,
 };
 pub use storage::{
-    CopyReport, Resource, ResourceKind, SOURCE_PATH_IN_IMAGE, Storage, StorageRequest,
+    CopyReport, DEFAULT_HELPER_IMAGE, Resource, ResourceKind, SOURCE_PATH_IN_IMAGE, Storage,
+    StorageRequest,
 };
 
 /// A boxed future, for the methods of [`JobObserver`] (a trait object).

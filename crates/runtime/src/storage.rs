@@ -11,6 +11,11 @@ use crate::Labels;
 /// see the user's files) holds the tree: the packager puts it there, a backend copies it out.
 pub const SOURCE_PATH_IN_IMAGE: &str = "/eider/source";
 
+/// The image a backend's helper containers run unless told otherwise: small, on every common
+/// platform, with `sh`, `cp` and `tar`. Source images are built on it, and shared storage is
+/// copied out of a cluster with it.
+pub const DEFAULT_HELPER_IMAGE: &str = "docker.io/library/busybox:1.37";
+
 /// Storage a backend made for a run: the shared storage, or a copy of the source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Storage {

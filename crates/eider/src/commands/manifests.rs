@@ -247,7 +247,7 @@ impl<'a> RunObjects<'a> {
 }
 
 /// Refuses, before anything is created, what a cluster cannot run: a job that cannot be a
-/// Pod, a run whose shared storage is to be copied out.
+/// Pod.
 pub(crate) fn check_runs_on_a_cluster(
     drakefile: &Drakefile,
     jobs: &[&Job],
@@ -255,12 +255,6 @@ pub(crate) fn check_runs_on_a_cluster(
     source_registry: Option<&str>,
 ) -> Result<(), Failure> {
     let on_docker = "run it on the local engine (--backend docker)";
-    if settings.keep_shared.is_some() && jobs.iter().any(|job| plan::wants_shared_storage(job)) {
-        return Err(Failure::input(
-            "--keep-shared: the Kubernetes backend cannot copy shared storage out of a cluster yet",
-        )
-        .with_hint(on_docker));
-    }
     let mut names = RunObjects::new(DEFAULT_NAMESPACE);
     // The source image is pushed once the checks pass; where it will be stands in for it.
     names.source_image = source_registry.map(ToOwned::to_owned);

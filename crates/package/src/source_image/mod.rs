@@ -31,10 +31,6 @@ use crate::resolve::RegistryAccess;
 
 pub use eider_runtime::SOURCE_PATH_IN_IMAGE;
 
-/// The copier base image when none is chosen: busybox, whose `sh` and `cp -a` are all an init
-/// container needs, for every common platform.
-pub const DEFAULT_SOURCE_BASE: &str = "docker.io/library/busybox:1.37";
-
 /// A source image to publish.
 #[derive(Debug, Clone)]
 pub struct SourceImageRequest {

@@ -25,7 +25,10 @@ impl Package {
     ) -> Result<Reference, VerifyError> {
         if let ImageLocation::Registry { reference } = &self.origin {
             let reference = Reference::parse(reference).map_err(VerifyError::Reference)?;
-            return Ok(reference.pinned(self.manifest.clone()));
+            return Ok(Reference::with_digest(
+                reference.repository().clone(),
+                self.manifest.clone(),
+            ));
         }
         let Some(repository) = repository else {
             return Err(VerifyError::NeedsRegistry {

@@ -42,8 +42,9 @@ impl SourcePublication {
             return Ok(None);
         };
         let repository = repository(target)?;
-        let base = Reference::parse(&delivery.base)
-            .map_err(|error| Failure::input(format!("--source-base {}: {error}", delivery.base)))?;
+        let base = Reference::parse(&delivery.base).map_err(|error| {
+            Failure::input(format!("--helper-image {}: {error}", delivery.base))
+        })?;
         let mut request = SourceImageRequest::new(settings.source_root.clone(), base, repository);
         request.secrets = secrets_file.map(Utf8Path::to_owned);
         request.registry = registry_access(registry)?;
