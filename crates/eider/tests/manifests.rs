@@ -580,3 +580,43 @@ fn the_source_image_gives_each_pod_the_tree_under_podman_read_only_or_as_a_priva
         "the user's tree is never changed"
     );
 }
+
+/// The seed draft's one copy of the source per run is a claim that a Pod of its own fills from
+/// the source image before the first job: the jobs played after it see the tree, and what one
+/// job writes there the next one reads, while the user's tree stays as it was.
+#[test]
+fn the_seed_draft_s_run_copy_is_filled_once_and_shared_by_the_run_s_jobs_under_podman() {
+    if !podman::installed() {
+        return;
+    }
+    let project = Project::new(&format!(
+        "uri: github.com/lovethedrake/drakespec\nversion: v0.0.0\njobs:\n  write:\n    \
+         containers:\n    - name: main\n      image: {IMAGE}\n      sourceMountPath: /src\n      \
+         command: sh -c 'echo from-write > /src/written'\n  read:\n    containers:\n    - name: \
+         main\n      image: {IMAGE}\n      sourceMountPath: /src\n      command: sh -c 'cat \
+         /src/notes.txt /src/written'\n"
+    ));
+    project.write("notes.txt", "from the tree\n");
+    let flags = source_flags("eider-test/podman-seed-source");
+    let mut arguments: Vec<&str> = flags.iter().map(String::as_str).collect();
+    arguments.extend(["write", "read"]);
+    let objects = printed(&project, &arguments);
+    assert_eq!(
+        objects.kinds(),
+        ["ConfigMap", "PersistentVolumeClaim", "Pod", "Pod", "Pod"]
+    );
+    let mut played = Played::new();
+    played.play(&objects.only(&["eider-manifest-source", "eider-manifest-source-copy"]));
+    let (code, output) = played.wait("eider-manifest-source-copy", "eider-source");
+    assert_eq!(code, 0, "{output}");
+    played.play(&objects.only(&["eider-manifest-0-write"]));
+    let (code, output) = played.wait("eider-manifest-0-write", "main");
+    assert_eq!(code, 0, "{output}");
+    played.play(&objects.only(&["eider-manifest-1-read"]));
+    let (code, output) = played.wait("eider-manifest-1-read", "main");
+    assert_eq!((code, output.as_str()), (0, "from the tree\nfrom-write\n"));
+    assert!(
+        !project.path().join("written").exists(),
+        "the tree is unchanged"
+    );
+}
