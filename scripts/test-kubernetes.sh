@@ -7,7 +7,9 @@
 #   KUBECONFIG=~/.kube/config bash scripts/test-kubernetes.sh
 #
 # The cluster's nodes pull EIDER_TEST_IMAGE (default: busybox:1.36). Every case checks eider's
-# exit code and output; at the end nothing eider created may be left in the namespace.
+# exit code and output; at the end nothing eider created may be left in the namespace. The
+# source cases need EIDER_REGISTRY: a repository eider pushes source images to and the cluster
+# pulls from.
 # Exits non-zero when a case fails.
 set -euo pipefail
 
@@ -161,6 +163,63 @@ if [[ $code -eq 0 ]] && grep -qx '\[c/main\] c' "$work/out"; then
     pass "a pipeline runs"
 else
     fail "a pipeline runs (exit $code)"
+fi
+
+# Shared storage is copied out with --keep-shared (the helper image, busybox by default, pulled
+# by the nodes).
+run_case -p ci --keep-shared "$work/kept" <<EOF
+$header
+  write:
+    primaryContainer:
+      name: main
+      image: $image
+      sharedStorageMountPath: /shared
+      command: [busybox, sh, -c, "mkdir -p /shared/out && echo kept > /shared/out/note"]
+pipelines:
+  ci:
+    jobs:
+    - name: write
+EOF
+if [[ $code -eq 0 ]] && [[ "$(cat "$work/kept/out/note" 2>/dev/null)" == kept ]]; then
+    pass "--keep-shared copies the claim out"
+else
+    fail "--keep-shared copies the claim out (exit $code)"
+fi
+
+# The source reaches the Pods as a source image pushed to EIDER_REGISTRY, a repository eider
+# pushes to and the cluster pulls from.
+if [[ -n "${EIDER_REGISTRY:-}" ]]; then
+    project="$work/project"
+    rm -rf "$project" && mkdir -p "$project"
+    echo "from the tree" >"$project/notes.txt"
+    cat >"$project/Drakefile.yaml" <<EOF
+$header
+  look:
+    sourceMountMode: RO
+    primaryContainer:
+      name: main
+      image: $image
+      sourceMountPath: /src
+      command: [busybox, sh, -c, "cat /src/notes.txt; busybox touch /src/x 2>/dev/null && echo writable || echo read-only"]
+  change:
+    sourceMountMode: COPY
+    primaryContainer:
+      name: main
+      image: $image
+      sourceMountPath: /src
+      command: [busybox, sh, -c, "echo changed > /src/notes.txt && cat /src/notes.txt"]
+EOF
+    code=0
+    (cd "$project" && timeout 600 "$eider" run look change) >"$work/out" 2>"$work/err" || code=$?
+    if [[ $code -eq 0 ]] && grep -qx '\[look/main\] read-only' "$work/out" &&
+        grep -qx '\[look/main\] from the tree' "$work/out" &&
+        grep -qx '\[change/main\] changed' "$work/out"; then
+        pass "the source reaches the Pods read-only and as a private copy"
+    else
+        fail "the source reaches the Pods read-only and as a private copy (exit $code)"
+    fi
+else
+    echo "skipped: the source cases (set EIDER_REGISTRY to a repository eider pushes to and the cluster pulls from)" >&2
 fi
 
 # Ctrl-C deletes what the run created and exits 130.
