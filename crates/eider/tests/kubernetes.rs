@@ -843,3 +843,28 @@ fn a_package_outside_any_registry_needs_one_for_a_cluster_and_nothing_is_created
     }
     assert!(double.requests().is_empty(), "{:#?}", double.requests());
 }
+
+#[test]
+fn dollar_signs_reach_the_container_as_written_as_on_docker() {
+    let double = double();
+    let cluster = Cluster::new(
+        &double,
+        &support::drakefile(&format!(
+            "  money:\n    primaryContainer:\n      name: main\n      image: {IMAGE}\n      \
+             environment:\n      - GREETING=hello\n      - PRICE=5$$\n      command: [sh, -c]\n      \
+             args: ['v=$(echo sub); echo \"$v\"; echo \"$(GREETING)\" \"$PRICE\"']\n"
+        )),
+    );
+    let run = cluster.run(&["money"]);
+    run.assert_code(0);
+    // `$(GREETING)` is the shell's command substitution, as Docker runs it, not the kubelet's
+    // reference to the variable; `$$` stays two dollars.
+    // (The shell then says on stderr that there is no command `GREETING`.)
+    let lines = run.lines_of("money", "main");
+    assert_eq!(lines.first().map(String::as_str), Some("sub"), "{lines:?}");
+    assert_eq!(lines.last().map(String::as_str), Some(" 5$$"), "{lines:?}");
+    assert!(
+        !lines.iter().any(|line| line.contains("hello")),
+        "{lines:?}"
+    );
+}

@@ -765,6 +765,17 @@ impl PodRun {
         environment: Vec<(OsString, OsString)>,
     ) -> (Launch, Mounts) {
         let mounts = Mounts::of(&self.shared, &self.key.namespace, &self.spec, container);
+        // The kubelet expands `$(VAR)` in the command and args with the container's
+        // environment, as it does in the environment's own values.
+        let defined: Vec<(String, Vec<u8>)> = environment
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.to_string_lossy().into_owned(),
+                    value.as_encoded_bytes().to_vec(),
+                )
+            })
+            .collect();
         let environment: Vec<(OsString, OsString)> = environment
             .into_iter()
             .map(|(name, value)| {
@@ -777,7 +788,7 @@ impl PodRun {
             .collect();
         let launch = Launch {
             argv: self
-                .argv(container)
+                .argv(container, &defined)
                 .iter()
                 .map(|argument| mounts.rewrite(argument))
                 .collect(),
@@ -830,10 +841,15 @@ impl PodRun {
     }
 
     /// `command` (no image has an entrypoint) followed by `args`, or by the image's default
-    /// command when neither is given.
-    fn argv(&self, container: &Container) -> Vec<String> {
-        let command = container.command.clone().unwrap_or_default();
-        let arguments = container.args.clone();
+    /// command when neither is given (an image's own command is not expanded).
+    fn argv(&self, container: &Container, defined: &[(String, Vec<u8>)]) -> Vec<String> {
+        let expanded = |texts: &Option<Vec<String>>| {
+            texts
+                .as_ref()
+                .map(|texts| texts.iter().map(|text| expand(text, defined)).collect())
+        };
+        let command: Vec<String> = expanded(&container.command).unwrap_or_default();
+        let arguments = expanded(&container.args);
         if command.is_empty() {
             arguments.unwrap_or_else(|| {
                 self.shared
@@ -993,7 +1009,8 @@ impl PodRun {
 
 /// Kubernetes' `$(VAR)` expansion: a defined variable is replaced, `$$` is a literal `$`, and
 /// anything else stays as written.
-pub(crate) fn expand(text: &str, defined: &[(String, Vec<u8>)]) -> String {
+#[must_use]
+pub fn expand(text: &str, defined: &[(String, Vec<u8>)]) -> String {
     let mut out = String::new();
     let mut rest = text;
     while let Some(position) = rest.find('$') {

@@ -51,6 +51,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 
 pub use faults::FailureRule;
+pub use kubelet::expand as expand_references;
 pub use recording::RecordedRequest;
 pub use settings::{NodeSettings, ServerVersion, Settings};
 pub use store::Kind;

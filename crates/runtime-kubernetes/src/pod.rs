@@ -354,7 +354,7 @@ fn container_of(
         } else {
             environment.push(EnvVar {
                 name: variable.name.clone(),
-                value: Some(variable.value.clone()),
+                value: Some(literal(&variable.value)),
                 value_from: None,
             });
         }
@@ -370,8 +370,8 @@ fn container_of(
             .to_owned(),
         ),
         // As on Docker: the command replaces the image's entrypoint, the args its command.
-        command: container.command.clone(),
-        args: container.args.clone(),
+        command: container.command.as_deref().map(literals),
+        args: container.args.as_deref().map(literals),
         env: (!environment.is_empty()).then_some(environment),
         working_dir: container.working_directory.clone(),
         // Kubernetes gives a terminal only to a container that keeps its stdin open.
@@ -462,6 +462,17 @@ fn is_secret_key(name: &str) -> bool {
         && name.chars().all(|character| {
             character.is_ascii_alphanumeric() || matches!(character, '-' | '_' | '.')
         })
+}
+
+/// `text` as Kubernetes passes it on unchanged. The kubelet expands `$(NAME)` in a container's
+/// command, args and environment values, and turns `$$` into `$`; Docker does neither, and the
+/// Drakefile means what it says. Every `$` doubled comes out as written.
+fn literal(text: &str) -> String {
+    text.replace('$', "$$")
+}
+
+fn literals(texts: &[String]) -> Vec<String> {
+    texts.iter().map(|text| literal(text)).collect()
 }
 
 fn whole_seconds(duration: Duration) -> i64 {

@@ -414,3 +414,34 @@ fn containers_whose_names_meet_as_dns_labels_stay_apart() {
         .collect();
     assert_eq!(names, ["db", "db-2"]);
 }
+
+#[test]
+fn dollar_signs_reach_the_container_as_written_not_expanded_by_the_kubelet() {
+    let text = DRAKEFILE
+        .replace("command: [make]", "command: [sh, -c]")
+        .replace(
+            "args: [all, -j2]",
+            "args: ['echo $(MODE) $$ $HOME', 'price: 5$']",
+        )
+        .replace("- MODE=release", "- MODE=$(LEVEL)-$$");
+    let pod = pod(&job_spec(&text), &pod_settings()).expect("a Pod");
+    let primary = &pod.spec.as_ref().expect("a Pod spec").containers[0];
+    // The kubelet turns `$$` into `$` and expands `$(NAME)`: doubled, each `$` stays one.
+    assert_eq!(
+        primary.args.as_deref(),
+        Some(
+            [
+                "echo $$(MODE) $$$$ $$HOME".to_owned(),
+                "price: 5$$".to_owned()
+            ]
+            .as_slice()
+        )
+    );
+    let mode = primary
+        .env
+        .iter()
+        .flatten()
+        .find(|variable| variable.name == "MODE")
+        .and_then(|variable| variable.value.as_deref());
+    assert_eq!(mode, Some("$$(LEVEL)-$$$$"));
+}

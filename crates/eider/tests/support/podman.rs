@@ -142,20 +142,49 @@ impl Manifests {
                 continue;
             };
             let mut containers = Vec::new();
+            let mut kept = Vec::new();
             for mut container in init {
                 let restart = container
                     .as_mapping_mut()
                     .and_then(|container| container.remove("restartPolicy"));
-                assert_eq!(
-                    restart.as_ref().and_then(Value::as_str),
-                    Some("Always"),
-                    "an init container that is not a native sidecar: {container:?}"
-                );
-                containers.push(container);
+                if restart.as_ref().and_then(Value::as_str) == Some("Always") {
+                    containers.push(container);
+                } else {
+                    // An init container that runs to its end (the source's copy) stays one.
+                    kept.push(container);
+                }
+            }
+            if !kept.is_empty() {
+                spec.insert(Value::from("initContainers"), Value::Sequence(kept));
             }
             if let Some(Value::Sequence(regular)) = spec.get_mut("containers") {
                 containers.append(regular);
                 *regular = containers;
+            }
+        }
+        self
+    }
+
+    /// What the kubelet does to each container before it runs it, and podman 4.3 does not: the
+    /// `$(NAME)` references to the container's variables in its environment values, command
+    /// and args are expanded, and `$$` becomes `$` (the expansion of the API double, which
+    /// follows the kubelet's). Secret values are not known here and stay unexpanded; eider
+    /// never writes a reference anyway, only doubled dollars.
+    fn expanded_as_the_kubelet_does(mut self) -> Self {
+        for pod in &mut self.documents {
+            if kind(pod) != "Pod" {
+                continue;
+            }
+            let Some(spec) = pod.get_mut("spec").and_then(Value::as_mapping_mut) else {
+                continue;
+            };
+            for list in ["initContainers", "containers"] {
+                let Some(Value::Sequence(containers)) = spec.get_mut(list) else {
+                    continue;
+                };
+                for container in containers.iter_mut().filter_map(Value::as_mapping_mut) {
+                    expand_container(container);
+                }
             }
         }
         self
@@ -195,6 +224,32 @@ pub fn kind(document: &Value) -> &str {
         .get("kind")
         .and_then(Value::as_str)
         .expect("a kind")
+}
+
+fn expand_container(container: &mut serde_norway::Mapping) {
+    let mut defined: Vec<(String, Vec<u8>)> = Vec::new();
+    if let Some(Value::Sequence(variables)) = container.get_mut("env") {
+        for variable in variables.iter_mut().filter_map(Value::as_mapping_mut) {
+            let name = variable
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            if let Some(Value::String(value)) = variable.get_mut("value") {
+                *value = eider_kube_double::expand_references(value, &defined);
+                defined.push((name, value.clone().into_bytes()));
+            }
+        }
+    }
+    for field in ["command", "args"] {
+        if let Some(Value::Sequence(words)) = container.get_mut(field) {
+            for word in words.iter_mut() {
+                if let Value::String(text) = word {
+                    *text = eider_kube_double::expand_references(text, &defined);
+                }
+            }
+        }
+    }
 }
 
 /// The `metadata.name` of a document.
@@ -297,6 +352,8 @@ impl Played {
             self.volumes.push(self.name(name(claim)));
         }
         let text = manifests
+            .clone()
+            .expanded_as_the_kubelet_does()
             .text()
             .replace(&format!("{GENERATED_RUN}-"), &format!("{}-", self.run));
         let path = self
