@@ -18,6 +18,9 @@ pub struct Package {
     pub(super) manifest: Digest,
     /// Where it was opened from, as errors name it.
     pub(super) location: String,
+    /// Whether its blobs are files of an OCI layout, which stay where they are between runs
+    /// (a registry's are downloaded again into a new directory every time).
+    pub(super) in_layout: bool,
     /// Where a registry's blobs were downloaded; removed with the package.
     _download: tempfile::TempDir,
 }
@@ -63,6 +66,7 @@ pub async fn open(
         store,
         manifest,
         location: location.to_string(),
+        in_layout: matches!(location, ImageLocation::OciLayout { .. }),
         _download: download,
     })
 }
