@@ -13,6 +13,10 @@
 //! containers scheduled by hand in two lanes, against the bound that the single job's time
 //! gives, and with two jobs printing at once, checking that no line is torn.
 //!
+//! The run-package benchmark (with `--eider PATH` too) packages a small job once, then runs it
+//! from its OCI layout (`eider run oci:DIR`) and from its Drakefile (`eider run JOB`),
+//! alternating, and compares the medians with a target.
+//!
 //! The package benchmark (with `--eider PATH` too) packages a generated 5,000-file, 100 MB tree
 //! and compares it with the shell floor (`tar | pigz | sha256sum`), `docker build` and `buildah
 //! bud` of the same files, with itself pushing to a loopback registry and with nothing changed,
@@ -26,6 +30,7 @@ mod kubernetes;
 mod measure;
 mod package;
 mod pipeline;
+mod run_package;
 mod stages;
 mod table;
 
@@ -79,9 +84,10 @@ struct Options {
 
     /// Runs only this benchmark (repeat for several): `parse`, `no-op`, `sidecar`,
     /// `throughput`, `pipeline-lanes`, `pipeline-dag`, `pipeline-output`, `pipeline` for those
-    /// three, or `package` (`eider package` against tar | pigz, docker build and buildah, with
-    /// a push, with nothing changed, and its peak memory) [default: all; all but `parse` need
-    /// --eider]
+    /// three, `run-package` (`eider run oci:DIR` against `eider run JOB` of the same job from
+    /// its Drakefile), `package` (`eider package` against tar | pigz, docker build and buildah,
+    /// with a push, with nothing changed, and its peak memory) or `kubernetes` [default: all;
+    /// all but `parse` need --eider]
     #[arg(
         long = "benchmark",
         value_name = "NAME",
@@ -142,6 +148,8 @@ enum Selected {
     Pipeline(pipeline::Benchmark),
     /// Every pipeline benchmark.
     Pipelines,
+    /// `eider run PACKAGE` against `eider run JOB` from the Drakefile.
+    RunPackage,
     /// `eider package`.
     Package,
     /// `eider run --backend kubernetes` against the API double.
@@ -150,13 +158,14 @@ enum Selected {
 
 /// Every name `--benchmark` accepts, for its error message.
 const BENCHMARK_NAMES: &str = "`parse`, `no-op`, `sidecar`, `throughput`, `pipeline-lanes`, \
-                               `pipeline-dag`, `pipeline-output`, `pipeline`, `package` or \
-                               `kubernetes`";
+                               `pipeline-dag`, `pipeline-output`, `pipeline`, `run-package`, \
+                               `package` or `kubernetes`";
 
 fn parse_benchmark(value: &str) -> Result<Selected, String> {
     match value {
         "parse" => return Ok(Selected::Parse),
         "pipeline" => return Ok(Selected::Pipelines),
+        run_package::NAME => return Ok(Selected::RunPackage),
         package::NAME => return Ok(Selected::Package),
         kubernetes::NAME => return Ok(Selected::Kubernetes),
         _ => {}
@@ -214,11 +223,13 @@ fn run(options: &Options) -> Result<(), BenchError> {
             selected(Selected::Pipeline(benchmark)) || selected(Selected::Pipelines)
         })
         .collect();
+    let run_package_benchmark = selected(Selected::RunPackage);
     let package_benchmark = selected(Selected::Package);
     let kubernetes_benchmark = selected(Selected::Kubernetes);
     let eider = match &options.eider {
         _ if run_benchmarks.is_empty()
             && pipeline_benchmarks.is_empty()
+            && !run_package_benchmark
             && !package_benchmark
             && !kubernetes_benchmark =>
         {
@@ -254,9 +265,7 @@ fn run(options: &Options) -> Result<(), BenchError> {
         return Ok(());
     };
     if !run_benchmarks.is_empty() {
-        if printed {
-            println!();
-        }
+        separate(&mut printed);
         let settings = engine::Settings {
             eider: eider.clone(),
             runs: usize::from(options.runs),
@@ -265,7 +274,10 @@ fn run(options: &Options) -> Result<(), BenchError> {
             benchmarks: run_benchmarks,
         };
         failures += run_engine(&settings, &environment)?;
-        printed = true;
+    }
+    if run_package_benchmark {
+        separate(&mut printed);
+        failures += run_from_package(options, &eider, &environment);
     }
     if !pipeline_benchmarks.is_empty() {
         if let Some(directory) = &options.dump {
@@ -274,9 +286,7 @@ fn run(options: &Options) -> Result<(), BenchError> {
             fs_err::write(&path, pipeline::drakefile()).map_err(BenchError::Dump)?;
             eprintln!("pipelines: wrote {}", path.display());
         }
-        if printed {
-            println!();
-        }
+        separate(&mut printed);
         let runs = options
             .pipeline_runs
             .unwrap_or(pipeline::DEFAULT_RUNS.min(options.runs));
@@ -287,12 +297,9 @@ fn run(options: &Options) -> Result<(), BenchError> {
             benchmarks: pipeline_benchmarks,
         };
         failures += run_pipelines(&settings, &environment)?;
-        printed = true;
     }
     if package_benchmark {
-        if printed {
-            println!();
-        }
+        separate(&mut printed);
         let runs = options
             .package_runs
             .unwrap_or(package::DEFAULT_RUNS.min(options.runs));
@@ -342,6 +349,43 @@ fn run_engine(
     print_rows(&outcome.rows);
     print_load(load_before, load_after, false);
     Ok(outcome.failures)
+}
+
+/// A blank line between the tables: before each one but the first.
+fn separate(printed: &mut bool) {
+    if *printed {
+        println!();
+    }
+    *printed = true;
+}
+
+/// Runs the run-package benchmark and prints its table, the verdict and how busy the machine
+/// was; returns how many failed (none or one).
+fn run_from_package(
+    options: &Options,
+    eider: &std::path::Path,
+    environment: &engine::Environment,
+) -> usize {
+    let settings = &run_package::Settings {
+        eider: eider.to_owned(),
+        runs: usize::from(options.runs),
+        network: options.network.clone(),
+    };
+    let load_before = engine::load_average();
+    let outcome = run_package::run(settings);
+    let load_after = engine::load_average();
+    println!(
+        "eider run oci:DIR vs eider run JOB of the same job from its Drakefile (engine {}, CLI \
+         {}, network {}); medians of {} alternating rounds after {} warm-up",
+        environment.engine,
+        environment.client,
+        settings.network,
+        settings.runs,
+        engine::WARMUP_ROUNDS
+    );
+    print_rows(&outcome.rows);
+    print_load(load_before, load_after, false);
+    outcome.failures
 }
 
 /// Runs the pipeline benchmarks and prints their table, the verdicts, the notes and how busy

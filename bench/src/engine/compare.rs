@@ -32,7 +32,7 @@ pub fn interleaved(
         eider: Vec::with_capacity(runs),
         baseline: Vec::with_capacity(runs),
     };
-    let name = comparison.benchmark.name();
+    let name = comparison.name;
     let live = std::io::stderr().is_terminal();
     let rounds = WARMUP_ROUNDS + runs;
     for round in 0..rounds {

@@ -53,6 +53,8 @@ pub struct Probe {
     /// Variables of the benchmark's own environment whose names start with this are not passed
     /// on (so that a user's `EIDER_*` settings do not change what is measured).
     pub removed_prefix: Option<&'static str>,
+    /// The directory it runs in; the benchmark's own when `None`.
+    pub directory: Option<PathBuf>,
 }
 
 /// Why a run could not be measured.
@@ -146,6 +148,9 @@ impl Probe {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         self.apply_environment(&mut command);
+        if let Some(directory) = &self.directory {
+            command.current_dir(directory);
+        }
         let io_error = |source| SampleError::Io {
             command: command_line.clone(),
             source,

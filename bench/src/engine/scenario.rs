@@ -38,8 +38,8 @@ impl Benchmark {
 /// The two commands of a benchmark.
 #[derive(Debug, Clone)]
 pub struct Comparison {
-    /// Which benchmark.
-    pub benchmark: Benchmark,
+    /// The benchmark's name, in progress messages.
+    pub name: &'static str,
     /// `eider run` of the benchmark's job.
     pub eider: Probe,
     /// The docker CLI doing the same.
@@ -96,6 +96,7 @@ impl Workspace {
             argv,
             environment: vec![("EIDER_STATE_DIR".to_owned(), path_text(&self.state()))],
             removed_prefix: Some("EIDER_"),
+            directory: None,
         }
     }
 
@@ -147,12 +148,13 @@ impl Workspace {
             Benchmark::Throughput => docker_run(&["seq", &lines.to_string()]),
         };
         Comparison {
-            benchmark,
+            name: benchmark.name(),
             eider,
             baseline: Probe {
                 argv: baseline_argv,
                 environment: Vec::new(),
                 removed_prefix: None,
+                directory: None,
             },
         }
     }

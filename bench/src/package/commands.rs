@@ -162,6 +162,7 @@ pub fn floor(tree: &Path) -> Probe {
         ],
         environment: Vec::new(),
         removed_prefix: None,
+        directory: None,
     }
 }
 
@@ -208,6 +209,7 @@ pub fn eider_package(
             ("SOURCE_DATE_EPOCH".to_owned(), "0".to_owned()),
         ],
         removed_prefix: Some("EIDER_"),
+        directory: None,
     }
 }
 
@@ -235,6 +237,7 @@ pub fn docker_build(containerfile: &Path, tree: &Path, tag: &str, buildkit: bool
             if buildkit { "1" } else { "0" }.to_owned(),
         )],
         removed_prefix: None,
+        directory: None,
     }
 }
 
@@ -261,6 +264,7 @@ pub fn buildah_bud(containerfile: &Path, tree: &Path, tag: &str) -> Probe {
         argv: argv.map(str::to_owned).to_vec(),
         environment: Vec::new(),
         removed_prefix: None,
+        directory: None,
     }
 }
 

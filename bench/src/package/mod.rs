@@ -9,7 +9,7 @@
 //! its layers, a warm one reused them, a push uploaded its blobs), and everything the runs made
 //! (trees, caches, layouts, images, the registry) is removed.
 
-mod commands;
+pub mod commands;
 mod description;
 mod registry;
 mod report;

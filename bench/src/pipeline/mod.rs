@@ -147,6 +147,7 @@ impl Context<'_> {
             argv,
             environment: Vec::new(),
             removed_prefix: None,
+            directory: None,
         }
     }
 }

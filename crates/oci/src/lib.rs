@@ -20,11 +20,13 @@
 mod blob_store;
 mod decompress;
 mod docker_archive;
+mod file_stamp;
 pub mod image;
 mod layer;
 mod layout;
 mod normalization;
 pub mod temporary;
+mod verified;
 mod verify;
 
 pub use blob_store::{BlobStore, BlobStoreError, BlobWriter, MAX_SMALL_BLOB, find_blob};
@@ -46,4 +48,5 @@ pub use layer::{
 pub use layout::{LayoutError, OciLayout, OciLayoutReference, REF_NAME_ANNOTATION, ResolvedImage};
 pub use normalization::{NORMALIZATION_LABEL, NORMALIZATION_VERSION};
 
-pub use verify::{BlobRole, Finding, VerifyOptions, verify_image};
+pub use verified::VerifiedBlobs;
+pub use verify::{BlobRole, Finding, VerifyOptions, verify_image, verify_image_reusing};

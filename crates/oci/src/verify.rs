@@ -11,8 +11,10 @@ use eider_regular_file::read_bounded;
 
 use crate::blob_store::{BlobStore, BlobStoreError, MAX_SMALL_BLOB};
 use crate::decompress::decoder;
+use crate::file_stamp::FileStamp;
 use crate::image::{Descriptor, ImageConfiguration, ParsedManifest, parse_manifest};
 use crate::media_type::layer_encoding;
+use crate::verified::VerifiedBlobs;
 use eider_oci_types::{Digest, Hasher, HashingWriter};
 
 /// What a blob is to the image.
@@ -201,7 +203,31 @@ impl VerifyOptions {
 #[must_use]
 pub fn verify_image(store: &BlobStore, manifest: &Digest, options: &VerifyOptions) -> Vec<Finding> {
     let mut findings = Vec::new();
-    verify_manifest(store, manifest, None, options, &mut findings, 0);
+    verify_manifest(store, manifest, None, options, None, &mut findings, 0);
+    findings
+}
+
+/// [`verify_image`], except that a layer whose file `verified` says was found whole, and has
+/// not been written to since, is not read again; the layers found whole now are added to it
+/// (to keep, call [`VerifiedBlobs::save`]). Manifests and configs are small: they are always
+/// read and hashed.
+#[must_use]
+pub fn verify_image_reusing(
+    store: &BlobStore,
+    manifest: &Digest,
+    options: &VerifyOptions,
+    verified: &mut VerifiedBlobs,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    verify_manifest(
+        store,
+        manifest,
+        None,
+        options,
+        Some(verified),
+        &mut findings,
+        0,
+    );
     findings
 }
 
@@ -213,6 +239,7 @@ fn verify_manifest(
     digest: &Digest,
     size: Option<u64>,
     options: &VerifyOptions,
+    mut verified: Option<&mut VerifiedBlobs>,
     findings: &mut Vec<Finding>,
     depth: usize,
 ) {
@@ -247,6 +274,7 @@ fn verify_manifest(
                     &entry.digest,
                     Some(entry.size),
                     options,
+                    verified.as_deref_mut(),
                     findings,
                     depth + 1,
                 );
@@ -292,7 +320,14 @@ fn verify_manifest(
         } else {
             None
         };
-        verify_layer(store, BlobRole::Layer(position), layer, diff_id, findings);
+        verify_layer(
+            store,
+            BlobRole::Layer(position),
+            layer,
+            diff_id,
+            verified.as_deref_mut(),
+            findings,
+        );
     }
 }
 
@@ -374,18 +409,56 @@ fn open(
     Some(file)
 }
 
-/// Hashes a layer blob and, when `diff_id` is given, its decompressed stream, in one read.
+/// Hashes a layer blob and, when `diff_id` is given, its decompressed stream, in one read;
+/// unless `verified` says that its file, untouched since, was found to hold them.
 fn verify_layer(
     store: &BlobStore,
     role: BlobRole,
     layer: &Descriptor,
     diff_id: Option<&Digest>,
+    verified: Option<&mut VerifiedBlobs>,
     findings: &mut Vec<Finding>,
 ) {
     let digest = &layer.digest;
     let Some(file) = open(store, role, digest, Some(layer.size), findings) else {
         return;
     };
+    // The stamp of the file opened (not of whatever the path names later): the one read.
+    let stamp = verified
+        .as_ref()
+        .and_then(|_| FileStamp::of_file(file.file()))
+        .filter(|stamp| stamp.size == layer.size);
+    if let (Some(verified), Some(stamp)) = (verified, stamp) {
+        if verified.holds(&stamp, digest, diff_id) {
+            verified.touch(&stamp);
+            return;
+        }
+        let read_started = std::time::SystemTime::now();
+        let known = findings.len();
+        let file = hash_layer(file, role, layer, diff_id, findings);
+        // Whole, and not written to while it was read.
+        if findings.len() == known
+            && file
+                .and_then(|file| FileStamp::of_file(file.file()))
+                .is_some_and(|after| after == stamp)
+        {
+            verified.record(stamp, digest, diff_id, read_started);
+        }
+        return;
+    }
+    hash_layer(file, role, layer, diff_id, findings);
+}
+
+/// Hashes the open layer blob `file` and, when `diff_id` is given, its decompressed stream, in
+/// one read; returns the file when it was read to its end.
+fn hash_layer(
+    file: fs_err::File,
+    role: BlobRole,
+    layer: &Descriptor,
+    diff_id: Option<&Digest>,
+    findings: &mut Vec<Finding>,
+) -> Option<fs_err::File> {
+    let digest = &layer.digest;
     let mut tee = HashingReader {
         inner: io::BufReader::with_capacity(256 * 1024, file),
         hasher: Hasher::new(),
@@ -428,7 +501,7 @@ fn verify_layer(
     // Whatever the decoder left unread (or all of it, without the diffID check).
     if let Err(error) = io::copy(&mut tee, &mut io::sink()) {
         findings.push(unreadable(error.to_string()));
-        return;
+        return None;
     }
     let (found, _) = tee.hasher.finish();
     if &found != digest {
@@ -438,6 +511,7 @@ fn verify_layer(
             found,
         });
     }
+    Some(tee.inner.into_inner())
 }
 
 /// A reader that hashes what it reads.

@@ -9,8 +9,8 @@ use std::process::Command;
 use eider_oci::image::ImageConfiguration;
 use eider_oci::{
     AssembledImage, BaseImage, BlobStore, ConfigChanges, Descriptor, Finding, ImageIndex,
-    LayerSpec, LayoutError, ManifestFormat, NewLayer, OciLayout, Platform, VerifyOptions, assemble,
-    build_layer, media_type, verify_image,
+    LayerSpec, LayoutError, ManifestFormat, NewLayer, OciLayout, Platform, VerifiedBlobs,
+    VerifyOptions, assemble, build_layer, media_type, verify_image, verify_image_reusing,
 };
 use support::{Scratch, has_tool, run, skip, temporary_store, write};
 
@@ -306,6 +306,70 @@ fn verification_reports_every_damaged_blob() {
         findings
             .iter()
             .any(|finding| matches!(finding, Finding::Size { .. })),
+        "{findings:#?}"
+    );
+}
+
+#[test]
+fn a_layer_found_whole_before_is_checked_again_once_written_to() {
+    use std::io::{Seek as _, Write as _};
+
+    let (_store_directory, store) = temporary_store();
+    let image = source_image(&store, &scratch_base(), "reused");
+    let directory = Scratch::new();
+    let layout = OciLayout::create(directory.path.clone()).expect("layout");
+    layout
+        .write_image(&image, Some("v1"), &[&store])
+        .expect("written");
+    let blobs = layout.store();
+    let options = VerifyOptions::default().with_diff_ids(true);
+    let cache = Scratch::new();
+    let record = cache.path.join("verified-blobs.json");
+    // Not recorded while the files are younger than the file system clock's coarsest tick.
+    let mut verified = VerifiedBlobs::in_directory(&cache.path);
+    assert_eq!(
+        verify_image_reusing(blobs, image.digest(), &options, &mut verified),
+        []
+    );
+    verified.save();
+    assert!(!record.exists());
+    std::thread::sleep(std::time::Duration::from_millis(2_100));
+    let mut verified = VerifiedBlobs::in_directory(&cache.path);
+    assert_eq!(
+        verify_image_reusing(blobs, image.digest(), &options, &mut verified),
+        []
+    );
+    verified.save();
+    let layer = &image.layers[0];
+    let recorded = fs_err::read_to_string(&record).expect("the record is written");
+    assert!(recorded.contains(&layer.digest.to_string()), "{recorded}");
+    assert!(
+        !recorded.contains(&image.config_descriptor.digest.to_string()),
+        "only layers are recorded: {recorded}"
+    );
+
+    // Written in place, same size, its modification time set back: its change time tells.
+    let path = blobs.blob_path(&layer.digest);
+    let modified = fs_err::metadata(&path)
+        .and_then(|metadata| metadata.modified())
+        .expect("modification time");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .expect("open");
+    let bytes = fs_err::read(&path).expect("read");
+    let middle = bytes.len() / 2;
+    file.seek(std::io::SeekFrom::Start(middle as u64))
+        .expect("seek");
+    file.write_all(&[bytes[middle] ^ 0xff]).expect("write");
+    file.set_modified(modified).expect("set the time back");
+    drop(file);
+    let mut verified = VerifiedBlobs::in_directory(&cache.path);
+    let findings = verify_image_reusing(blobs, image.digest(), &options, &mut verified);
+    assert!(
+        findings.iter().any(
+            |finding| matches!(finding, Finding::Digest { digest, .. } if digest == &layer.digest)
+        ),
         "{findings:#?}"
     );
 }

@@ -29,7 +29,9 @@ pub(crate) async fn load_into_engine(
         source,
     };
     let id = eider_oci::Digest::of(config);
-    let daemon = DockerRuntime::connect()
+    // Only images are handled here: the engine is not asked its platform, which would slow
+    // the inspect below and the run that follows.
+    let daemon = DockerRuntime::connect_for_images()
         .await
         .map_err(|error| failure(error.into()))?;
     // The engine names an image by the digest of its config: when `name` is that image

@@ -62,6 +62,20 @@ impl DockerRuntime {
     /// has not started answering within `response_timeout` (whole seconds, at least one: the
     /// granularity of the client).
     pub async fn connect_with_timeout(response_timeout: Duration) -> Result<Self, ConnectError> {
+        Self::connect_asking(response_timeout, AskPlatform::Now).await
+    }
+
+    /// [`DockerRuntime::connect`] for a connection that only handles images (inspects, loads):
+    /// the engine's platform is asked only if something needs it. `/version` keeps the engine
+    /// busy for ~10 ms, which requests sent beside it wait for.
+    pub async fn connect_for_images() -> Result<Self, ConnectError> {
+        Self::connect_asking(DEFAULT_RESPONSE_TIMEOUT, AskPlatform::WhenNeeded).await
+    }
+
+    async fn connect_asking(
+        response_timeout: Duration,
+        ask: AskPlatform,
+    ) -> Result<Self, ConnectError> {
         let response_timeout = response_timeout.max(Duration::from_secs(1));
         let endpoint = std::env::var("DOCKER_HOST")
             .ok()
@@ -85,37 +99,54 @@ impl DockerRuntime {
             Ok(Err(source)) => return Err(ConnectError::Unreachable { endpoint, source }),
             Err(_) => return Err(ConnectError::TimedOut { endpoint }),
         }
-        let asking = client.clone();
-        let query = tokio::spawn(async move {
-            let version = asking.version().await.map_err(|error| error.to_string())?;
-            Ok(Platform {
-                os: version.os.unwrap_or_else(|| "linux".to_owned()),
-                architecture: crate::oci_architecture(version.arch.as_deref().unwrap_or_default()),
-            })
-        });
+        let pending = match ask {
+            AskPlatform::Now => Some(tokio::spawn(ask_platform(client.clone()))),
+            AskPlatform::WhenNeeded => None,
+        };
         let host = crate::create_spec::HostSettings {
             network: None,
             socket: Self::socket_path(&endpoint),
         };
         Ok(Self {
+            platform: std::sync::Arc::new(PlatformQuery {
+                pending: std::sync::Mutex::new(pending),
+                client: client.clone(),
+                answer: tokio::sync::OnceCell::new(),
+            }),
             client,
             endpoint,
             response_timeout,
             host,
             pacer: std::sync::Arc::new(crate::launch_pacer::LaunchPacer::for_this_machine()),
-            platform: std::sync::Arc::new(PlatformQuery {
-                pending: std::sync::Mutex::new(Some(query)),
-                answer: tokio::sync::OnceCell::new(),
-            }),
             pull_retry: crate::PullRetry::default(),
         })
     }
 }
 
-/// The engine's platform: asked once, in the background, answered to every caller.
+/// When a connection asks the engine's platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AskPlatform {
+    /// At once, in the background: a run needs it before its first container.
+    Now,
+    /// The first time it is needed.
+    WhenNeeded,
+}
+
+/// The engine's platform, from `/version`.
+async fn ask_platform(client: Docker) -> Result<Platform, String> {
+    let version = client.version().await.map_err(|error| error.to_string())?;
+    Ok(Platform {
+        os: version.os.unwrap_or_else(|| "linux".to_owned()),
+        architecture: crate::oci_architecture(version.arch.as_deref().unwrap_or_default()),
+    })
+}
+
+/// The engine's platform: asked once (in the background, or when first needed), answered to
+/// every caller.
 #[derive(Debug)]
 pub(crate) struct PlatformQuery {
     pending: std::sync::Mutex<Option<tokio::task::JoinHandle<Result<Platform, String>>>>,
+    client: Docker,
     answer: tokio::sync::OnceCell<Result<Platform, String>>,
 }
 
@@ -131,7 +162,7 @@ impl PlatformQuery {
                     .map_or(None, |mut pending| pending.take());
                 match pending {
                     Some(query) => query.await.unwrap_or_else(|error| Err(error.to_string())),
-                    None => Err("the engine's platform was never asked".to_owned()),
+                    None => ask_platform(self.client.clone()).await,
                 }
             })
             .await;

@@ -2,7 +2,7 @@
 //! `--run` the job it records run from it, as `eider run PACKAGE` does.
 
 use camino::Utf8Path;
-use eider_package::verify::{self, Package};
+use eider_package::verify::{self, Package, Verification};
 
 use crate::cli::{ColorChoice, RegistryOptions, RunOptions, VerifyOptions};
 use crate::failure::Failure;
@@ -13,10 +13,12 @@ use crate::render::Output;
 /// Verifies the package; a finding is exit 1, each one listed. With `--run`, then runs it.
 pub fn run(options: &VerifyOptions, color: ColorChoice, output: Output) -> Result<(), Failure> {
     let runtime = crate::commands::async_runtime()?;
+    // What `eider verify` is asked for is the check itself: every blob is read.
     let package = open_verified(
         &options.reference,
         &options.registry,
         options.drakefile.as_deref(),
+        Verification::Full,
         &runtime,
         output,
     )?;
@@ -39,12 +41,13 @@ pub fn run(options: &VerifyOptions, color: ColorChoice, output: Output) -> Resul
     )
 }
 
-/// Opens the package at `reference` and checks it (against the Drakefile at `drakefile`, when
-/// given); a package with problems is a failure that lists them.
+/// Opens the package at `reference` and checks it as `verification` says (against the
+/// Drakefile at `drakefile`, when given); a package with problems is a failure that lists them.
 pub(crate) fn open_verified(
     reference: &str,
     registry: &RegistryOptions,
     drakefile: Option<&Utf8Path>,
+    verification: Verification,
     runtime: &tokio::runtime::Runtime,
     output: Output,
 ) -> Result<Package, Failure> {
@@ -52,7 +55,7 @@ pub(crate) fn open_verified(
     let access = registry_access(registry)?;
     let reporter = PackageReporter::new(output);
     let package = runtime.block_on(verify::open(&location, &access, &reporter))?;
-    let problems = package.check(drakefile, &reporter)?;
+    let problems = package.check(drakefile, verification, &reporter)?;
     let manifest = package.manifest();
     if problems.is_empty() {
         output.note(&format!("Verified {location} ({manifest})"));

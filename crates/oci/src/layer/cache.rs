@@ -24,6 +24,7 @@ use super::fingerprint::{files_fingerprint, is_settled, shape_fingerprint};
 use super::select::select;
 use super::spec::{BuiltLayer, Compression, LayerBlob, LayerSpec, Reuse};
 use crate::blob_store::{BlobStore, BlobStoreError, write_atomically};
+use crate::file_stamp::FileStamp;
 use eider_oci_types::Digest;
 
 /// The index file in the cache directory.
@@ -64,34 +65,6 @@ struct Index {
 struct Checked {
     file: FileStamp,
     used: u64,
-}
-
-/// What identifies a file's content without reading it: the kernel sets a file's change time
-/// on every write, and no program can set it back, so a file with the same identity, size and
-/// times has not been written to since.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FileStamp {
-    device: u64,
-    inode: u64,
-    size: u64,
-    modified: (i64, i64),
-    changed: (i64, i64),
-}
-
-impl FileStamp {
-    /// The stamp of the regular file at `path`; `None` when there is none.
-    fn of(path: &Utf8Path) -> Option<Self> {
-        use std::os::unix::fs::MetadataExt as _;
-        let metadata = std::fs::symlink_metadata(path).ok()?;
-        metadata.is_file().then(|| Self {
-            device: metadata.dev(),
-            inode: metadata.ino(),
-            size: metadata.size(),
-            modified: (metadata.mtime(), metadata.mtime_nsec()),
-            changed: (metadata.ctime(), metadata.ctime_nsec()),
-        })
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

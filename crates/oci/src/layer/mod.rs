@@ -8,7 +8,7 @@ mod build;
 mod cache;
 mod compressor;
 mod error;
-mod fingerprint;
+pub(crate) mod fingerprint;
 mod gzip;
 mod parallel;
 mod select;

@@ -3,7 +3,7 @@
 //! the Drakefile's.
 
 use camino::Utf8Path;
-use eider_oci::{Digest, Finding, VerifyOptions};
+use eider_oci::{Digest, Finding, LayerCache, VerifiedBlobs, VerifyOptions};
 
 use super::config;
 use super::error::{ReadError, VerifyError};
@@ -58,19 +58,43 @@ impl std::fmt::Display for Problem {
     }
 }
 
+/// How much of a package is read to check it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    /// Every blob, hashed (and every layer decompressed against its diffID).
+    Full,
+    /// Every blob, except the layers of an OCI layout whose files eider found whole before and
+    /// that have not been written to since (as recorded in eider's cache directory): what a
+    /// package run again needs, without paying again for what has not changed.
+    ReuseVerified,
+}
+
 impl Package {
     /// Every problem of the package; when its blobs are sound and `drakefile` is given, also
     /// whether its job is that Drakefile's.
     pub fn check(
         &self,
         drakefile: Option<&Utf8Path>,
+        verification: Verification,
         observer: &dyn Observer,
     ) -> Result<Vec<Problem>, VerifyError> {
-        let findings = eider_oci::verify_image(
-            &self.store,
-            &self.manifest,
-            &VerifyOptions::default().with_diff_ids(true),
-        );
+        let options = VerifyOptions::default().with_diff_ids(true);
+        let cache = LayerCache::default_directory()
+            .filter(|_| verification == Verification::ReuseVerified && self.in_layout());
+        let findings = match cache {
+            Some(directory) => {
+                let mut verified = VerifiedBlobs::in_directory(&directory);
+                let findings = eider_oci::verify_image_reusing(
+                    &self.store,
+                    &self.manifest,
+                    &options,
+                    &mut verified,
+                );
+                verified.save();
+                findings
+            }
+            None => eider_oci::verify_image(&self.store, &self.manifest, &options),
+        };
         let mut problems: Vec<Problem> = findings.into_iter().map(Problem::Image).collect();
         if problems.is_empty()
             && let Some(drakefile) = drakefile

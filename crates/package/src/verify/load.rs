@@ -81,6 +81,11 @@ impl Package {
     /// Loads the package into the local engine, named `eider-verified/JOB:CONFIG`.
     pub async fn load_into_engine(&self) -> Result<LoadedPackage, VerifyError> {
         let read = config::read(&self.store, &self.manifest).map_err(VerifyError::Package)?;
+        self.load_read(&read).await
+    }
+
+    /// Loads the package whose manifest and config are `read` into the local engine.
+    async fn load_read(&self, read: &config::PackageConfig) -> Result<LoadedPackage, VerifyError> {
         let Some(job) = read.labels.get(keys::JOB).cloned() else {
             return Err(VerifyError::NotAPackage {
                 package: self.location.clone(),
@@ -102,14 +107,16 @@ impl Package {
     /// anything reaches the engine), then the package loaded into the local engine. Without a
     /// source tree (`source_tree` false), a job whose sidecars mount the source is refused.
     pub async fn prepare_run(&self, source_tree: bool) -> Result<PackagedJob, VerifyError> {
-        let recorded = self.recorded_job()?;
+        // Read once for both: the job it records and what is loaded.
+        let read = config::read(&self.store, &self.manifest).map_err(VerifyError::Package)?;
+        let recorded = self.recorded_job_of(&read.labels)?;
         if !source_tree && let Some(container) = recorded.sidecar_mounting_source() {
             return Err(VerifyError::SidecarMountsSource {
                 package: self.location.clone(),
                 container: container.to_owned(),
             });
         }
-        let loaded = self.load_into_engine().await?;
+        let loaded = self.load_read(&read).await?;
         Ok(PackagedJob {
             drakefile: recorded.drakefile(Some(&loaded.image)),
             job: recorded.job.name,

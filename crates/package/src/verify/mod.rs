@@ -10,7 +10,7 @@ mod load;
 mod open;
 mod recorded;
 
-pub use check::Problem;
+pub use check::{Problem, Verification};
 pub use error::{ReadError, RecordedJobProblem, RegistryStep, VerifyError};
 pub use load::{LoadedPackage, PackagedJob};
 pub use open::{Package, open};

@@ -36,6 +36,12 @@ impl Package {
     pub fn location(&self) -> &str {
         &self.location
     }
+
+    /// Whether its blobs are files of an OCI layout, which stay where they are between runs
+    /// (a registry's are downloaded again into a new directory every time).
+    pub(super) fn in_layout(&self) -> bool {
+        matches!(self.origin, ImageLocation::OciLayout { .. })
+    }
 }
 
 /// Opens the package at `location`: an OCI layout, or a registry reached with `access`.

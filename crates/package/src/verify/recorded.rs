@@ -31,6 +31,14 @@ impl Package {
         let labels = config::read(&self.store, &self.manifest)
             .map_err(VerifyError::Package)?
             .labels;
+        self.recorded_job_of(&labels)
+    }
+
+    /// The job that `labels`, the package's, record.
+    pub(super) fn recorded_job_of(
+        &self,
+        labels: &std::collections::BTreeMap<String, String>,
+    ) -> Result<RecordedJob, VerifyError> {
         let invalid = |problem| VerifyError::InvalidJob {
             package: self.location.clone(),
             problem,

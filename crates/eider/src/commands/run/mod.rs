@@ -17,7 +17,7 @@ use eider_engine::mask::Masker;
 use eider_engine::schedule::FailurePolicy;
 use eider_engine::{Cancellation, Event, Run, RunSettings, SeedSourceMode};
 use eider_package::LockFile;
-use eider_package::verify::Package;
+use eider_package::verify::{Package, Verification};
 use eider_runtime::Runtime;
 
 use crate::backend::{Backend, BackendChoice};
@@ -147,10 +147,13 @@ pub fn run_reference(
         _ => None,
     };
     let runtime = crate::commands::async_runtime()?;
+    // A package run again is not hashed again while its files are untouched; any write to
+    // them since they were found whole means they are read again.
     let package = crate::commands::verify::open_verified(
         reference,
         &options.registry,
         None,
+        Verification::ReuseVerified,
         &runtime,
         output,
     )?;
