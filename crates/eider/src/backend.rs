@@ -13,6 +13,7 @@ use eider_runtime::DEFAULT_HELPER_IMAGE;
 
 use crate::cli::{
     BackendKind, BackendOptions, ClusterSourceOptions, RunOptions, SharedStorageOptions,
+    StorageAccess,
 };
 use crate::config::{Config, KubernetesConfig};
 use crate::duration::PositiveDuration;
@@ -194,8 +195,10 @@ pub fn shared_storage_claim(
             .clone()
             .or_else(|| config.shared_storage_size.clone())
             .unwrap_or_else(|| DEFAULT_SHARED_STORAGE_SIZE.to_owned()),
-        // The run's Pods may be on any node.
-        many_nodes: true,
+        many_nodes: options
+            .shared_storage_access
+            .or(config.shared_storage_access)
+            .is_none_or(|access| access == StorageAccess::ReadWriteMany),
     }
 }
 

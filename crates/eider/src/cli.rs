@@ -253,6 +253,28 @@ pub struct SharedStorageOptions {
     /// 1Gi]
     #[arg(long, env = "EIDER_SHARED_STORAGE_SIZE", value_name = "QUANTITY")]
     pub shared_storage_size: Option<String>,
+
+    /// Kubernetes: how the run's claims are attached: by every node (`ReadWriteMany`), or by one
+    /// (`ReadWriteOnce`: the run's Pods that mount one then run on one node) [default: the
+    /// config file's, else `ReadWriteMany`]
+    #[arg(
+        long,
+        env = "EIDER_SHARED_STORAGE_ACCESS",
+        value_enum,
+        value_name = "MODE"
+    )]
+    pub shared_storage_access: Option<StorageAccess>,
+}
+
+/// How a cluster attaches the run's claims, in Kubernetes' words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+pub enum StorageAccess {
+    /// Every node may attach it: the run's Pods go anywhere.
+    #[value(name = "ReadWriteMany")]
+    ReadWriteMany,
+    /// One node at a time: the run's Pods that mount it share one node.
+    #[value(name = "ReadWriteOnce")]
+    ReadWriteOnce,
 }
 
 /// Variables from outside the Drakefile, for every command that runs jobs or describes their

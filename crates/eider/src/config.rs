@@ -54,6 +54,8 @@ pub struct KubernetesConfig {
     pub storage_class: Option<String>,
     /// The size of shared-storage claims.
     pub shared_storage_size: Option<String>,
+    /// How shared-storage claims are attached.
+    pub shared_storage_access: Option<crate::cli::StorageAccess>,
     /// How long a Pod may stay Pending before its job fails.
     pub pending_timeout: Option<PositiveDuration>,
     /// The repository the source image is pushed to.

@@ -868,3 +868,62 @@ fn dollar_signs_reach_the_container_as_written_as_on_docker() {
         "{lines:?}"
     );
 }
+
+#[test]
+fn with_read_write_once_storage_the_run_s_pods_that_mount_it_follow_the_first_to_its_node() {
+    let double = double();
+    let jobs = [
+        shared_storage_job("first", "echo one > /shared/one"),
+        shared_storage_job("second", "cat /shared/one"),
+        shared_storage_job("third", "cat /shared/one"),
+    ]
+    .concat();
+    let cluster = Cluster::new(
+        &double,
+        &format!(
+            "{}pipelines:\n  ci:\n    jobs:\n    - name: first\n    - name: second\n      \
+             dependencies: [first]\n    - name: third\n      dependencies: [first]\n",
+            support::drakefile(&jobs)
+        ),
+    );
+    let kept = tempfile::tempdir().expect("a directory for the kept storage");
+    let destination = kept.path().join("shared");
+    let run = cluster.run(&[
+        "-p",
+        "ci",
+        "--shared-storage-access",
+        "ReadWriteOnce",
+        "--keep-shared",
+        &destination.display().to_string(),
+    ]);
+    run.assert_code(0);
+    assert_eq!(run.lines_of("second", "main"), ["one"]);
+    let claims = double.created(Kind::PersistentVolumeClaim, NAMESPACE);
+    assert_eq!(claims.len(), 1, "{claims:#?}");
+    assert_eq!(
+        claims[0]["spec"]["accessModes"],
+        serde_json::json!(["ReadWriteOnce"])
+    );
+    // The first Pod goes where the scheduler puts it; every later one that mounts the claim
+    // (the jobs', the export's) is bound to that node by name.
+    let node = Settings::default().node.name;
+    let pinned: Vec<(String, serde_json::Value)> = double
+        .created(Kind::Pod, NAMESPACE)
+        .into_iter()
+        .map(|pod| {
+            (
+                pod["metadata"]["name"].as_str().unwrap_or_default().to_owned(),
+                pod["spec"]["affinity"]["nodeAffinity"]
+                    ["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]
+                    ["matchFields"][0]["values"]
+                    .clone(),
+            )
+        })
+        .collect();
+    assert_eq!(pinned.len(), 4, "three jobs and the export: {pinned:#?}");
+    assert!(pinned[0].1.is_null(), "{pinned:#?}");
+    for (name, values) in &pinned[1..] {
+        assert_eq!(values, &serde_json::json!([node]), "{name}");
+    }
+    assert_nothing_left(&double);
+}

@@ -64,12 +64,18 @@ impl KubernetesRuntime {
         let pods = self.cluster.api::<Pod>();
         let watch = run.pods(&self.cluster);
         let mut state = watch.subscribe(&name);
-        let outcome = match pods.create(&PostParams::default(), &pod).await {
-            Ok(_) => match self.wait_until_running(&mut state).await {
-                Ok(()) => stream_out(&pods, &name, destination).await,
-                Err(error) => Err(error),
-            },
+        let placement = self.place(&run, &mut pod).await;
+        let created = pods.create(&PostParams::default(), &pod).await;
+        let running = match created {
+            Ok(_) => self.wait_until_running(&mut state).await,
             Err(error) => Err(runtime_error(error)),
+        };
+        if let Some(mut first) = placement {
+            *first = crate::launch::scheduled_node(&state.borrow());
+        }
+        let outcome = match running {
+            Ok(()) => stream_out(&pods, &name, destination).await,
+            Err(error) => Err(error),
         };
         run.forget(&name);
         let removed = delete_pod(&pods, &name, Duration::ZERO).await;

@@ -11,7 +11,10 @@ use kube::api::PostParams;
 
 use crate::error::runtime_error;
 use crate::job::{JobContainer, KubernetesJob};
-use crate::pod::{PodSettings, SOURCE_COPY_CONTAINER, container_names, pod, pod_name};
+use crate::pod::{
+    PodSettings, SOURCE_COPY_CONTAINER, container_names, mounts_a_claim, place_on_node, pod,
+    pod_name,
+};
 use crate::pod_watch::PodState;
 use crate::run::RunObjects;
 use crate::{KubernetesRuntime, names, status};
@@ -118,12 +121,43 @@ impl KubernetesRuntime {
             return Err(LaunchError::Stopped);
         }
         pod.metadata.owner_references = Some(vec![owner]);
+        let placement = tokio::select! {
+            biased;
+            () = control.stop.requested() => return Err(LaunchError::Stopped),
+            placement = self.place(run, &mut pod) => placement,
+        };
         job.created = true;
         job.pods
             .create(&PostParams::default(), &pod)
             .await
             .map_err(|error| failed("cannot create the job's Pod", runtime_error(error)))?;
-        self.wait_until_started(job, observer, control.stop).await
+        let started = self.wait_until_started(job, observer, control.stop).await;
+        if let Some(mut first) = placement {
+            *first = scheduled_node(&job.state.borrow());
+        }
+        started
+    }
+
+    /// Where the run's claims can be attached to one node only (`ReadWriteOnce`), puts a Pod
+    /// that mounts one on the node of the first such Pod. The first one goes where the
+    /// scheduler puts it, and the others wait until it is placed: the guard comes back for it,
+    /// to record its node in.
+    pub(crate) async fn place<'a>(
+        &self,
+        run: &'a RunObjects,
+        pod: &mut Pod,
+    ) -> Option<tokio::sync::MutexGuard<'a, Option<String>>> {
+        if self.settings.shared_storage.many_nodes || !mounts_a_claim(pod) {
+            return None;
+        }
+        let node = run.storage_node.lock().await;
+        match node.as_deref() {
+            Some(name) => {
+                place_on_node(pod, name);
+                None
+            }
+            None => Some(node),
+        }
     }
 
     /// Follows the Pod until its primary has started, failing at once when the cluster says
@@ -149,6 +183,7 @@ impl KubernetesRuntime {
                             .or_else(|| status::waiting_for(pod)),
                         _ => None,
                     };
+                    let hint = pending_hint(waiting.as_deref());
                     return Err(LaunchError::Failed {
                         container: None,
                         what: format!(
@@ -158,12 +193,7 @@ impl KubernetesRuntime {
                         error: RuntimeError::Other(
                             waiting.unwrap_or_else(|| "the cluster did not start it".to_owned()),
                         ),
-                        hint: Some(
-                            "the job's resources must fit a node with room to spare; \
-                             `[kubernetes] pending-timeout` in the config file sets how long \
-                             a Pod may wait"
-                                .to_owned(),
-                        ),
+                        hint: Some(hint),
                     });
                 }
                 changed = job.state.changed() => {
@@ -295,4 +325,49 @@ fn source_copy_failure(pod: &Pod) -> Option<LaunchError> {
             error: RuntimeError::Other(crate::source::copy_failure(pod)),
             hint: None,
         })
+}
+
+/// The node the Pod was scheduled to, once it was.
+pub(crate) fn scheduled_node(state: &PodState) -> Option<String> {
+    match state {
+        PodState::Present(pod) => pod.spec.as_ref()?.node_name.clone(),
+        _ => None,
+    }
+}
+
+/// What to do about a Pod that stayed Pending, from what it waited for.
+fn pending_hint(waiting: Option<&str>) -> String {
+    let bound = "`[kubernetes] pending-timeout` in the config file sets how long a Pod may wait";
+    if waiting
+        .is_some_and(|text| text.contains("unbound") && text.contains("PersistentVolumeClaim"))
+    {
+        // A claim no volume was bound to: most often a storage class that offers no
+        // ReadWriteMany volumes.
+        format!(
+            "the run's claim found no volume: the storage class may not offer ReadWriteMany \
+             (--storage-class names another; --shared-storage-access ReadWriteOnce runs the \
+             run's Pods that mount it on one node); {bound}"
+        )
+    } else {
+        format!("the job's resources must fit a node with room to spare; {bound}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pending_hint;
+
+    #[test]
+    fn a_claim_left_unbound_points_at_the_one_node_fallback() {
+        let unbound = pending_hint(Some(
+            "0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims.",
+        ));
+        assert!(
+            unbound.contains("--shared-storage-access ReadWriteOnce"),
+            "{unbound}"
+        );
+        let busy = pending_hint(Some("0/3 nodes are available: 3 Insufficient cpu."));
+        assert!(!busy.contains("ReadWriteOnce"), "{busy}");
+        assert!(busy.contains("resources"), "{busy}");
+    }
 }

@@ -8,9 +8,10 @@ use eider_runtime::{
     ContainerSpec, JobSpec, MountContent, SOURCE_PATH_IN_IMAGE, SourceView, labels,
 };
 use k8s_openapi::api::core::v1::{
-    Container, EmptyDirVolumeSource, EnvVar, EnvVarSource, HostPathVolumeSource,
-    LocalObjectReference, PersistentVolumeClaimVolumeSource, Pod, PodSpec, ResourceRequirements,
-    SecretKeySelector, SecurityContext, Volume, VolumeMount,
+    Affinity, Container, EmptyDirVolumeSource, EnvVar, EnvVarSource, HostPathVolumeSource,
+    LocalObjectReference, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm,
+    PersistentVolumeClaimVolumeSource, Pod, PodSpec, ResourceRequirements, SecretKeySelector,
+    SecurityContext, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
@@ -283,6 +284,38 @@ pub fn source_seed_pod(
         }),
         status: None,
     }
+}
+
+/// Whether `pod` mounts a claim: the run's shared storage, or the run's copy of the source.
+pub(crate) fn mounts_a_claim(pod: &Pod) -> bool {
+    pod.spec
+        .iter()
+        .flat_map(|spec| spec.volumes.iter().flatten())
+        .any(|volume| volume.persistent_volume_claim.is_some())
+}
+
+/// Places `pod` on the node `node` (by the node's name, through the scheduler, which still
+/// checks that the Pod fits there): where the run's claims can be attached to one node only.
+pub(crate) fn place_on_node(pod: &mut Pod, node: &str) {
+    let Some(spec) = pod.spec.as_mut() else {
+        return;
+    };
+    spec.affinity = Some(Affinity {
+        node_affinity: Some(NodeAffinity {
+            required_during_scheduling_ignored_during_execution: Some(NodeSelector {
+                node_selector_terms: vec![NodeSelectorTerm {
+                    match_fields: Some(vec![NodeSelectorRequirement {
+                        key: "metadata.name".to_owned(),
+                        operator: "In".to_owned(),
+                        values: Some(vec![node.to_owned()]),
+                    }]),
+                    match_expressions: None,
+                }],
+            }),
+            ..NodeAffinity::default()
+        }),
+        ..Affinity::default()
+    });
 }
 
 pub(crate) fn image_pull_secrets(names: &[String]) -> Option<Vec<LocalObjectReference>> {

@@ -43,6 +43,9 @@ pub(crate) struct RunObjects {
     secret: Mutex<Option<Secret>>,
     /// The watch of the run's Pods, once started; none again once the run is over.
     pods: std::sync::Mutex<Option<Arc<PodWatch>>>,
+    /// The node of the run's claims when they can be attached to one node only: the node the
+    /// first Pod that mounts one was scheduled to. Held while that Pod is placed.
+    pub(crate) storage_node: Mutex<Option<String>>,
 }
 
 impl RunObjects {
@@ -52,6 +55,7 @@ impl RunObjects {
             owner: OnceCell::new(),
             secret: Mutex::new(None),
             pods: std::sync::Mutex::new(None),
+            storage_node: Mutex::new(None),
         }
     }
 

@@ -78,11 +78,15 @@ impl KubernetesRuntime {
         let pods = self.cluster.api::<Pod>();
         let watch = run.pods(&self.cluster);
         let mut state = watch.subscribe(&pod_name);
+        let placement = self.place(&run, &mut pod).await;
         let created = pods.create(&PostParams::default(), &pod).await;
         let outcome = match created {
             Ok(_) => self.wait_for_copy(&mut state, image).await,
             Err(error) => Err(runtime_error(error)),
         };
+        if let Some(mut first) = placement {
+            *first = crate::launch::scheduled_node(&state.borrow());
+        }
         run.forget(&pod_name);
         // The copy is in the claim; the Pod that made it is of no further use.
         let removed = delete_pod(&pods, &pod_name, Duration::ZERO).await;
