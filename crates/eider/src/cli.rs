@@ -302,7 +302,7 @@ pub struct EnvironmentOptions {
 }
 
 /// Where jobs run, for every command that runs jobs or cleans up after them.
-#[derive(Debug, Default, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct BackendOptions {
     /// Where jobs run: the local container engine, or a Kubernetes cluster [default: docker, or
     /// the config file's]
@@ -320,7 +320,7 @@ pub struct BackendOptions {
 
 /// How the project's source reaches a cluster, for every command that runs jobs there or
 /// describes their runs.
-#[derive(Debug, Default, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct ClusterSourceOptions {
     /// Kubernetes: the repository the source image is pushed to, which the cluster pulls from
     /// (needed when a job mounts the source) [default: the config file's]
@@ -504,14 +504,22 @@ pub struct VerifyOptions {
     #[arg(long, env = "EIDER_VERIFY_DRAKEFILE", value_name = "PATH")]
     pub drakefile: Option<Utf8PathBuf>,
 
-    /// Then load the package into the local engine and run the job it records from it, as
-    /// `eider run PACKAGE` does (no Drakefile needed; with --drakefile, sidecars that mount the
-    /// source get that Drakefile's tree); exits as `eider run` does
+    /// Then run the job it records from it, as `eider run PACKAGE` does: loaded into the local
+    /// engine, or pulled by a cluster (no Drakefile needed; with --drakefile, sidecars that mount
+    /// the source get that Drakefile's tree, on the local engine); exits as `eider run` does
     #[arg(long, env = "EIDER_VERIFY_RUN")]
     pub run: bool,
 
     #[command(flatten)]
     pub registry: RegistryOptions,
+
+    /// Where `--run` runs the job.
+    #[command(flatten)]
+    pub backend: BackendOptions,
+
+    /// Where a cluster pulls a package from that is in no registry.
+    #[command(flatten)]
+    pub cluster_source: ClusterSourceOptions,
 }
 
 /// `eider lock`.

@@ -927,3 +927,34 @@ fn with_read_write_once_storage_the_run_s_pods_that_mount_it_follow_the_first_to
     }
     assert_nothing_left(&double);
 }
+
+#[test]
+fn verify_run_runs_the_package_on_the_cluster_as_eider_run_ref_does() {
+    let job = support::unique("k8s-verify");
+    let project = packaged_project(&job);
+    let layout = project.state_path().join("layout");
+    let location = format!("oci:{}:{job}", layout.display());
+    support::packaging::package(&project, &[&job, "--output", &location]).assert_code(0);
+
+    let double = double();
+    let cluster = Cluster::new(&double, "");
+    let repository = format!("{}/eider-test/kubernetes-packages", support::registry());
+    let run = Run::from(
+        cluster
+            .eider(&["verify", &location, "--run", "--registry", &repository])
+            .output()
+            .expect("run eider verify"),
+    );
+    run.assert_code(0);
+    assert_eq!(
+        run.lines_of(&job, "main"),
+        ["hello from the package, given "]
+    );
+    let images = primary_images(&double);
+    assert_eq!(images.len(), 1, "{images:?}");
+    assert!(
+        images[0].starts_with(&format!("{repository}@sha256:")),
+        "{images:?}"
+    );
+    assert_nothing_left(&double);
+}

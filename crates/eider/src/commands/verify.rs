@@ -12,6 +12,18 @@ use crate::render::Output;
 
 /// Verifies the package; a finding is exit 1, each one listed. With `--run`, then runs it.
 pub fn run(options: &VerifyOptions, color: ColorChoice, output: Output) -> Result<(), Failure> {
+    let run_options = RunOptions {
+        backend: options.backend.clone(),
+        cluster_source: options.cluster_source.clone(),
+        registry: options.registry.clone(),
+        ..RunOptions::default()
+    };
+    // Where the job would run is checked before anything is fetched.
+    let target = if options.run {
+        Some(crate::commands::run::PackageTarget::of(&run_options)?)
+    } else {
+        None
+    };
     let runtime = crate::commands::async_runtime()?;
     // What `eider verify` is asked for is the check itself: every blob is read.
     let package = open_verified(
@@ -23,18 +35,19 @@ pub fn run(options: &VerifyOptions, color: ColorChoice, output: Output) -> Resul
         output,
     )?;
     crate::commands::print_stdout(&format!("{}\n", package.manifest()))?;
-    if !options.run {
+    let Some(target) = target else {
         return Ok(());
-    }
+    };
     // The Drakefile's tree, when one was named, is the source of sidecars that mount it.
     let source_tree = options
         .drakefile
         .as_deref()
         .map(crate::commands::run::source_root)
         .transpose()?;
-    crate::commands::run::run_package(
-        &RunOptions::default(),
+    crate::commands::run::run_verified(
+        &run_options,
         &package,
+        &target,
         source_tree,
         &runtime,
         color,

@@ -135,17 +135,8 @@ pub fn run_reference(
             )));
         }
     }
-    let config = config::load(
-        options.config_file.config.as_deref(),
-        &crate::discover::current_directory()?,
-    )?
-    .config;
-    let backend = BackendChoice::for_run(options, &config);
-    // Before anything is fetched: where a cluster would pull the package from.
-    let repository = match (&backend.kind, &backend.source.registry) {
-        (BackendKind::Kubernetes, Some(text)) => Some(cluster_source::repository(text)?),
-        _ => None,
-    };
+    // Before anything is fetched: where the package runs.
+    let target = PackageTarget::of(options)?;
     let runtime = crate::commands::async_runtime()?;
     // A package run again is not hashed again while its files are untouched; any write to
     // them since they were found whole means they are read again.
@@ -157,10 +148,59 @@ pub fn run_reference(
         &runtime,
         output,
     )?;
-    if backend.kind == BackendKind::Kubernetes {
-        return run_package_on_cluster(options, &package, repository.as_ref(), &runtime, color);
+    run_verified(options, &package, &target, None, &runtime, color)
+}
+
+/// Where a package runs: loaded into the local engine, or pulled by a cluster from a registry.
+pub enum PackageTarget {
+    /// The local Docker Engine.
+    LocalEngine,
+    /// A cluster, which pulls it where it was read from, or from this repository, where a
+    /// package outside any registry is pushed first.
+    Cluster(Option<eider_registry::Repository>),
+}
+
+impl PackageTarget {
+    /// The target the run's options and config file choose; a repository to push to is checked
+    /// here, before anything is fetched.
+    pub fn of(options: &RunOptions) -> Result<Self, Failure> {
+        let config = config::load(
+            options.config_file.config.as_deref(),
+            &crate::discover::current_directory()?,
+        )?
+        .config;
+        let backend = BackendChoice::for_run(options, &config);
+        Ok(match backend.kind {
+            BackendKind::Docker => Self::LocalEngine,
+            BackendKind::Kubernetes => Self::Cluster(
+                backend
+                    .source
+                    .registry
+                    .as_deref()
+                    .map(cluster_source::repository)
+                    .transpose()?,
+            ),
+        })
     }
-    run_package(options, &package, None, &runtime, color)
+}
+
+/// Runs the job that the verified `package` records where `target` says. `source_tree` (the
+/// tree of the Drakefile the package was checked against) is for sidecars that mount the
+/// source, on the local engine.
+pub fn run_verified(
+    options: &RunOptions,
+    package: &Package,
+    target: &PackageTarget,
+    source_tree: Option<Utf8PathBuf>,
+    runtime: &tokio::runtime::Runtime,
+    color: ColorChoice,
+) -> Result<(), Failure> {
+    match target {
+        PackageTarget::LocalEngine => run_package(options, package, source_tree, runtime, color),
+        PackageTarget::Cluster(repository) => {
+            run_package_on_cluster(options, package, repository.as_ref(), runtime, color)
+        }
+    }
 }
 
 /// Runs the job the verified `package` records on a cluster, which pulls the package from a
@@ -204,11 +244,12 @@ fn run_package_on_cluster(
     )
 }
 
-/// Runs the job that the verified `package` records, from the package, as `options` say. Its
-/// sidecars that mount the source get `source_tree` (the tree of the Drakefile the package was
-/// checked against); without one, such a job is refused, and the run's settings (the default
-/// secrets file, the config file's warnings) are those of where eider runs.
-pub fn run_package(
+/// Runs the job that the verified `package` records, from the package loaded into the local
+/// engine, as `options` say. Its sidecars that mount the source get `source_tree` (the tree of
+/// the Drakefile the package was checked against); without one, such a job is refused, and the
+/// run's settings (the default secrets file, the config file's warnings) are those of where
+/// eider runs.
+fn run_package(
     options: &RunOptions,
     package: &Package,
     source_tree: Option<Utf8PathBuf>,
