@@ -57,6 +57,17 @@ impl SpecVersion {
         }
     }
 
+    /// The version as messages name it: `DrakeSpec v0.6.0`, and `the DrakeSpec seed draft` for
+    /// the draft, which no one knows by its `v0.0.0`.
+    #[must_use]
+    pub fn title(self) -> String {
+        if self.is_seed() {
+            "the DrakeSpec seed draft".to_owned()
+        } else {
+            format!("DrakeSpec {}", self.as_str())
+        }
+    }
+
     /// The version written exactly as `text`, if eider supports it.
     #[must_use]
     pub fn from_written(text: &str) -> Option<Self> {

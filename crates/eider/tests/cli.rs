@@ -232,7 +232,7 @@ fn validate_accepts_every_example_without_warnings() {
         lines.push_str(&stdout(&output));
     }
     insta::assert_snapshot!(lines, @r"
-    examples/seed-draft/Drakefile.yaml: OK (DrakeSpec v0.0.0, 3 jobs, 1 pipeline)
+    examples/seed-draft/Drakefile.yaml: OK (the DrakeSpec seed draft, 3 jobs, 1 pipeline)
     examples/v0.1.0/Drakefile.yaml: OK (DrakeSpec v0.1.0, 3 jobs, 1 pipeline)
     examples/v0.2.0/Drakefile.yaml: OK (DrakeSpec v0.2.0, 2 jobs, 1 pipeline)
     examples/v0.3.0/Drakefile.yaml: OK (DrakeSpec v0.3.0, 2 jobs, 1 pipeline)
@@ -342,6 +342,31 @@ fn list_json_prints_the_normalized_model() {
     let model = parse_json(&output);
     assert_eq!(model["jobs"].as_array().map(Vec::len), Some(4));
     insta::assert_snapshot!(transcript(&output));
+}
+
+/// Each container says whether it is its job's primary: the last one, after the sidecars.
+#[test]
+fn list_json_marks_the_primary_container() {
+    let project = Project::with_drakefile(
+        "specUri: github.com/lovethedrake/drakespec\nspecVersion: v0.6.0\njobs:\n  test:\n    \
+         sidecarContainers:\n    - name: db\n      image: postgres\n    - name: cache\n      \
+         image: redis\n    primaryContainer:\n      name: main\n      image: busybox\n",
+    );
+    let output = run(&mut project.eider(&["list", "--json"]));
+    assert_eq!(exit_code(&output), 0);
+    let model = parse_json(&output);
+    let marks: Vec<(&str, bool)> = model["jobs"][0]["containers"]
+        .as_array()
+        .expect("containers")
+        .iter()
+        .map(|container| {
+            (
+                container["name"].as_str().unwrap_or_default(),
+                container["primary"].as_bool().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(marks, [("db", false), ("cache", false), ("main", true)]);
 }
 
 #[test]

@@ -703,3 +703,33 @@ fn a_base_image_can_come_from_an_oci_layout() {
     let archive = package(&project, &[&job, "--base", "docker-archive:/nowhere.tar"]);
     archive.assert_code(2);
 }
+
+/// `--output oci:DIR` without a tag names the image after the package's version, as every other
+/// destination does: umoci (which needs a name) opens it and skopeo addresses it by version.
+#[test]
+fn an_oci_layout_without_a_tag_names_the_image_after_the_version() {
+    let job = unique("untagged");
+    let project = project(&job);
+    let layout = project.state_path().join("layout");
+    let run = package(
+        &project,
+        &[
+            &job,
+            "--output",
+            &format!("oci:{}", layout.display()),
+            "--json",
+        ],
+    );
+    run.assert_code(0);
+    let description: serde_json::Value =
+        serde_json::from_str(&run.stdout).expect("--json prints JSON");
+    let digest = description["digest"].as_str().expect("a digest").to_owned();
+    let inspected: serde_json::Value = serde_json::from_str(&tool(
+        "skopeo",
+        &["inspect", &format!("oci:{}:v1.0.0", layout.display())],
+    ))
+    .expect("skopeo prints JSON");
+    assert_eq!(inspected["Digest"], digest.as_str());
+    let listed = tool("umoci", &["ls", "--layout", &layout.display().to_string()]);
+    assert_eq!(listed.trim(), "v1.0.0");
+}

@@ -91,8 +91,8 @@ pub(super) fn read_environment(
             let diagnostic = validator
                 .type_error(node, path, "a list of `KEY=VALUE` strings")
                 .with_help(format!(
-                    "DrakeSpec {} writes environment as a list (the mapping form is accepted with specVersion v0.6.0 only):\n{}",
-                    validator.version,
+                    "{} writes environment as a list (the mapping form is accepted with specVersion v0.6.0 only):\n{}",
+                    validator.version.title(),
                     example.join("\n")
                 ));
             validator.report(diagnostic);

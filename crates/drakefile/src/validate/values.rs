@@ -221,8 +221,9 @@ impl Validator<'_> {
             field_path,
             entry.key.span,
             format!(
-                "unknown field `{key}` in {} (DrakeSpec {version})",
-                kind.describe()
+                "unknown field `{key}` in {} ({})",
+                kind.describe(),
+                version.title()
             ),
         )
         .with_label("not defined by this version")

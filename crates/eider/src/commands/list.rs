@@ -10,7 +10,7 @@ pub fn run(options: &ListOptions, located: &Located, output: Output) -> Result<(
     let parsed = super::load(located, output)?;
     let model = &parsed.drakefile;
     if options.json {
-        return print_stdout(&json_text(model)?);
+        return print_stdout(&json_text(&listed(model)?)?);
     }
     let mut names: Vec<&str> = if options.pipelines {
         model
@@ -54,4 +54,34 @@ pub fn run(options: &ListOptions, located: &Located, output: Output) -> Result<(
         text.push('\n');
     }
     print_stdout(&text)
+}
+
+/// The model as `list --json` prints it: each container also says whether it is its job's
+/// primary (the last one), which a reader of the list of containers cannot otherwise know.
+fn listed(model: &drakefile::Drakefile) -> Result<serde_json::Value, Failure> {
+    let mut value = serde_json::to_value(model)
+        .map_err(|error| Failure::input("cannot encode JSON").with_cause(error.to_string()))?;
+    let jobs = value
+        .get_mut("jobs")
+        .and_then(serde_json::Value::as_array_mut)
+        .into_iter()
+        .flatten();
+    for job in jobs {
+        let containers = job
+            .get_mut("containers")
+            .and_then(serde_json::Value::as_array_mut)
+            .into_iter()
+            .flatten();
+        let mut containers: Vec<&mut serde_json::Value> = containers.collect();
+        let count = containers.len();
+        for (index, container) in containers.iter_mut().enumerate() {
+            if let Some(fields) = container.as_object_mut() {
+                fields.insert(
+                    "primary".to_owned(),
+                    serde_json::Value::Bool(index + 1 == count),
+                );
+            }
+        }
+    }
+    Ok(value)
 }

@@ -54,9 +54,9 @@ pub fn run(options: &ValidateOptions, located: &Located, output: Output) -> Resu
     }
     let model = &parsed.drakefile;
     print_stdout(&format!(
-        "{}: OK (DrakeSpec {}, {}, {})\n",
+        "{}: OK ({}, {}, {})\n",
         located.display,
-        model.spec_version,
+        model.spec_version.title(),
         count(model.jobs.len(), "job"),
         count(model.pipelines.len(), "pipeline"),
     ))

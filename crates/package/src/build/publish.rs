@@ -128,7 +128,13 @@ pub async fn publish(
     match destination {
         ImageLocation::OciLayout { directory, tag } => {
             let directory = directory.clone();
-            let tag = tag.clone();
+            // A layout without a name for its image is one that umoci cannot open and skopeo
+            // cannot address: without a tag, the image is named after the version, as in every
+            // other destination.
+            let tag = Some(
+                tag.clone()
+                    .unwrap_or_else(|| docker_tag(publication.version)),
+            );
             let image = publication.image.clone();
             let store = publication.cache.store().clone();
             tokio::task::spawn_blocking(move || {
