@@ -181,7 +181,24 @@ fn detect_version(
             None
         }
         (Some(_), None) => version_from(validator, seed_keys[1], true, root_span),
-        (None, Some(_)) => version_from(validator, release_keys[1], false, root_span),
+        (None, Some(_)) => {
+            let version = version_from(validator, release_keys[1], false, root_span);
+            if version.is_none() && release_keys[0].is_none() {
+                // Every problem at once: a version that cannot be read stops the validation of
+                // the rest, but not the report of the field missing beside it.
+                validator.report(
+                    Diagnostic::error(
+                        Code::MissingField,
+                        "",
+                        Span::new(root_span.start as usize, root_span.start as usize),
+                        "missing required field `specUri`",
+                    )
+                    .with_label("the top level of a Drakefile needs `specUri`")
+                    .with_help(format!("add `specUri: {SPEC_URI}`")),
+                );
+            }
+            version
+        }
     }
 }
 
