@@ -96,6 +96,32 @@ impl KubernetesRuntime {
             .collect())
     }
 
+    /// Creates the run's claim `eider-RUN-WHAT`, labelled as `request` says and owned by the
+    /// run's owner; returns its name.
+    pub(crate) async fn create_run_claim(
+        &self,
+        request: &StorageRequest<'_>,
+        what: &str,
+    ) -> Result<String, RuntimeError> {
+        let run = self.run(request.run_id);
+        let owner = run.owner(&self.cluster).await?.clone();
+        let name = run_object_name(request.run_id, Some(what));
+        let mut claim = shared_storage_claim(
+            &name,
+            &self.cluster.namespace,
+            std::collections::BTreeMap::new(),
+            &self.settings.shared_storage,
+        );
+        claim.metadata = object_meta(&name, &self.cluster.namespace, request.labels);
+        claim.metadata.owner_references = Some(vec![owner]);
+        self.cluster
+            .api::<PersistentVolumeClaim>()
+            .create(&PostParams::default(), &claim)
+            .await
+            .map_err(runtime_error)?;
+        Ok(name)
+    }
+
     async fn delete<K>(&self, name: &str, parameters: &DeleteParams) -> Result<(), RuntimeError>
     where
         K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
@@ -146,22 +172,7 @@ impl Runtime for KubernetesRuntime {
         &self,
         request: StorageRequest<'_>,
     ) -> Result<Storage, RuntimeError> {
-        let run = self.run(request.run_id);
-        let owner = run.owner(&self.cluster).await?.clone();
-        let name = run_object_name(request.run_id, Some("shared"));
-        let mut claim = shared_storage_claim(
-            &name,
-            &self.cluster.namespace,
-            std::collections::BTreeMap::new(),
-            &self.settings.shared_storage,
-        );
-        claim.metadata = object_meta(&name, &self.cluster.namespace, request.labels);
-        claim.metadata.owner_references = Some(vec![owner]);
-        self.cluster
-            .api::<PersistentVolumeClaim>()
-            .create(&PostParams::default(), &claim)
-            .await
-            .map_err(runtime_error)?;
+        let name = self.create_run_claim(&request, "shared").await?;
         Ok(Storage {
             name,
             image: request.image.to_owned(),

@@ -9,15 +9,13 @@
 //! [`ClusterSettings`]: crate::ClusterSettings
 
 use eider_runtime::{RuntimeError, Storage, StorageRequest};
-use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
+use k8s_openapi::api::core::v1::Pod;
 use kube::api::PostParams;
 use std::time::Duration;
 
 use crate::error::runtime_error;
 use crate::job::delete_pod;
-use crate::metadata::object_meta;
 use crate::names::run_object_name;
-use crate::objects::shared_storage_claim;
 use crate::pod::{PodSettings, SOURCE_COPY_CONTAINER, source_seed_pod};
 use crate::pod_watch::PodState;
 use crate::{KubernetesRuntime, status};
@@ -41,22 +39,9 @@ impl KubernetesRuntime {
         request: StorageRequest<'_>,
     ) -> Result<Storage, RuntimeError> {
         let image = self.source_image()?;
+        let name = self.create_run_claim(&request, "source").await?;
         let run = self.run(request.run_id);
         let owner = run.owner(&self.cluster).await?.clone();
-        let name = run_object_name(request.run_id, Some("source"));
-        let mut claim = shared_storage_claim(
-            &name,
-            &self.cluster.namespace,
-            std::collections::BTreeMap::new(),
-            &self.settings.shared_storage,
-        );
-        claim.metadata = object_meta(&name, &self.cluster.namespace, request.labels);
-        claim.metadata.owner_references = Some(vec![owner.clone()]);
-        self.cluster
-            .api::<PersistentVolumeClaim>()
-            .create(&PostParams::default(), &claim)
-            .await
-            .map_err(runtime_error)?;
         let storage = Storage {
             name: name.clone(),
             image: String::new(),
