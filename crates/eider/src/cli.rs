@@ -366,6 +366,16 @@ pub struct PermissionOptions {
     pub allow_docker_socket: bool,
 }
 
+impl PermissionOptions {
+    /// What is allowed: by these flags or by the config file's `[run]` table.
+    pub fn granted(&self, config: &crate::config::RunConfig) -> drakefile::Permissions {
+        drakefile::Permissions {
+            privileged: self.allow_privileged || config.allow_privileged,
+            docker_socket: self.allow_docker_socket || config.allow_docker_socket,
+        }
+    }
+}
+
 /// An event that selects pipelines by their triggers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum EventKind {

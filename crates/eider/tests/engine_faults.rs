@@ -206,6 +206,7 @@ fn restart_with_live_restore_follows_the_job_to_its_true_exit_code() {
     let started = Instant::now();
     let mut eider = RunningEider::start(&project, &engine, RESTART_ENGINE_TIMEOUT, &["run", &name]);
     eider.wait_for(&format!("[{name}/main] before"));
+    engine.wait_until_listed_running();
     engine.restart();
     // eider attached again: what the job prints from now on reaches it.
     eider.wait_for("following it again");

@@ -1501,3 +1501,118 @@ fn output_of_jobs_running_at_once_never_tears_a_line() {
     }
     assert_eq!(counts, [LINES, LINES]);
 }
+
+/// A pipeline `PREFIX`: `lint` and `test` first, then `publish`, whose primary asks for the
+/// Docker socket; the first two record that they ran in their output.
+fn pipeline_whose_last_job_asks_for_the_socket() -> (Project, String) {
+    let prefix = unique("refused-late");
+    let publish = format!(
+        "  {prefix}-publish:\n    primaryContainer:\n      name: main\n      image: {BUSYBOX}\n      \
+         mountDockerSocket: true\n      command: {}\n",
+        sh("echo published")
+    );
+    let project = project(
+        &[
+            job(&format!("{prefix}-lint"), "echo linted"),
+            job(&format!("{prefix}-test"), "echo tested"),
+            publish,
+        ],
+        &[pipeline(
+            &prefix,
+            &[("lint", &[]), ("test", &[]), ("publish", &["lint", "test"])],
+        )],
+    );
+    (project, prefix)
+}
+
+#[test]
+fn permissions_are_refused_before_any_job_of_the_pipeline_starts() {
+    let (project, prefix) = pipeline_whose_last_job_asks_for_the_socket();
+    let since = unix_seconds();
+    let run = project.run(&["-p", &prefix, "-c", "2", "--timeout", GUARD_TIMEOUT]);
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains(&format!(
+            "warning: pipeline `{prefix}` is refused before any job starts: 1 of its 3 jobs \
+             asks for what is not allowed"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "job `{prefix}-publish`: container `main` asks for the Docker socket, which is not \
+             allowed"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("--allow-docker-socket"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("Running"), "{}", run.stderr);
+    for short in ["lint", "test", "publish"] {
+        let job = format!("{prefix}-{short}");
+        assert!(run.lines_of(&job, "main").is_empty(), "{}", run.stdout);
+        assert!(
+            container_events_since(since, &job).is_empty(),
+            "{job} was created"
+        );
+    }
+    assert_no_leftovers_of_every_run(&run);
+
+    // A dry run shows the same refusal, after the plan.
+    let dry = project.run(&["-p", &prefix, "--dry-run"]);
+    dry.assert_code(1);
+    assert!(dry.stdout.contains("stage 2:"), "{}", dry.stdout);
+    assert!(
+        dry.stderr.contains(&format!(
+            "error: job `{prefix}-publish`: container `main` asks for the Docker socket"
+        )),
+        "{}",
+        dry.stderr
+    );
+    assert!(
+        dry.stderr.contains("--allow-docker-socket"),
+        "{}",
+        dry.stderr
+    );
+    let allowed = project.run(&["-p", &prefix, "--dry-run", "--allow-docker-socket"]);
+    allowed.assert_code(0);
+}
+
+#[test]
+fn with_keep_going_the_other_jobs_run_and_the_refused_one_fails_without_being_created() {
+    let (project, prefix) = pipeline_whose_last_job_asks_for_the_socket();
+    let since = unix_seconds();
+    let run = project.run(&[
+        "-p",
+        &prefix,
+        "-c",
+        "2",
+        "--keep-going",
+        "--timeout",
+        GUARD_TIMEOUT,
+    ]);
+    run.assert_code(1);
+    assert_eq!(run.lines_of(&format!("{prefix}-lint"), "main"), ["linted"]);
+    assert_eq!(run.lines_of(&format!("{prefix}-test"), "main"), ["tested"]);
+    let publish = format!("{prefix}-publish");
+    assert!(run.lines_of(&publish, "main").is_empty(), "{}", run.stdout);
+    assert!(container_events_since(since, &publish).is_empty());
+    assert!(
+        run.stderr.contains(&format!(
+            "job `{publish}`: container `main` asks for the Docker socket, which is not allowed"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("refused before any job starts"),
+        "{}",
+        run.stderr
+    );
+    assert_no_leftovers_of_every_run(&run);
+}

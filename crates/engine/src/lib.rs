@@ -17,6 +17,7 @@ mod output_budget;
 mod pipeline;
 pub mod plan;
 mod policy;
+mod refusal;
 mod run;
 mod run_id;
 pub mod schedule;

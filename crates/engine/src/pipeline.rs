@@ -16,7 +16,8 @@ use crate::schedule::{Dag, FailurePolicy, JobState, Scheduler};
 
 impl<R: Runtime> Run<R> {
     /// Runs every job of `pipeline` and cleans up everything the run created. A concurrency of
-    /// 0 is taken as 1 (the command line refuses it before).
+    /// 0 is taken as 1 (the command line refuses it before). Stopping at the first failure, a
+    /// job that asks for what is not allowed refuses the pipeline before any job starts.
     pub async fn run_pipeline(
         &self,
         drakefile: &Drakefile,
@@ -39,6 +40,13 @@ impl<R: Runtime> Run<R> {
             self.events
                 .send(Event::JobQueued { job: name.clone() })
                 .await;
+        }
+        if policy == FailurePolicy::FailFast {
+            let refusals = self.refusals(names.iter().filter_map(|name| drakefile.job(name)));
+            if refusals.len() == names.len() && refusals.iter().any(Option::is_some) {
+                let what = format!("pipeline `{}`", pipeline.name);
+                return self.refuse_up_front(&what, &names, refusals).await;
+            }
         }
         let mut reports: Vec<Option<JobReport>> = vec![None; names.len()];
         let mut scheduler = match Scheduler::new(dag, concurrency.max(1), policy, None) {

@@ -132,13 +132,19 @@ impl<R: Runtime> Run<R> {
     }
 
     /// Runs the jobs in order, each only if the previous one succeeded, then cleans up
-    /// everything the run created.
+    /// everything the run created. A job that asks for what is not allowed refuses the whole
+    /// run before any job starts.
     pub async fn run_jobs(&self, jobs: &[&Job]) -> RunSummary {
         self.events
             .send(Event::RunStarted {
                 run_id: self.id.clone(),
             })
             .await;
+        let refusals = self.refusals(jobs.iter().copied());
+        if refusals.iter().any(Option::is_some) {
+            let names: Vec<String> = jobs.iter().map(|job| job.name.clone()).collect();
+            return self.refuse_up_front("the run", &names, refusals).await;
+        }
         let mut reports = Vec::with_capacity(jobs.len());
         let mut go_on = true;
         for job in jobs {

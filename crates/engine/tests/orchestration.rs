@@ -452,3 +452,82 @@ fn a_job_for_another_platform_is_refused_before_anything_of_it_starts() {
     );
     assert_eq!(count(&fake.calls(), &Call::Remove("arm".to_owned())), 1);
 }
+
+/// Pipeline `p`: `lint` and `test` first, then `publish`, whose primary asks for the Docker
+/// socket.
+fn pipeline_whose_last_job_asks_for_the_socket() -> Drakefile {
+    let text = "specUri: github.com/lovethedrake/drakespec
+specVersion: v0.6.0
+jobs:
+  lint:
+    primaryContainer: {name: main, image: busybox:latest}
+  test:
+    primaryContainer: {name: main, image: busybox:latest}
+  publish:
+    primaryContainer: {name: main, image: docker:latest, mountDockerSocket: true}
+pipelines:
+  p:
+    jobs:
+    - name: lint
+    - name: test
+    - name: publish
+      dependencies: [lint, test]
+";
+    drakefile::parse("Drakefile.yaml", text)
+        .expect("a valid Drakefile")
+        .drakefile
+}
+
+#[test]
+fn a_job_that_asks_for_what_is_not_allowed_refuses_the_pipeline_before_any_job_starts() {
+    let fake = FakeRuntime::new();
+    let drakefile = pipeline_whose_last_job_asks_for_the_socket();
+    let (summary, events) = run(
+        &fake,
+        &drakefile,
+        Duration::from_secs(3600),
+        2,
+        FailurePolicy::FailFast,
+    );
+    assert_eq!(fake.calls(), Vec::new(), "nothing reaches the backend");
+    assert!(matches!(
+        outcome(&summary, "publish"),
+        JobOutcome::Error { message, .. }
+            if message == "job `publish`: container `main` asks for the Docker socket, which is \
+                           not allowed"
+    ));
+    assert_eq!(outcome(&summary, "lint"), &JobOutcome::Cancelled);
+    assert_eq!(outcome(&summary, "test"), &JobOutcome::Cancelled);
+    assert!(
+        events.iter().any(|event| matches!(
+            event,
+            Event::Warning { job: None, message }
+                if message == "pipeline `p` is refused before any job starts: 1 of its 3 jobs \
+                               asks for what is not allowed"
+        )),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn with_keep_going_the_other_jobs_run_and_the_refused_one_fails_without_being_created() {
+    let fake = FakeRuntime::new();
+    let drakefile = pipeline_whose_last_job_asks_for_the_socket();
+    let (summary, _) = run(
+        &fake,
+        &drakefile,
+        Duration::from_secs(3600),
+        2,
+        FailurePolicy::KeepGoing,
+    );
+    assert_eq!(outcome(&summary, "lint"), &JobOutcome::Succeeded);
+    assert_eq!(outcome(&summary, "test"), &JobOutcome::Succeeded);
+    assert!(matches!(
+        outcome(&summary, "publish"),
+        JobOutcome::Error { .. }
+    ));
+    let calls = fake.calls();
+    assert_eq!(count(&calls, &Call::Launch("lint".to_owned())), 1);
+    assert_eq!(count(&calls, &Call::Launch("test".to_owned())), 1);
+    assert_eq!(position(&calls, &Call::Launch("publish".to_owned())), None);
+}

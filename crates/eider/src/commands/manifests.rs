@@ -1,7 +1,7 @@
 //! `eider manifests`: the Kubernetes objects that would run the selected jobs on a cluster,
 //! printed as multi-document YAML. No cluster is contacted, and no secret value is printed.
 
-use drakefile::{Drakefile, Job, Permissions};
+use drakefile::{Drakefile, Job};
 use eider_engine::plan::{self, PlanContext, SourceNeed};
 use eider_engine::{DEFAULT_GRACE_PERIOD, DEFAULT_TIMEOUT, RunSettings, labels};
 use eider_runtime::{Labels, SourceView, Storage};
@@ -42,11 +42,8 @@ pub fn run(options: &ManifestsOptions, located: &Located, output: Output) -> Res
         output.warning(warning);
     }
     let config = loaded.config;
-    let permissions = Permissions {
-        privileged: options.permissions.allow_privileged || config.run.allow_privileged,
-        docker_socket: options.permissions.allow_docker_socket || config.run.allow_docker_socket,
-    };
-    refuse_what_is_not_allowed(&jobs, permissions)?;
+    let permissions = options.permissions.granted(&config.run);
+    crate::commands::refusals::refuse(&jobs, permissions)?;
     let external = crate::environment::collect(&options.environment, &source_root)?;
     for warning in &external.warnings {
         output.warning(warning);
@@ -324,25 +321,6 @@ fn selected<'a>(
     let pipeline = select_pipeline(drakefile, name)?;
     let names: Vec<String> = pipeline.jobs.iter().map(|job| job.name.clone()).collect();
     select_jobs(drakefile, &names)
-}
-
-/// Refuses, all at once, every container that asks for what is not allowed.
-fn refuse_what_is_not_allowed(jobs: &[&Job], permissions: Permissions) -> Result<(), Failure> {
-    let refusals: Vec<drakefile::Refusal> = jobs
-        .iter()
-        .filter_map(|job| drakefile::check_permissions(job, permissions).err())
-        .collect();
-    let Some(first) = refusals.first() else {
-        return Ok(());
-    };
-    let mut failure = Failure::input(first.message.clone());
-    for refusal in &refusals[1..] {
-        failure = failure.with_cause(refusal.message.clone());
-    }
-    if let Some(hint) = &first.hint {
-        failure = failure.with_hint(hint.clone());
-    }
-    Err(failure)
 }
 
 /// How the job would see the source, as `eider run` decides it (a copy stands for the copy that

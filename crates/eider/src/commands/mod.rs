@@ -7,6 +7,7 @@ pub mod list;
 pub mod lock;
 pub mod manifests;
 pub mod package;
+pub mod refusals;
 pub mod run;
 pub mod schema;
 pub mod validate;

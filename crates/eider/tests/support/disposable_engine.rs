@@ -156,6 +156,24 @@ impl DisposableEngine {
         found
     }
 
+    /// Waits until the engine lists a running container of eider's. A container's process runs
+    /// a moment before the engine's list shows it running, and an engine with live restore that
+    /// stops within that moment takes the container for one to stop (dockerd 20.10): a test
+    /// restarts the engine only once the list shows it.
+    pub fn wait_until_listed_running(&self) {
+        let deadline = Instant::now() + START_PATIENCE;
+        while self
+            .docker(&["ps", "-q", "--filter", "label=eider.run-id"])
+            .is_empty()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the engine did not list a running container of eider's within {START_PATIENCE:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Stops the engine (SIGTERM) and waits until it has exited.
     pub fn stop(&mut self) {
         self.resume();
@@ -205,13 +223,17 @@ impl DisposableEngine {
     fn log_tail(&self) -> String {
         let log = std::fs::read_to_string(self.root.join("dockerd.log")).unwrap_or_default();
         let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
+        lines[lines.len().saturating_sub(60)..].join("\n")
     }
 }
 
 impl Drop for DisposableEngine {
     fn drop(&mut self) {
         self.resume();
+        if std::thread::panicking() {
+            // What the engine did is often the reason a test failed.
+            eprintln!("--- the disposable engine's log\n{}", self.log_tail());
+        }
         if self.daemon.is_some() && self.answers() {
             // Containers outlive an engine with live restore: remove them while it answers.
             let _ignored = Command::new("sh")

@@ -304,6 +304,20 @@ enum JobsFrom {
     PulledPackage,
 }
 
+/// What a dry run prints: the plan, then every job the run would refuse.
+fn show_plan(
+    options: &RunOptions,
+    drakefile: &drakefile::Drakefile,
+    selection: &Selection<'_>,
+    settings: &config::RunConfig,
+    color: ColorChoice,
+) -> Result<(), Failure> {
+    print_stdout(&selection.plan_text())?;
+    let jobs = selection::select_jobs(drakefile, &selection.job_names())?;
+    let permissions = options.permissions.granted(settings);
+    crate::commands::refusals::show(&jobs, permissions, Output::new(color))
+}
+
 /// Runs `selection` of `drakefile`, whose source tree is at `source_root`.
 fn run_selection(
     options: &RunOptions,
@@ -314,10 +328,16 @@ fn run_selection(
     from: JobsFrom,
     color: ColorChoice,
 ) -> Result<(), Failure> {
-    if options.dry_run {
-        return print_stdout(&selection.plan_text());
-    }
     let loaded_config = config::load(options.config_file.config.as_deref(), &source_root)?;
+    if options.dry_run {
+        return show_plan(
+            options,
+            drakefile,
+            selection,
+            &loaded_config.config.run,
+            color,
+        );
+    }
     let mut backend = BackendChoice::for_run(options, &loaded_config.config);
     if from == JobsFrom::LoadedPackage {
         refuse_a_package_off_docker(&backend)?;
@@ -405,12 +425,30 @@ fn run_selection(
         .join()
         .map_err(|_| Failure::runtime("the output thread failed"))?;
     let records = result?;
-    for record in &records {
+    conclude(
+        options,
+        drakefile,
+        &records,
+        &mut reporter,
+        signal.load(Ordering::SeqCst),
+    )
+}
+
+/// Ends a run that took place: the summary of each of its runs, the reports, and the exit code
+/// (the signal's, when one ended it).
+fn conclude(
+    options: &RunOptions,
+    drakefile: &drakefile::Drakefile,
+    records: &[RunRecord],
+    reporter: &mut Reporter,
+    signal: u8,
+) -> Result<(), Failure> {
+    for record in records {
         reporter.write_stderr(&summary::summary_text(record, drakefile));
     }
-    report::write_all(&options.report, &records, &reporter.take_captured())?;
-    let exit_code = match signal.load(Ordering::SeqCst) {
-        0 => result_code::of(&records),
+    report::write_all(&options.report, records, &reporter.take_captured())?;
+    let exit_code = match signal {
+        0 => result_code::of(records),
         code => code,
     };
     if exit_code == exit_code::SUCCESS {
@@ -535,10 +573,7 @@ fn run_settings(
             .grace_period
             .or(settings.grace_period)
             .map_or(eider_engine::DEFAULT_GRACE_PERIOD, PositiveDuration::get),
-        permissions: drakefile::Permissions {
-            privileged: options.permissions.allow_privileged || settings.allow_privileged,
-            docker_socket: options.permissions.allow_docker_socket || settings.allow_docker_socket,
-        },
+        permissions: options.permissions.granted(settings),
         seed_source_mode: match options.source_mode {
             Some(SourceMode::Rw) => SeedSourceMode::ReadWrite,
             Some(SourceMode::Copy) | None => SeedSourceMode::Copy,
