@@ -21,6 +21,7 @@ mod registry_retry;
 mod render;
 mod report;
 mod reporter;
+mod wrap;
 
 use std::process::ExitCode;
 
