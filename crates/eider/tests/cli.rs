@@ -747,3 +747,60 @@ fn columns_sets_the_width_of_diagnostics_even_when_piped() {
         "a message wider than 30 columns wraps:\n{stderr}"
     );
 }
+
+#[test]
+fn completions_print_the_checked_in_script_of_each_shell() {
+    for (shell, file) in [
+        ("bash", "eider.bash"),
+        ("elvish", "eider.elv"),
+        ("fish", "eider.fish"),
+        ("powershell", "_eider.ps1"),
+        ("zsh", "_eider"),
+    ] {
+        let output = run(&mut eider(&["completions", shell]));
+        assert_eq!(exit_code(&output), 0, "{shell}:\n{}", transcript(&output));
+        assert_eq!(stderr(&output), "", "{shell}: nothing on stderr");
+        let checked_in = std::fs::read_to_string(format!("{WORKSPACE}/docs/completions/{file}"))
+            .expect("the completion script is checked in");
+        assert!(
+            stdout(&output) == checked_in,
+            "`eider completions {shell}` differs from docs/completions/{file}"
+        );
+    }
+}
+
+#[test]
+fn completions_for_bash_load_in_bash_and_complete_subcommands_and_flags() {
+    let script = r#"source <("$EIDER" completions bash) || exit 1
+complete -p eider || exit 1
+COMP_WORDS=(eider ru); COMP_CWORD=1; _eider eider ru eider
+echo "subcommands: ${COMPREPLY[*]}"
+COMP_WORDS=(eider run --grace); COMP_CWORD=2; _eider eider --grace run
+echo "flags: ${COMPREPLY[*]}"
+"#;
+    let output = run(Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", script])
+        .env("EIDER", env!("CARGO_BIN_EXE_eider")));
+    insta::assert_snapshot!(transcript(&output), @r"
+    exit code: 0
+    ----- stdout -----
+    complete -o bashdefault -o default -o nosort -F _eider eider
+    subcommands: run
+    flags: --grace-period
+    ----- stderr -----
+    ");
+}
+
+#[test]
+fn completions_for_an_unknown_shell_is_a_usage_error() {
+    let output = run(&mut eider(&["completions", "nushell"]));
+    insta::assert_snapshot!(transcript(&output), @r"
+    exit code: 2
+    ----- stdout -----
+    ----- stderr -----
+    error: invalid value 'nushell' for '<SHELL>'
+      [possible values: bash, elvish, fish, powershell, zsh]
+
+    For more information, try '--help'.
+    ");
+}
