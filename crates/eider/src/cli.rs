@@ -99,6 +99,9 @@ pub enum Command {
     /// Print the Kubernetes objects that would run jobs or a pipeline on a cluster, as
     /// multi-document YAML, without contacting any cluster
     Manifests(Box<ManifestsOptions>),
+    /// Print the completion script of a shell (bash, zsh, fish, powershell or elvish), for the
+    /// shell to load
+    Completions(CompletionsOptions),
 }
 
 /// `eider run`. `Default` is the command with no flag (no field has a default value of its
@@ -687,6 +690,14 @@ pub struct SchemaOptions {
     /// The DrakeSpec version [default: the latest]
     #[arg(long = "version", visible_alias = "spec-version", env = "EIDER_SPEC_VERSION", value_parser = parse_spec_version, value_name = "VERSION")]
     pub spec_version: Option<drakefile::SpecVersion>,
+}
+
+/// `eider completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsOptions {
+    /// The shell the script is for
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 fn parse_spec_version(text: &str) -> Result<drakefile::SpecVersion, String> {

@@ -4,6 +4,8 @@
 
 mod backend;
 mod cli;
+#[cfg(test)]
+mod cli_docs;
 mod commands;
 mod config;
 mod discover;
@@ -21,6 +23,7 @@ mod registry_retry;
 mod render;
 mod report;
 mod reporter;
+mod wrap;
 
 use std::process::ExitCode;
 
@@ -67,5 +70,6 @@ fn run(cli: &Cli, output: Output) -> Result<(), failure::Failure> {
         Command::Manifests(options) => {
             commands::manifests::run(options, &discover::locate(file)?, output)
         }
+        Command::Completions(options) => commands::completions::run(options),
     }
 }

@@ -15,7 +15,8 @@ use crate::failure::Failure;
 /// with `--json`, and drawing each costs a scan of the file.
 const MAX_RENDERED: usize = 50;
 
-/// Width used when stderr is not a terminal, so that logs and snapshots do not depend on it.
+/// Width used when `COLUMNS` is not set and stderr is not a terminal, so that logs and snapshots
+/// do not depend on where they were made.
 const PLAIN_WIDTH: usize = 100;
 
 /// How to write to stderr.
@@ -45,15 +46,11 @@ impl Output {
         } else {
             GraphicalTheme::none()
         };
-        let width = if self.color {
-            terminal_width()
-        } else {
-            PLAIN_WIDTH
-        };
         let handler = GraphicalReportHandler::new_themed(theme)
-            .with_width(width)
+            .with_width(width())
             .with_links(false)
             .with_context_lines(1);
+        let handler = crate::wrap::keep_copyable_text_whole(handler);
         let mut text = String::new();
         for diagnostic in report.renderable().take(MAX_RENDERED) {
             // Rendering into a String cannot fail; an error here would only lose decoration.
@@ -137,10 +134,17 @@ fn plural(count: usize, noun: &str) -> String {
     }
 }
 
-fn terminal_width() -> usize {
+/// How wide diagnostics are drawn: `COLUMNS` when set (with or without color, on a terminal or
+/// not), else the terminal's width, else [`PLAIN_WIDTH`].
+fn width() -> usize {
     std::env::var("COLUMNS")
         .ok()
-        .and_then(|columns| columns.parse().ok())
+        .and_then(|columns| columns.trim().parse().ok())
+        .filter(|columns| *columns > 0)
+        .or_else(|| {
+            terminal_size::terminal_size_of(std::io::stderr())
+                .map(|(terminal_size::Width(columns), _)| usize::from(columns))
+        })
         .unwrap_or(PLAIN_WIDTH)
 }
 

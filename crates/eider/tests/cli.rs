@@ -690,3 +690,117 @@ fn eider_file_variable_selects_the_drakefile() {
     ----- stderr -----
     ");
 }
+
+/// A Drakefile whose diagnostics quote what the user must copy: code spans with spaces, paths,
+/// a URL, and `command` lists suggested from strings.
+const COPYABLE_HINTS: &str = "\
+specUri: github.com/lovethedrake/drakespec-with-a-very-long-suffix
+specVersion: v0.5.0
+jobs:
+  test:
+    primaryContainer:
+      name: main
+      image: golang:1.22
+      command: go test -race -covermode=atomic -coverprofile=coverage.out ./cmd/... ./internal/...
+      args: curl -fsSL https://example.com/lovethedrake/drakespec/releases/download/v0.6.0/install.sh
+      environment:
+      - GOFLAGS: -race -covermode=atomic -coverpkg=./cmd/...,./internal/...
+";
+
+#[test]
+fn a_wrapped_hint_never_breaks_inside_a_code_span_a_path_or_a_url() {
+    let project = Project::with_drakefile(COPYABLE_HINTS);
+    let copyable = [
+        "`github.com/lovethedrake/drakespec-with-a-very-long-suffix`",
+        "`- GOFLAGS=-race -covermode=atomic -coverpkg=./cmd/...,./internal/...`",
+        r#"["go","test","-race","-covermode=atomic","-coverprofile=coverage.out","./cmd/...","./internal/..."]"#,
+        r#"["curl","-fsSL","https://example.com/lovethedrake/drakespec/releases/download/v0.6.0/install.sh"]"#,
+    ];
+    for color in ["never", "always"] {
+        for columns in ["30", "60", "100"] {
+            let output = run(project
+                .eider(&["--color", color, "validate"])
+                .env("COLUMNS", columns));
+            assert_eq!(exit_code(&output), 2);
+            let stderr = stderr(&output);
+            for text in copyable {
+                assert!(
+                    stderr.contains(text),
+                    "--color {color}, COLUMNS={columns}: {text} is not whole on one line:\n{stderr}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn columns_sets_the_width_of_diagnostics_even_when_piped() {
+    let project = Project::with_drakefile(COPYABLE_HINTS);
+    let output = run(project.eider(&["validate"]).env("COLUMNS", "30"));
+    let stderr = stderr(&output);
+    assert!(
+        stderr.contains("  help: write it as a list:\n"),
+        "the prose before a long list wraps at 30 columns:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("expected a list of strings, found a string"),
+        "a message wider than 30 columns wraps:\n{stderr}"
+    );
+}
+
+#[test]
+fn completions_print_the_checked_in_script_of_each_shell() {
+    for (shell, file) in [
+        ("bash", "eider.bash"),
+        ("elvish", "eider.elv"),
+        ("fish", "eider.fish"),
+        ("powershell", "_eider.ps1"),
+        ("zsh", "_eider"),
+    ] {
+        let output = run(&mut eider(&["completions", shell]));
+        assert_eq!(exit_code(&output), 0, "{shell}:\n{}", transcript(&output));
+        assert_eq!(stderr(&output), "", "{shell}: nothing on stderr");
+        let checked_in = std::fs::read_to_string(format!("{WORKSPACE}/docs/completions/{file}"))
+            .expect("the completion script is checked in");
+        assert!(
+            stdout(&output) == checked_in,
+            "`eider completions {shell}` differs from docs/completions/{file}"
+        );
+    }
+}
+
+#[test]
+fn completions_for_bash_load_in_bash_and_complete_subcommands_and_flags() {
+    let script = r#"source <("$EIDER" completions bash) || exit 1
+complete -p eider || exit 1
+COMP_WORDS=(eider ru); COMP_CWORD=1; _eider eider ru eider
+echo "subcommands: ${COMPREPLY[*]}"
+COMP_WORDS=(eider run --grace); COMP_CWORD=2; _eider eider --grace run
+echo "flags: ${COMPREPLY[*]}"
+"#;
+    let output = run(Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", script])
+        .env("EIDER", env!("CARGO_BIN_EXE_eider")));
+    insta::assert_snapshot!(transcript(&output), @r"
+    exit code: 0
+    ----- stdout -----
+    complete -o bashdefault -o default -o nosort -F _eider eider
+    subcommands: run
+    flags: --grace-period
+    ----- stderr -----
+    ");
+}
+
+#[test]
+fn completions_for_an_unknown_shell_is_a_usage_error() {
+    let output = run(&mut eider(&["completions", "nushell"]));
+    insta::assert_snapshot!(transcript(&output), @r"
+    exit code: 2
+    ----- stdout -----
+    ----- stderr -----
+    error: invalid value 'nushell' for '<SHELL>'
+      [possible values: bash, elvish, fish, powershell, zsh]
+
+    For more information, try '--help'.
+    ");
+}

@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod clean;
+pub mod completions;
 pub mod graph;
 pub mod init;
 pub mod list;

@@ -121,7 +121,10 @@ impl Project {
                 command.env_remove(name);
             }
         }
+        // Diagnostics are drawn COLUMNS wide when it is set: the default width keeps what tests
+        // read independent of the caller's terminal.
         command
+            .env_remove("COLUMNS")
             .env("NO_COLOR", "1")
             .env("XDG_CONFIG_HOME", self.config_home())
             .env("XDG_CACHE_HOME", self.state_path().join("cache"))
