@@ -1,7 +1,7 @@
 //! The JSON Schemas checked in under `schema/` are exactly what `json_schema_text` generates, so
 //! editors that point at them never see a stale field set.
 //!
-//! Regenerate them with `EIDER_UPDATE_SCHEMAS=1 cargo test -p drakefile --test schema_files`.
+//! Regenerate them with `EIDER_UPDATE_GOLDEN=1 cargo test -p drakefile --test schema_files`.
 
 use std::path::{Path, PathBuf};
 
@@ -11,11 +11,11 @@ use drakefile::schema::{file_name, json_schema_text};
 /// Where the checked-in schemas live: `schema/` at the root of the workspace.
 const SCHEMA_DIRECTORY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../schema");
 
-const REGENERATE_HINT: &str = "hint: regenerate them with `EIDER_UPDATE_SCHEMAS=1 cargo test -p drakefile --test schema_files`";
+const REGENERATE_HINT: &str = "hint: regenerate them with `EIDER_UPDATE_GOLDEN=1 cargo test -p drakefile --test schema_files`";
 
 /// Whether the run was asked to rewrite the files instead of failing.
 fn updating() -> bool {
-    std::env::var_os("EIDER_UPDATE_SCHEMAS").is_some_and(|value| !value.is_empty() && value != "0")
+    std::env::var_os("EIDER_UPDATE_GOLDEN").is_some_and(|value| !value.is_empty() && value != "0")
 }
 
 fn schema_path(version: SpecVersion) -> PathBuf {
