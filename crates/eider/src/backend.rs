@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use eider_runtime_docker::{DEFAULT_RESPONSE_TIMEOUT, DockerRuntime};
+use eider_runtime_docker::{
+    ConnectError as DockerConnectError, DEFAULT_RESPONSE_TIMEOUT, DockerRuntime, EndpointError,
+};
 use eider_runtime_kubernetes::{
     ClusterSettings, ConnectError, DEFAULT_PENDING_TIMEOUT, DEFAULT_SHARED_STORAGE_SIZE,
     KubernetesRuntime, SharedStorageClaim,
@@ -154,17 +156,7 @@ impl BackendChoice {
                 let pull_retry = crate::registry_retry::pull_retry()?;
                 let runtime = DockerRuntime::connect_with_timeout(self.response_timeout)
                     .await
-                    .map_err(|error| {
-                        Failure::infrastructure(error.to_string())
-                            .with_cause(
-                                std::error::Error::source(&error)
-                                    .map_or_else(String::new, ToString::to_string),
-                            )
-                            .with_hint(
-                                "start the Docker Engine (`dockerd`, or `bash scripts/test-env.sh` \
-                                 in eider's repository), or point DOCKER_HOST at one",
-                            )
-                    })?;
+                    .map_err(|error| docker_connect_failure(&error))?;
                 Ok(Backend::Docker(
                     runtime
                         .with_pull_retry(pull_retry)
@@ -175,6 +167,52 @@ impl BackendChoice {
                 .await
                 .map(Backend::Kubernetes)
                 .map_err(|error| cluster_failure(&error)),
+        }
+    }
+}
+
+/// A run's failure to connect to the Docker Engine: a configuration that names no usable engine
+/// (a context that does not exist, a broken `meta.json`, unusable TLS files) is bad input; an
+/// engine that cannot be used is an infrastructure failure.
+fn docker_connect_failure(error: &DockerConnectError) -> Failure {
+    let message = error.to_string();
+    let failure = if error.is_configuration() {
+        Failure::input(message)
+    } else {
+        Failure::infrastructure(message)
+    };
+    failure
+        .with_sources_of(error)
+        .with_hint(docker_connect_hint(error))
+}
+
+/// What to do when the Docker Engine cannot be used.
+pub fn docker_connect_hint(error: &DockerConnectError) -> &'static str {
+    match error {
+        DockerConnectError::Endpoint(error)
+            if matches!(**error, EndpointError::UnsupportedScheme { .. }) =>
+        {
+            "forward the engine's socket over SSH (`ssh -nNT -L /tmp/docker.sock:/var/run/docker.sock \
+             HOST`) and point DOCKER_HOST at it (`unix:///tmp/docker.sock`)"
+        }
+        DockerConnectError::Endpoint(_) => {
+            "correct the file or variable named above, or choose another engine with DOCKER_HOST, \
+             DOCKER_CONTEXT or `docker context use NAME`"
+        }
+        DockerConnectError::Tls { .. } => {
+            "the engine's TLS files are ca.pem, cert.pem and key.pem in DOCKER_CERT_PATH (default \
+             ~/.docker), or those of the context (`docker context create NAME --docker \
+             host=...,ca=...,cert=...,key=...`)"
+        }
+        DockerConnectError::TlsRefused { .. } => {
+            "check the TLS files: ca.pem must be the authority that signed the engine's \
+             certificate, and the engine must accept cert.pem (DOCKER_CERT_PATH, or the files of \
+             the context)"
+        }
+        DockerConnectError::Unreachable { .. } | DockerConnectError::TimedOut { .. } => {
+            "start the Docker Engine (`dockerd`, or `bash scripts/test-env.sh` in eider's \
+             repository), or point DOCKER_HOST or a Docker context (`docker context use NAME`) at \
+             one"
         }
     }
 }

@@ -8,6 +8,7 @@ use eider_package::lock::{LockError, LockProblem};
 use eider_package::resolve::{AccessError, ResolveError};
 use eider_package::verify::VerifyError;
 use eider_package::{LOCATION_FORMS, LocationError, LockFileError, PackageError};
+use eider_runtime_docker::ConnectError;
 
 use crate::failure::Failure;
 use crate::render::Output;
@@ -20,7 +21,8 @@ const RESOLVE_HINT: &str = "check the image name; pull or build the image into t
      or give the registry's credentials with `--registry-auth HOST=USER:PASSWORD` or `docker login`";
 
 /// Where to go when the engine does not answer.
-const START_ENGINE_HINT: &str = "start the Docker Engine or point DOCKER_HOST at one";
+const START_ENGINE_HINT: &str = "start the Docker Engine, or point DOCKER_HOST or a Docker \
+     context (`docker context use NAME`) at one";
 
 impl From<LocationError> for Failure {
     fn from(error: LocationError) -> Self {
@@ -72,11 +74,21 @@ impl From<ResolveError> for Failure {
         match &error {
             ResolveError::IdInRegistry { .. } => Failure::input(message)
                 .with_hint("resolve it with `--base-from daemon` or `--base-from auto`"),
-            ResolveError::EngineUnreachable(_) => {
-                Failure::runtime(message).with_sources_of(&error).with_hint(
-                    "start the Docker Engine or point DOCKER_HOST at one, or resolve images in \
-                     their registries with `--base-from registry`",
-                )
+            ResolveError::EngineUnreachable(source) => {
+                let hint = match source {
+                    ConnectError::Unreachable { .. } | ConnectError::TimedOut { .. } => format!(
+                        "{START_ENGINE_HINT}, or resolve images in their registries with \
+                         `--base-from registry`"
+                    ),
+                    other => crate::backend::docker_connect_hint(other).to_owned(),
+                };
+                if source.is_configuration() {
+                    Failure::input(message)
+                } else {
+                    Failure::runtime(message)
+                }
+                .with_sources_of(&error)
+                .with_hint(hint)
             }
             ResolveError::NoEngine { .. } => Failure::runtime(message).with_hint(START_ENGINE_HINT),
             ResolveError::NotInEngine { .. } => Failure::runtime(message).with_hint(
@@ -148,9 +160,13 @@ impl From<PackageError> for Failure {
                 Failure::input(message).with_cause(source.to_string())
             }
             PackageError::OpenCache { source, .. } => Failure::runtime(message).with_error(&source),
-            PackageError::Engine(source) => {
-                Failure::runtime(message).with_cause(source.to_string())
+            PackageError::Engine(source) => if source.is_configuration() {
+                Failure::input(message)
+            } else {
+                Failure::runtime(message)
             }
+            .with_error(&source)
+            .with_hint(crate::backend::docker_connect_hint(&source)),
             PackageError::Resolve(error) => error.into(),
             PackageError::Access(error) => error.into(),
             PackageError::Base(error) => base_failure(error),

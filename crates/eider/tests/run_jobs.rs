@@ -1262,7 +1262,7 @@ fn an_engine_that_does_not_answer_is_an_infrastructure_failure_naming_it_with_a_
         run.assert_code(3);
         assert!(
             run.stderr.starts_with(&format!(
-                "error: cannot reach the Docker Engine at {host}\n"
+                "error: cannot reach the Docker Engine at {host} (from DOCKER_HOST)\n"
             )),
             "{}",
             run.stderr

@@ -17,7 +17,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use crate::DockerRuntime;
 use crate::error::{from_bollard, is_gone_or_done, is_removal_in_progress};
 use crate::model::{ContainerId, CreateSpec, MountSource, NetworkMode};
-use crate::terminal_attach::{RawEndpoint, attach_terminal};
+use crate::terminal_attach::attach_terminal;
 
 /// How long a removal that another request started may take before eider reports it.
 const REMOVAL_PATIENCE: Duration = Duration::from_secs(10);
@@ -52,11 +52,10 @@ impl DockerRuntime {
         tty: bool,
     ) -> Result<OutputStream, RuntimeError> {
         // A terminal's output is raw bytes, which bollard's decoder may take for frame headers
-        // (see `terminal_attach`). Other endpoints (TLS, SSH: not built into bollard here) would
-        // keep bollard's attachment, and that limit: reading raw bytes there would take a TLS or
-        // SSH client of eider's own.
-        if tty && let Some(endpoint) = RawEndpoint::of_docker_host(&self.endpoint) {
-            return attach_terminal(&endpoint, id, self.response_timeout).await;
+        // (see `terminal_attach`): eider reads them on a connection of its own, on every kind
+        // of endpoint (a socket, TCP, TLS).
+        if tty {
+            return attach_terminal(&self.transport, id, self.response_timeout).await;
         }
         let options = AttachContainerOptions {
             stream: true,

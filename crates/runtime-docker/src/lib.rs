@@ -1,10 +1,12 @@
 //! eider's Docker Engine backend: [`eider_runtime::Runtime`] over the Engine API (bollard), on the
-//! unix socket or whatever `DOCKER_HOST` names.
+//! engine found as the docker CLI finds it (`endpoint/`: `DOCKER_HOST`, Docker contexts, the
+//! local sockets; TLS).
 
 mod archive;
 mod connect;
 mod container;
 mod create_spec;
+mod endpoint;
 mod engine_answer;
 mod error;
 mod helper;
@@ -23,7 +25,7 @@ mod volume;
 use std::time::Duration;
 
 use bollard::Docker;
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8Path;
 use drakefile::PullPolicy;
 use eider_runtime::{
     CopyReport, JobObserver, JobSpec, Labels, LaunchControl, LaunchError, Platform, PullProgress,
@@ -31,6 +33,10 @@ use eider_runtime::{
 };
 
 pub use connect::{ConnectError, DEFAULT_RESPONSE_TIMEOUT};
+pub use endpoint::{
+    ContextChoice, Endpoint, EndpointError, EndpointOrigin, EngineAddress, EngineEnvironment,
+    TlsError, TlsSettings,
+};
 pub use image::ImageIdentity;
 pub use job::DockerJob;
 pub use model::ArchiveStream;
@@ -42,7 +48,8 @@ use crate::create_spec::HostSettings;
 #[derive(Debug, Clone)]
 pub struct DockerRuntime {
     client: Docker,
-    endpoint: String,
+    /// The engine, and what each new connection to it takes.
+    transport: std::sync::Arc<endpoint::Transport>,
     /// How long a request may go unanswered before it fails; probes use it too, and it bounds
     /// how long a job waits for an engine that went away to come back.
     response_timeout: Duration,
@@ -75,19 +82,10 @@ impl DockerRuntime {
         self
     }
 
-    /// Where the engine is reached, as `DOCKER_HOST` would name it.
+    /// The engine connected to, and what named it.
     #[must_use]
-    pub fn endpoint(&self) -> &str {
-        &self.endpoint
-    }
-
-    /// The engine's socket on this machine, as bound into containers that may mount it: the
-    /// `DOCKER_HOST` socket, or Docker's usual place.
-    fn socket_path(endpoint: &str) -> Utf8PathBuf {
-        endpoint.strip_prefix("unix://").map_or_else(
-            || Utf8PathBuf::from("/var/run/docker.sock"),
-            Utf8PathBuf::from,
-        )
+    pub fn endpoint(&self) -> &Endpoint {
+        self.transport.endpoint()
     }
 }
 

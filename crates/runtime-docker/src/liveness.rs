@@ -1,6 +1,5 @@
 //! Whether the engine is alive, and what became of a container after the engine came back.
 
-use bollard::Docker;
 use bollard::query_parameters::InspectContainerOptions;
 use eider_runtime::{Exit, RuntimeError};
 
@@ -12,11 +11,13 @@ use crate::error::{from_bollard, is_gone_or_done};
 impl DockerRuntime {
     /// `/_ping` on a client of its own: a connection kept alive in the shared pool would still
     /// be served by an engine that is shutting down (it closes its listener first and its open
-    /// connections only when it exits), and a fresh connection is cheap on a local socket.
+    /// connections only when it exits), and a fresh connection is cheap on a local socket (over
+    /// TLS, the configuration made at connect is used again: only the handshake is new).
     pub(crate) async fn ping_fresh(&self) -> Result<(), RuntimeError> {
-        let client = Docker::connect_with_host(&self.endpoint)
-            .map_err(from_bollard)?
-            .with_timeout(self.response_timeout);
+        let client = self
+            .transport
+            .client(self.response_timeout)
+            .map_err(from_bollard)?;
         match tokio::time::timeout(self.response_timeout, client.ping()).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(error)) => Err(from_bollard(error)),

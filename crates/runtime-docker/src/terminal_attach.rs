@@ -8,8 +8,6 @@
 //! exits). So eider sends the attach request itself and passes on every byte after the answer's
 //! head, decoding nothing.
 
-use std::path::PathBuf;
-
 use bytes::Bytes;
 use eider_runtime::{OutputChunk, OutputStream, RuntimeError, StreamKind};
 
@@ -17,70 +15,30 @@ use crate::model::ContainerId;
 use futures_util::StreamExt;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+use crate::endpoint::{RawConnection, Transport};
 use crate::engine_answer::{AnswerHead, read_answer_head, refusal};
 
 /// Bytes asked of each read of the output.
 const READ_CAPACITY: usize = 64 * 1024;
 
-/// Where the engine listens, when eider can speak to it over a plain byte stream.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum RawEndpoint {
-    /// A Unix socket.
-    Unix(PathBuf),
-    /// A TCP address without TLS, `host:port`.
-    Tcp(String),
-}
-
-impl RawEndpoint {
-    /// The endpoint bollard connects to for this `DOCKER_HOST`, read the way bollard reads it.
-    /// `None` for anything else (TLS, SSH): those keep bollard's attachment, since speaking
-    /// them here would mean a second TLS or SSH client beside bollard's.
-    pub(crate) fn of_docker_host(host: &str) -> Option<Self> {
-        if let Some(path) = host.strip_prefix("unix://") {
-            return Some(Self::Unix(PathBuf::from(path)));
-        }
-        let address = host
-            .strip_prefix("tcp://")
-            .or_else(|| host.strip_prefix("http://"))?;
-        let authority = address.split('/').next().unwrap_or(address);
-        if authority.is_empty() {
-            return None;
-        }
-        // bollard's requests go to the scheme's default port when none is given.
-        let has_port = !authority.ends_with(']')
-            && authority
-                .rsplit_once(':')
-                .is_some_and(|(_, port)| port.parse::<u16>().is_ok());
-        Some(Self::Tcp(if has_port {
-            authority.to_owned()
-        } else {
-            format!("{authority}:80")
-        }))
-    }
-}
-
-/// Attaches to the output of terminal container `id`: raw bytes, as [`StreamKind::Console`]
-/// chunks, until the container's main process exits. `patience` bounds the time until the
-/// engine has answered.
+/// Attaches to the output of terminal container `id` on a connection of its own to the engine
+/// of `transport`: raw bytes, as [`StreamKind::Console`] chunks, until the container's main
+/// process exits. `patience` bounds the time until the engine has answered.
 pub(crate) async fn attach_terminal(
-    endpoint: &RawEndpoint,
+    transport: &Transport,
     id: &ContainerId,
     patience: std::time::Duration,
 ) -> Result<OutputStream, RuntimeError> {
     let exchange = async {
-        match endpoint {
-            RawEndpoint::Unix(path) => {
-                let connection = tokio::net::UnixStream::connect(path)
-                    .await
-                    .map_err(|source| unreachable(&format!("unix://{}", path.display()), source))?;
-                upgrade(connection, "docker", id).await
-            }
-            RawEndpoint::Tcp(address) => {
-                let connection = tokio::net::TcpStream::connect(address.as_str())
-                    .await
-                    .map_err(|source| unreachable(&format!("tcp://{address}"), source))?;
-                upgrade(connection, address, id).await
-            }
+        let host = transport.host_header();
+        let connection = transport
+            .open()
+            .await
+            .map_err(|source| unreachable(transport, source))?;
+        match connection {
+            RawConnection::Unix(connection) => upgrade(connection, &host, id).await,
+            RawConnection::Tcp(connection) => upgrade(connection, &host, id).await,
+            RawConnection::Tls(connection) => upgrade(*connection, &host, id).await,
         }
     };
     tokio::time::timeout(patience, exchange)
@@ -94,9 +52,9 @@ pub(crate) async fn attach_terminal(
         })
 }
 
-fn unreachable(endpoint: &str, source: std::io::Error) -> RuntimeError {
+fn unreachable(transport: &Transport, source: std::io::Error) -> RuntimeError {
     RuntimeError::Unreachable {
-        endpoint: endpoint.to_owned(),
+        endpoint: transport.endpoint().to_string(),
         source: Box::new(source),
     }
 }
@@ -131,13 +89,23 @@ where
     }
     // Output that came in the same read as the head goes first.
     let output = std::io::Cursor::new(after_head).chain(connection);
-    let chunks = tokio_util::io::ReaderStream::with_capacity(output, READ_CAPACITY).map(|read| {
-        read.map(|bytes: Bytes| OutputChunk {
-            stream: StreamKind::Console,
-            bytes,
+    let chunks = tokio_util::io::ReaderStream::with_capacity(output, READ_CAPACITY)
+        // A TLS connection closed without TLS's own goodbye (`close_notify`, which an engine
+        // behind a proxy may never send) ends the output as a closed socket or TCP connection
+        // does: the container's exit is known from the engine, not from this stream.
+        .take_while(|read| {
+            std::future::ready(!matches!(
+                read,
+                Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof
+            ))
         })
-        .map_err(RuntimeError::Io)
-    });
+        .map(|read| {
+            read.map(|bytes: Bytes| OutputChunk {
+                stream: StreamKind::Console,
+                bytes,
+            })
+            .map_err(RuntimeError::Io)
+        });
     Ok(Box::pin(chunks))
 }
 
@@ -172,40 +140,11 @@ fn path_segment(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use camino::Utf8PathBuf;
+    use rustls::pki_types::pem::PemObject as _;
 
-    #[test]
-    fn endpoints_are_read_as_bollard_reads_them() {
-        let cases = [
-            (
-                "unix:///var/run/docker.sock",
-                Some(RawEndpoint::Unix("/var/run/docker.sock".into())),
-            ),
-            (
-                "tcp://127.0.0.1:2375",
-                Some(RawEndpoint::Tcp("127.0.0.1:2375".to_owned())),
-            ),
-            (
-                "http://engine:2375/",
-                Some(RawEndpoint::Tcp("engine:2375".to_owned())),
-            ),
-            (
-                "tcp://engine",
-                Some(RawEndpoint::Tcp("engine:80".to_owned())),
-            ),
-            (
-                "tcp://[::1]:2375",
-                Some(RawEndpoint::Tcp("[::1]:2375".to_owned())),
-            ),
-            ("tcp://[::1]", Some(RawEndpoint::Tcp("[::1]:80".to_owned()))),
-            ("tcp://", None),
-            ("https://engine:2376", None),
-            ("ssh://user@engine", None),
-        ];
-        for (host, expected) in cases {
-            assert_eq!(RawEndpoint::of_docker_host(host), expected, "{host}");
-        }
-    }
+    use super::*;
+    use crate::endpoint::{Endpoint, EndpointOrigin, EngineAddress, TlsSettings};
 
     #[test]
     fn the_attach_request_asks_for_both_streams_and_an_upgrade() {
@@ -249,11 +188,33 @@ mod tests {
         String::from_utf8_lossy(&request).into_owned()
     }
 
-    /// Attaches through `endpoint` and returns the output, checking every chunk is console output.
-    async fn collect_output(endpoint: &RawEndpoint) -> Vec<u8> {
+    /// A transport to `address`, with `tls`.
+    fn transport(address: EngineAddress, tls: Option<TlsSettings>) -> Transport {
+        Transport::new(Endpoint {
+            address,
+            tls,
+            origin: EndpointOrigin::DockerHost,
+        })
+        .expect("a transport")
+    }
+
+    fn socket(path: &std::path::Path) -> EngineAddress {
+        EngineAddress::Unix(Utf8PathBuf::from_path_buf(path.to_owned()).expect("a UTF-8 path"))
+    }
+
+    fn port(address: std::net::SocketAddr) -> EngineAddress {
+        EngineAddress::Tcp {
+            host: address.ip().to_string(),
+            port: address.port(),
+        }
+    }
+
+    /// Attaches through `transport` and returns the output, checking every chunk is console
+    /// output.
+    async fn collect_output(transport: &Transport) -> Vec<u8> {
         let id = ContainerId("3f2a".to_owned());
         let patience = std::time::Duration::from_secs(10);
-        let mut stream = attach_terminal(endpoint, &id, patience)
+        let mut stream = attach_terminal(transport, &id, patience)
             .await
             .expect("attach");
         let mut output = Vec::new();
@@ -268,13 +229,13 @@ mod tests {
     #[tokio::test]
     async fn output_on_a_unix_socket_passes_through_raw_even_where_reads_start_with_0_1_or_2() {
         let directory = tempfile::tempdir().expect("a directory");
-        let socket = directory.path().join("engine.sock");
-        let listener = tokio::net::UnixListener::bind(&socket).expect("bind");
+        let path = directory.path().join("engine.sock");
+        let listener = tokio::net::UnixListener::bind(&path).expect("bind");
         let engine = tokio::spawn(async move {
             let (connection, _) = listener.accept().await.expect("accept");
             serve_attach(connection).await
         });
-        let output = collect_output(&RawEndpoint::Unix(socket)).await;
+        let output = collect_output(&transport(socket(&path), None)).await;
         assert_eq!(output, FRAME_LIKE_PIECES.concat());
         let request = engine.await.expect("the engine");
         assert!(
@@ -289,12 +250,12 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
-        let address = listener.local_addr().expect("address").to_string();
+        let address = listener.local_addr().expect("address");
         let engine = tokio::spawn(async move {
             let (connection, _) = listener.accept().await.expect("accept");
             serve_attach(connection).await
         });
-        let output = collect_output(&RawEndpoint::Tcp(address.clone())).await;
+        let output = collect_output(&transport(port(address), None)).await;
         assert_eq!(output, FRAME_LIKE_PIECES.concat());
         let request = engine.await.expect("the engine");
         assert!(
@@ -304,12 +265,54 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn output_over_tls_passes_through_raw_even_where_reads_start_with_0_1_or_2() {
+        let material = crate::endpoint::tls_material(&["127.0.0.1"]);
+        let directory = tempfile::tempdir().expect("a directory");
+        std::fs::write(directory.path().join("ca.pem"), &material.ca).expect("ca.pem");
+        let server = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("protocols")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![
+                rustls::pki_types::CertificateDer::from_pem_slice(material.certificate.as_bytes())
+                    .expect("certificate"),
+            ],
+            rustls::pki_types::PrivateKeyDer::from_pem_slice(material.key.as_bytes()).expect("key"),
+        )
+        .expect("a server configuration");
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(server));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        let engine = tokio::spawn(async move {
+            let (connection, _) = listener.accept().await.expect("accept");
+            let connection = acceptor.accept(connection).await.expect("a TLS handshake");
+            serve_attach(connection).await
+        });
+        let tls = TlsSettings {
+            directory: Utf8PathBuf::from_path_buf(directory.path().to_owned()).expect("UTF-8"),
+            verify: true,
+        };
+        let output = collect_output(&transport(port(address), Some(tls))).await;
+        assert_eq!(output, FRAME_LIKE_PIECES.concat());
+        let request = engine.await.expect("the engine");
+        assert!(
+            request.starts_with("POST /containers/3f2a/attach?"),
+            "{request}"
+        );
+    }
+
+    #[tokio::test]
     async fn an_engine_that_does_not_listen_is_unreachable() {
         let directory = tempfile::tempdir().expect("a directory");
-        let socket = directory.path().join("absent.sock");
+        let path = directory.path().join("absent.sock");
         let id = ContainerId("3f2a".to_owned());
         let result = attach_terminal(
-            &RawEndpoint::Unix(socket),
+            &transport(socket(&path), None),
             &id,
             std::time::Duration::from_secs(10),
         )
@@ -317,9 +320,6 @@ mod tests {
         let Err(RuntimeError::Unreachable { endpoint, .. }) = result else {
             panic!("an engine that does not listen is unreachable");
         };
-        assert_eq!(
-            endpoint,
-            format!("unix://{}", directory.path().join("absent.sock").display())
-        );
+        assert_eq!(endpoint, format!("unix://{}", path.display()));
     }
 }

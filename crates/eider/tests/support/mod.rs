@@ -11,6 +11,7 @@ pub mod disposable_engine;
 pub mod packaging;
 pub mod podman;
 pub mod proxy;
+pub mod tls_engine;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

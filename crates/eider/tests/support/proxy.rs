@@ -116,12 +116,17 @@ impl CreateRequest {
     }
 }
 
-/// The engine's socket: `DOCKER_HOST` when it is a Unix socket, else the conventional path.
-fn engine_socket() -> PathBuf {
-    std::env::var("DOCKER_HOST")
-        .ok()
-        .and_then(|host| host.strip_prefix("unix://").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("/var/run/docker.sock"))
+/// The socket of the engine the tests run against, found as eider finds it (`DOCKER_HOST`, a
+/// Docker context...): a test engine on a TCP port has no socket to relay to.
+pub fn engine_socket() -> PathBuf {
+    let endpoint = eider_runtime_docker::Endpoint::of_process()
+        .unwrap_or_else(|error| panic!("no engine for the tests: {error}"));
+    match endpoint.address {
+        eider_runtime_docker::EngineAddress::Unix(path) => path.into_std_path_buf(),
+        eider_runtime_docker::EngineAddress::Tcp { .. } => {
+            panic!("the tests' proxies relay to an engine's socket, not to {endpoint}")
+        }
+    }
 }
 
 impl RecordingProxy {

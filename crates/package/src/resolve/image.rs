@@ -127,7 +127,8 @@ pub enum ResolveError {
         /// The image id.
         image: String,
     },
-    /// The local engine, which alone was to be asked, does not answer.
+    /// The local engine, which alone was to be asked, does not answer; or the configuration
+    /// names no usable engine.
     #[error(transparent)]
     EngineUnreachable(ConnectError),
     /// The local engine, which alone can resolve the image, does not answer.
@@ -201,11 +202,17 @@ pub fn pinned_reference(reference: &Reference, digest: &Digest) -> String {
 
 /// The local engine when `from` may use it: `None` under [`ResolveFrom::Registry`], and under
 /// `Auto` when the engine does not answer (the registry is asked instead); an error under
-/// `Daemon` when it does not answer.
+/// `Daemon` when it does not answer, and under either when the environment or the docker CLI's
+/// configuration names no usable engine (a context that does not exist): asking the registries
+/// instead would hide a mistake the user must correct.
 pub async fn connect_daemon(from: ResolveFrom) -> Result<Option<DockerRuntime>, ResolveError> {
     match from {
         ResolveFrom::Registry => Ok(None),
-        ResolveFrom::Auto => Ok(DockerRuntime::connect().await.ok()),
+        ResolveFrom::Auto => match DockerRuntime::connect().await {
+            Ok(daemon) => Ok(Some(daemon)),
+            Err(error) if error.is_configuration() => Err(ResolveError::EngineUnreachable(error)),
+            Err(_) => Ok(None),
+        },
         ResolveFrom::Daemon => DockerRuntime::connect()
             .await
             .map(Some)
@@ -283,7 +290,7 @@ async fn from_daemon(
         Ok(Some(identity)) => daemon_answer(image, identity.id),
         Ok(None) => Err(ResolveError::NotInEngine {
             image: image.to_owned(),
-            endpoint: daemon.endpoint().to_owned(),
+            endpoint: daemon.endpoint().to_string(),
         }),
         Err(source) => Err(ResolveError::Engine {
             image: image.to_owned(),
