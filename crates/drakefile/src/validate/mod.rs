@@ -8,6 +8,8 @@ mod job;
 mod mounts;
 pub(crate) mod names;
 mod pipeline;
+#[cfg(test)]
+pub(crate) mod test_support;
 mod values;
 
 use crate::diagnostic::{Code, Diagnostic, Severity};
