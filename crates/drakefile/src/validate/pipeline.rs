@@ -21,7 +21,7 @@ pub(super) fn validate_pipeline(
     entry: &Entry,
     name: &str,
     path: &FieldPath<'_>,
-    jobs: &HashMap<&str, JobSummary>,
+    jobs: Option<&HashMap<&str, JobSummary>>,
 ) -> Option<Pipeline> {
     let errors_before = validator.error_count();
     let entries = validator.mapping(&entry.value, path, "a pipeline (a mapping of fields)")?;
@@ -98,7 +98,7 @@ fn read_pipeline_job(
     node: &Node,
     path: &FieldPath<'_>,
     pipeline: &str,
-    jobs: &HashMap<&str, JobSummary>,
+    jobs: Option<&HashMap<&str, JobSummary>>,
     listed: &HashMap<&str, (usize, Span)>,
     all_listed: &[Option<&str>],
 ) -> Option<PipelineJob> {
@@ -115,24 +115,14 @@ fn read_pipeline_job(
         path,
         Span::new(owner.start as usize, owner.start as usize),
     );
-    let name_field = fields.get("name")?;
-    let name_path = path.key("name");
-    let name = validator.string(&name_field.value, &name_path)?;
-    match jobs.get(name) {
-        None => report_unknown_job(validator, name, name_field.value.span, &name_path, jobs),
-        Some(job) => {
-            if let Some((SourceMountMode::ReadWrite, mode_span)) = job.source_mount_mode
-                && validator.version.forbids_read_write_jobs_in_pipelines()
-            {
-                validator.report(
-                        Diagnostic::error(Code::InvalidValue, name_path, name_field.value.span, format!("job `{name}` mounts the source read-write (`RW`), which no pipeline may include"))
-                            .with_label("RW job in a pipeline")
-                            .with_related(mode_span, "sourceMountMode: RW")
-                            .with_help(format!("use `sourceMountMode: COPY` for a private writable copy, or run the job alone with `eider run {name}`")),
-                    );
-            }
-        }
-    }
+    // Every problem at once: an entry whose name is missing or unreadable still has its
+    // dependencies checked.
+    let name = fields.get("name").and_then(|name_field| {
+        let name_path = path.key("name");
+        let name = validator.string(&name_field.value, &name_path)?;
+        check_listed_job(validator, name, name_field, &name_path, jobs);
+        Some(name)
+    });
 
     let mut dependencies = Vec::new();
     if let Some(field) = fields.get("dependencies") {
@@ -148,20 +138,23 @@ fn read_pipeline_job(
             for (index, (dependency, dependency_node)) in names.into_iter().zip(nodes).enumerate() {
                 let dependency_path = dependencies_path.index(index);
                 let span = dependency_node.span;
-                if dependency == name {
+                if Some(dependency) == name {
                     validator.report(
                         Diagnostic::error(
                             Code::InvalidDependency,
                             dependency_path,
                             span,
-                            format!("job `{name}` depends on itself"),
+                            format!("job `{dependency}` depends on itself"),
                         )
                         .with_label("self-dependency")
                         .with_help("remove this dependency"),
                     );
-                } else if !jobs.contains_key(dependency) {
+                } else if let Some(jobs) = jobs
+                    && !jobs.contains_key(dependency)
+                {
                     report_unknown_job(validator, dependency, span, &dependency_path, jobs);
-                } else if !listed.contains_key(dependency) {
+                } else if jobs.is_some() && !listed.contains_key(dependency) {
+                    let name = name.unwrap_or("this job");
                     let help = if all_listed.contains(&Some(dependency)) {
                         format!(
                             "`{dependency}` is listed after `{name}` in pipeline `{pipeline}`; move it above `{name}`"
@@ -193,10 +186,41 @@ fn read_pipeline_job(
         }
     }
 
+    let name = name?;
     (validator.error_count() == errors_before).then(|| PipelineJob {
         name: name.to_owned(),
         dependencies,
     })
+}
+
+/// Checks the job a pipeline lists: defined (when the jobs could be read at all), and not one
+/// that mounts the source read-write.
+fn check_listed_job(
+    validator: &mut Validator<'_>,
+    name: &str,
+    name_field: &Entry,
+    name_path: &FieldPath<'_>,
+    jobs: Option<&HashMap<&str, JobSummary>>,
+) {
+    // When `jobs` itself is unreadable, "no job is named" would be a second, misleading error.
+    let Some(jobs) = jobs else {
+        return;
+    };
+    match jobs.get(name) {
+        None => report_unknown_job(validator, name, name_field.value.span, name_path, jobs),
+        Some(job) => {
+            if let Some((SourceMountMode::ReadWrite, mode_span)) = job.source_mount_mode
+                && validator.version.forbids_read_write_jobs_in_pipelines()
+            {
+                validator.report(
+                    Diagnostic::error(Code::InvalidValue, name_path, name_field.value.span, format!("job `{name}` mounts the source read-write (`RW`), which no pipeline may include"))
+                        .with_label("RW job in a pipeline")
+                        .with_related(mode_span, "sourceMountMode: RW")
+                        .with_help(format!("use `sourceMountMode: COPY` for a private writable copy, or run the job alone with `eider run {name}`")),
+                );
+            }
+        }
+    }
 }
 
 fn report_unknown_job(
@@ -355,4 +379,40 @@ fn json_value(node: &Node, budget: &mut usize) -> Result<serde_json::Value, Stri
             Json::Object(object)
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::diagnostics;
+
+    #[test]
+    fn a_pipeline_job_without_a_name_still_has_its_dependencies_checked() {
+        let text = "\
+specUri: github.com/lovethedrake/drakespec
+specVersion: v0.6.0
+jobs:
+  build:
+    primaryContainer:
+      name: go
+      image: golang:1.13
+pipelines:
+  ci:
+    jobs:
+    - dependencies: [biuld, publish]
+    - name: publish
+";
+        assert_eq!(
+            diagnostics(text),
+            "\
+11:7 error[missing-field] pipelines.ci.jobs[0]: missing required field `name`
+  help: add `name`: A job defined under `jobs`.
+11:22 error[unknown-job] pipelines.ci.jobs[0].dependencies[0]: no job is named `biuld`
+  help: did you mean `build`?
+11:29 error[unknown-job] pipelines.ci.jobs[0].dependencies[1]: no job is named `publish`
+  help: define the job under `jobs:`, or fix the name
+12:13 error[unknown-job] pipelines.ci.jobs[1].name: no job is named `publish`
+  help: define the job under `jobs:`, or fix the name
+"
+        );
+    }
 }
