@@ -6,8 +6,8 @@ use std::fmt;
 use crate::{Drakefile, Pipeline, Trigger};
 
 use super::event::Event;
-use super::github::{GithubConfigError, GithubTrigger};
-use super::{GITHUB_SPEC_URI, SUPPORTED};
+use super::github::GithubConfigError;
+use super::reading::{self, Reading};
 
 /// A pipeline the event selected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,54 +117,30 @@ fn evaluate(
                 continue;
             }
         };
-        if let Some(reason) = unsupported(spec_uri, spec_version) {
-            note(reason);
-            continue;
+        let (reading, messages) =
+            reading::read(spec_uri, spec_version, config.as_ref()).map_err(|problem| {
+                TriggerError::InvalidConfig {
+                    pipeline: pipeline.name.clone(),
+                    trigger: index,
+                    spec_uri: spec_uri.clone(),
+                    spec_version: spec_version.clone(),
+                    problem: Box::new(problem),
+                }
+            })?;
+        for config_note in messages {
+            note(config_note.message);
         }
-        let (github, messages) = GithubTrigger::parse(config.as_ref()).map_err(|problem| {
-            TriggerError::InvalidConfig {
-                pipeline: pipeline.name.clone(),
-                trigger: index,
-                spec_uri: spec_uri.clone(),
-                spec_version: spec_version.clone(),
-                problem: Box::new(problem),
+        match reading {
+            Reading::Unsupported(reason) => note(reason),
+            Reading::Never => {}
+            Reading::Github(github) => {
+                if first_match.is_none() && github.matches(event) {
+                    first_match = Some(index);
+                }
             }
-        })?;
-        messages.into_iter().for_each(&mut note);
-        if first_match.is_none() && github.matches(event) {
-            first_match = Some(index);
         }
     }
     Ok(first_match)
-}
-
-/// Why eider skips a trigger of this spec and version, or `None` when it supports them.
-fn unsupported(spec_uri: &str, spec_version: &str) -> Option<String> {
-    let versions: Vec<&str> = SUPPORTED
-        .iter()
-        .filter(|(uri, _)| *uri == spec_uri)
-        .map(|(_, version)| *version)
-        .collect();
-    if versions.is_empty() {
-        let supported: Vec<String> = SUPPORTED
-            .iter()
-            .map(|(uri, version)| format!("{uri} {version}"))
-            .collect();
-        return Some(format!(
-            "skipped: trigger spec `{spec_uri}` is not supported (eider supports {})",
-            supported.join(", ")
-        ));
-    }
-    if versions.contains(&spec_version) {
-        // Only the GitHub spec is supported; a second spec would need its own reader here.
-        debug_assert_eq!(spec_uri, GITHUB_SPEC_URI);
-        return None;
-    }
-    Some(format!(
-        "skipped: version `{spec_version}` of trigger spec `{spec_uri}` is not supported (eider \
-         supports {})",
-        versions.join(", ")
-    ))
 }
 
 #[cfg(test)]
@@ -404,7 +380,7 @@ pipelines:
             [
                 "pipelines.ci.triggers[0]: skipped: trigger spec `example.com/acme/cron-trigger` \
                  is not supported (eider supports github.com/lovethedrake/drakespec-github \
-                 v1.0.0)",
+                 v1.0.0, github.com/lovethedrake/drakespec-brig v1.0.0)",
                 "pipelines.ci.triggers[1]: skipped: version `v1.1.0` of trigger spec \
                  `github.com/lovethedrake/drakespec-github` is not supported (eider supports \
                  v1.0.0)",
@@ -653,5 +629,41 @@ pipelines:
         };
         assert_eq!(names(&branch("main")), ["ci"]);
         assert!(names(&branch("feature")).is_empty());
+    }
+
+    #[test]
+    fn a_brig_trigger_never_selects_and_an_october_2019_trigger_selects_pushed_branches() {
+        let file = drakefile(
+            "  ci:
+    triggers:
+    - specUri: github.com/lovethedrake/drakespec-brig
+      specVersion: v1.0.0
+      config:
+        eventTypes: [push]
+    - specUri: github.com/lovethedrake/drakespec-github
+      specVersion: v1.0.0
+      config:
+        checkSuiteRequest:
+          branches:
+            ignore: [master]
+    jobs:
+    - name: build
+",
+        );
+        assert_eq!(selected(&file, &branch("feature")), pairs(&[("ci", 1)]));
+        assert!(selected(&file, &branch("master")).is_empty());
+        let outcome = select(&file, &branch("master")).expect("valid triggers");
+        let notes: Vec<String> = outcome.notes.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            notes,
+            [
+                "pipelines.ci.triggers[0]: trigger spec `github.com/lovethedrake/drakespec-brig` \
+                 matches only events sent by Brigade's `brig run` (event types: `push`); they \
+                 have no git counterpart, so this trigger never selects the pipeline",
+                "pipelines.ci.triggers[1]: `config.checkSuiteRequest` is the October 2019 form of \
+                 this trigger: its `branches` is matched against pushed branches, as \
+                 `config.push.branches`",
+            ]
+        );
     }
 }

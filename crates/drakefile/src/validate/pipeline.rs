@@ -7,6 +7,7 @@ use crate::fields::ObjectKind;
 use crate::model::{Pipeline, PipelineJob, SourceMountMode, Trigger};
 use crate::path::FieldPath;
 use crate::suggest;
+use crate::triggers::{ConfigPath, ConfigStep};
 use crate::yaml::{Entry, Node, Span, Value};
 
 use super::Validator;
@@ -312,6 +313,13 @@ fn read_triggers(validator: &mut Validator<'_>, node: &Node, path: &FieldPath<'_
             None => None,
         };
         if let (Some(spec_uri), Some(spec_version)) = (spec_uri, spec_version) {
+            check_trigger_config(
+                validator,
+                &item.node,
+                &trigger_path,
+                (spec_uri, spec_version),
+                config.as_ref(),
+            );
             triggers.push(Trigger::Spec {
                 spec_uri: spec_uri.to_owned(),
                 spec_version: spec_version.to_owned(),
@@ -320,6 +328,70 @@ fn read_triggers(validator: &mut Validator<'_>, node: &Node, path: &FieldPath<'_
         }
     }
     triggers
+}
+
+/// Warns about what would make a trigger select nothing or not what was meant, each at its line
+/// and column: the notes `eider run --event` gives, and the problem that makes it refuse the
+/// trigger (a warning here: a trigger does not stop the jobs from running by name).
+fn check_trigger_config(
+    validator: &mut Validator<'_>,
+    trigger: &Node,
+    path: &FieldPath<'_>,
+    (spec_uri, spec_version): (&str, &str),
+    config: Option<&serde_json::Value>,
+) {
+    let check = crate::triggers::check(spec_uri, spec_version, config);
+    for note in check.notes {
+        let span = locate(trigger, &note.path);
+        let mut diagnostic = Diagnostic::warning(Code::Suspicious, path, span, note.message);
+        if let Some(help) = note.help {
+            diagnostic = diagnostic.with_help(help);
+        }
+        validator.report(diagnostic);
+    }
+    if let Some(problem) = check.problem {
+        let span = locate(trigger, problem.path());
+        validator.report(
+            Diagnostic::warning(Code::InvalidValue, path, span, problem.to_string())
+                .with_label("`eider run --event` refuses this trigger"),
+        );
+    }
+}
+
+/// Where a trigger's config path points: the key of a field, the entry of a list, the trigger's
+/// `specUri` for the trigger itself; as far down as the text goes (aliases and merges included).
+fn locate(trigger: &Node, path: &ConfigPath) -> Span {
+    let spec_uri = trigger.as_mapping().and_then(|entries| {
+        entries
+            .iter()
+            .find(|entry| entry.key_text() == Some("specUri"))
+            .map(|entry| entry.value.span)
+    });
+    let mut span = spec_uri.unwrap_or(trigger.span);
+    let mut node = trigger;
+    for step in path.steps() {
+        match step {
+            ConfigStep::Key(key) => {
+                let Some(entry) = node.as_mapping().and_then(|entries| {
+                    entries
+                        .iter()
+                        .find(|entry| entry.key_text() == Some(key.as_str()))
+                }) else {
+                    break;
+                };
+                span = entry.key.span;
+                node = &entry.value;
+            }
+            ConfigStep::Index(index) => {
+                let Some(item) = node.as_sequence().and_then(|items| items.get(*index)) else {
+                    break;
+                };
+                span = item.node.span;
+                node = &item.node;
+            }
+        }
+    }
+    span
 }
 
 /// `^v[0-9]+(\.[0-9]+)*$`, the reference schema's rule for trigger versions.
@@ -412,6 +484,129 @@ pipelines:
   help: define the job under `jobs:`, or fix the name
 12:13 error[unknown-job] pipelines.ci.jobs[1].name: no job is named `publish`
   help: define the job under `jobs:`, or fix the name
+"
+        );
+    }
+
+    const JOBS: &str = "\
+specUri: github.com/lovethedrake/drakespec
+specVersion: v0.1.0
+jobs:
+  test:
+    containers:
+    - name: go
+      image: golang:1.13
+";
+
+    #[test]
+    fn unknown_fields_of_a_supported_trigger_config_are_warnings_with_their_place_and_spelling() {
+        let text = format!(
+            "{JOBS}\
+pipelines:
+  ci:
+    triggers:
+    - specUri: github.com/lovethedrake/drakespec-github
+      specVersion: v1.0.0
+      config:
+        pull_request:
+          targetBranches: {{}}
+        push:
+          branch:
+            onyl: [master]
+          tags:
+    jobs:
+    - name: test
+"
+        );
+        assert_eq!(
+            diagnostics(&text),
+            "\
+13:7 warning[suspicious] pipelines.ci.triggers[0]: the trigger selects no event: it has none of `config.pullRequest.targetBranches`, `config.push.branches` and `config.push.tags`
+14:9 warning[suspicious] pipelines.ci.triggers[0]: unknown field `config.pull_request` is ignored (expected `pullRequest`, `push`, `checkSuiteRequest` or `tagPush`)
+  help: did you mean `pullRequest`?
+17:11 warning[suspicious] pipelines.ci.triggers[0]: unknown field `config.push.branch` is ignored (expected `branches` or `tags`)
+  help: did you mean `branches`?
+19:11 warning[suspicious] pipelines.ci.triggers[0]: `config.push.tags` has no value, so it selects nothing (write `{}` to select every name)
+"
+        );
+    }
+
+    #[test]
+    fn a_trigger_config_eider_run_would_refuse_is_a_warning_at_its_place() {
+        let text = format!(
+            "{JOBS}\
+pipelines:
+  ci:
+    triggers:
+    - specUri: github.com/lovethedrake/drakespec-github
+      specVersion: v1.0.0
+      config:
+        push:
+          tags:
+            only: [\"/^v[0-9+/\"]
+    jobs:
+    - name: test
+"
+        );
+        assert_eq!(
+            diagnostics(&text),
+            "\
+16:20 warning[invalid-value] pipelines.ci.triggers[0]: `config.push.tags.only[0]`: `/^v[0-9+/` is not a valid regular expression
+"
+        );
+    }
+
+    #[test]
+    fn the_october_2019_github_trigger_is_read_with_a_warning_naming_the_current_spelling() {
+        let text = format!(
+            "{JOBS}\
+pipelines:
+  ci:
+    triggers:
+    - specUri: github.com/lovethedrake/drakespec-github
+      specVersion: v1.0.0
+      config:
+        checkSuiteRequest:
+          branches:
+            ignore: [master, gh-pages]
+        tagPush:
+          tags:
+            only: [\"/^v[0-9]+/\"]
+    jobs:
+    - name: test
+"
+        );
+        assert_eq!(
+            diagnostics(&text),
+            "\
+14:9 warning[suspicious] pipelines.ci.triggers[0]: `config.checkSuiteRequest` is the October 2019 form of this trigger: its `branches` is matched against pushed branches, as `config.push.branches`
+  help: write `push: {branches: ...}`, the current form of drakespec-github v1.0.0
+17:9 warning[suspicious] pipelines.ci.triggers[0]: `config.tagPush` is the October 2019 form of this trigger: its `tags` is matched against pushed tags, as `config.push.tags`
+  help: write `push: {tags: ...}`, the current form of drakespec-github v1.0.0
+"
+        );
+    }
+
+    #[test]
+    fn a_brig_trigger_warns_that_it_never_selects_the_pipeline() {
+        let text = format!(
+            "{JOBS}\
+pipelines:
+  ci:
+    triggers:
+    - specUri: github.com/lovethedrake/drakespec-brig
+      specVersion: v1.0.0
+      config:
+        eventTypes: [test]
+    jobs:
+    - name: test
+"
+        );
+        assert_eq!(
+            diagnostics(&text),
+            "\
+11:16 warning[suspicious] pipelines.ci.triggers[0]: trigger spec `github.com/lovethedrake/drakespec-brig` matches only events sent by Brigade's `brig run` (event types: `test`); they have no git counterpart, so this trigger never selects the pipeline
+  help: run the pipeline by name (`eider run -p PIPELINE`), or give it a drakespec-github trigger
 "
         );
     }
