@@ -314,6 +314,33 @@ pipelines:
 }
 
 #[test]
+fn validate_names_a_pre_drakespec_file_and_every_place_to_convert() {
+    let project = Project::with_drakefile(
+        "\
+version: v1.0.0
+baseGoContainer: &go
+  name: go
+  image: golang:1.12
+jobs:
+  test:
+    containers:
+    - <<: *go
+      command: go test ./...
+pipelines:
+  master:
+    criteria:
+      branches:
+        only: [master]
+    jobs:
+    - name: test
+",
+    );
+    let output = run(&mut project.eider(&["validate"]));
+    assert_eq!(exit_code(&output), 2);
+    insta::assert_snapshot!(transcript(&output));
+}
+
+#[test]
 fn validate_renders_every_diagnostic_with_source_and_caret() {
     let project = Project::with_drakefile(INVALID);
     let output = run(&mut project.eider(&["validate"]));

@@ -183,7 +183,19 @@ fn detect_version(
             );
             None
         }
-        (Some(_), None) => version_from(validator, seed_keys[1], true, root_span),
+        (Some(_), None) => {
+            let pre_spec = seed_keys[1].filter(|entry| {
+                entry.value.as_str().is_some_and(|written| {
+                    SpecVersion::from_written(written).is_none()
+                        && super::pre_spec::is_pre_spec(entries, written)
+                })
+            });
+            if let Some(version) = pre_spec {
+                super::pre_spec::report(validator, entries, version);
+                return None;
+            }
+            version_from(validator, seed_keys[1], true, root_span)
+        }
         (None, Some(_)) => {
             let version = version_from(validator, release_keys[1], false, root_span);
             if version.is_none() && release_keys[0].is_none() {

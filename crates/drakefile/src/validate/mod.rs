@@ -8,6 +8,7 @@ mod job;
 mod mounts;
 pub(crate) mod names;
 mod pipeline;
+mod pre_spec;
 #[cfg(test)]
 pub(crate) mod test_support;
 mod values;

@@ -239,6 +239,9 @@ impl Validator<'_> {
         });
         let help = if let Some(note) = fields::other_version_note(kind, version, key) {
             Some(note)
+        } else if let Some(replacement) = super::pre_spec::replacement(kind, key) {
+            // A pre-DrakeSpec field in a DrakeSpec file: say what replaced it.
+            return self.report(diagnostic.with_help(replacement));
         } else if let Some(level) = level {
             // A field of the object one level up or down is a misplaced line, not a typo: a
             // spelling hint would name another field and lead to a second error.
