@@ -25,10 +25,11 @@
 //!   trigger, never a silently skipped trigger: the reference executor aborted the whole build.
 //! - Every trigger of every pipeline is checked, even after a match decided the pipeline, so
 //!   notes and errors do not depend on the event.
-//! - Fields the config does not define are ignored as the reference executor did, with a note: a
-//!   misspelled `only` would otherwise let every name pass unnoticed. A trigger without `config`
-//!   matches nothing, also with a note. `eider validate` reports the same notes as warnings with
-//!   their line and column ([`check`]).
+//! - Fields the config does not define are ignored as the reference executor did, with a warning:
+//!   a misspelled `only` would otherwise let every name pass unnoticed. A trigger without `config`
+//!   matches nothing, also with a warning. These warnings ([`check`]) are the parsed Drakefile's,
+//!   with their line and column, so every command that reads the file shows them; selection
+//!   notes only what depends on eider's support (specs, versions, seed-draft triggers).
 //! - The October 2019 form of the GitHub config (`checkSuiteRequest`, `tagPush`) is read as
 //!   BrigDrake read it then, with a note naming the current spelling (see `github.rs`);
 //!   [`dialect`] turns old forms into the current one for `eider upgrade`.
