@@ -29,6 +29,19 @@ pub enum ObjectKind {
 }
 
 impl ObjectKind {
+    /// Every kind, outermost first.
+    pub const ALL: [Self; 9] = [
+        Self::Document,
+        Self::Job,
+        Self::Container,
+        Self::Resources,
+        Self::Cpu,
+        Self::Memory,
+        Self::Pipeline,
+        Self::PipelineJob,
+        Self::Trigger,
+    ];
+
     /// How the object is called in messages.
     #[must_use]
     pub fn describe(self) -> &'static str {
@@ -42,6 +55,24 @@ impl ObjectKind {
             Self::Pipeline => "a pipeline",
             Self::PipelineJob => "a pipeline's job entry",
             Self::Trigger => "a trigger",
+        }
+    }
+}
+
+impl ObjectKind {
+    /// How one particular object of this kind is called in messages ("the job").
+    #[must_use]
+    pub fn describe_definite(self) -> &'static str {
+        match self {
+            Self::Document => "the top level",
+            Self::Job => "the job",
+            Self::Container => "the container",
+            Self::Resources => "`resources`",
+            Self::Cpu => "`resources.cpu`",
+            Self::Memory => "`resources.memory`",
+            Self::Pipeline => "the pipeline",
+            Self::PipelineJob => "the pipeline's job entry",
+            Self::Trigger => "the trigger",
         }
     }
 }
@@ -80,6 +111,27 @@ pub enum FieldType {
     Any,
     /// A list of anything (seed-draft triggers, whose content the draft never defined).
     AnyList,
+}
+
+impl FieldType {
+    /// The kind of object this field holds, one level down, if it holds objects.
+    #[must_use]
+    pub fn held_kind(self) -> Option<ObjectKind> {
+        match self {
+            Self::Object(kind) | Self::ObjectList(kind) | Self::NamedObjects(kind) => Some(kind),
+            _ => None,
+        }
+    }
+
+    /// How many path segments lie between the object with this field and the object it holds:
+    /// one for `resources`, two for `containers[0]` or `jobs.build`.
+    #[must_use]
+    pub fn depth(self) -> usize {
+        match self {
+            Self::Object(_) => 1,
+            _ => 2,
+        }
+    }
 }
 
 /// One field of one kind of object.
@@ -508,6 +560,35 @@ pub fn find(kind: ObjectKind, version: SpecVersion, name: &str) -> Option<&'stat
     fields_in(kind, version).find(|field| field.name == name)
 }
 
+/// The fields through which objects of `kind` are held in `version`, with the kind that has each
+/// (a container is held by a job's `primaryContainer` and `sidecarContainers`).
+pub fn holders(
+    kind: ObjectKind,
+    version: SpecVersion,
+) -> impl Iterator<Item = (ObjectKind, &'static Field)> {
+    ObjectKind::ALL.into_iter().flat_map(move |outer| {
+        fields_in(outer, version)
+            .filter(move |field| field.field_type.held_kind() == Some(kind))
+            .map(move |field| (outer, field))
+    })
+}
+
+/// The kinds of objects `kind` holds in `version`, each with the first field that holds it.
+pub fn held(
+    kind: ObjectKind,
+    version: SpecVersion,
+) -> impl Iterator<Item = (ObjectKind, &'static Field)> {
+    let mut seen = Vec::new();
+    fields_in(kind, version).filter_map(move |field| {
+        let inner = field.field_type.held_kind()?;
+        if seen.contains(&inner) {
+            return None;
+        }
+        seen.push(inner);
+        Some((inner, field))
+    })
+}
+
 /// Why `name` is not a field of `kind` in `version`, when another version has it.
 #[must_use]
 pub fn other_version_note(kind: ObjectKind, version: SpecVersion, name: &str) -> Option<String> {
@@ -540,6 +621,48 @@ mod tests {
             Some("`containers` was removed in DrakeSpec v0.2.0")
         );
         assert_eq!(other_version_note(ObjectKind::Job, V0_2_0, "timeout"), None);
+    }
+
+    #[test]
+    fn objects_know_what_holds_them_and_what_they_hold() {
+        let holders_of = |kind, version| {
+            holders(kind, version)
+                .map(|(kind, field)| (kind, field.name))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            holders_of(ObjectKind::Container, V0_6_0),
+            [
+                (ObjectKind::Job, "primaryContainer"),
+                (ObjectKind::Job, "sidecarContainers")
+            ]
+        );
+        assert_eq!(
+            holders_of(ObjectKind::Container, V0_1_0),
+            [(ObjectKind::Job, "containers")]
+        );
+        assert_eq!(
+            holders_of(ObjectKind::Job, Seed),
+            [(ObjectKind::Document, "jobs")]
+        );
+        assert!(holders_of(ObjectKind::Resources, V0_2_0).is_empty());
+        assert!(holders_of(ObjectKind::Document, V0_6_0).is_empty());
+        let held_by = |kind, version| {
+            held(kind, version)
+                .map(|(kind, field)| (kind, field.name))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            held_by(ObjectKind::Job, V0_6_0),
+            [(ObjectKind::Container, "primaryContainer")]
+        );
+        assert_eq!(
+            held_by(ObjectKind::Pipeline, V0_1_0),
+            [
+                (ObjectKind::Trigger, "triggers"),
+                (ObjectKind::PipelineJob, "jobs")
+            ]
+        );
     }
 
     #[test]

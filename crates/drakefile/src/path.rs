@@ -47,6 +47,31 @@ impl<'a> FieldPath<'a> {
         }
     }
 
+    /// The path `levels` segments up, or `None` above the root.
+    #[must_use]
+    pub fn ancestor(&self, levels: usize) -> Option<&FieldPath<'a>> {
+        let mut path = self;
+        for _ in 0..levels {
+            path = path.parent?;
+        }
+        Some(path)
+    }
+
+    /// The last segment when it is a mapping key.
+    #[must_use]
+    pub fn last_key(&self) -> Option<&'a str> {
+        match self.segment {
+            Some(Segment::Key(key)) => Some(key),
+            _ => None,
+        }
+    }
+
+    /// Whether this is the document itself.
+    #[must_use]
+    pub fn is_root(&self) -> bool {
+        self.segment.is_none()
+    }
+
     fn write_to(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(parent) = self.parent {
             parent.write_to(formatter)?;
@@ -95,5 +120,11 @@ mod tests {
             "jobs.test.containers[1].environment[\"a.b\"]"
         );
         assert_eq!(root.to_string(), "");
+        assert_eq!(
+            entry.ancestor(4).map(ToString::to_string).as_deref(),
+            Some("jobs.test")
+        );
+        assert!(jobs.ancestor(1).is_some_and(FieldPath::is_root));
+        assert!(root.ancestor(1).is_none());
     }
 }

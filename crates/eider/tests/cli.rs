@@ -278,6 +278,69 @@ fn validate_shows_warnings_on_stderr_and_still_succeeds() {
 }
 
 #[test]
+fn validate_warns_about_trigger_configs_that_never_match_and_old_trigger_forms() {
+    let project = Project::with_drakefile(
+        "\
+specUri: github.com/lovethedrake/drakespec
+specVersion: v0.6.0
+jobs:
+  test:
+    primaryContainer:
+      name: node
+      image: node:12.13-alpine
+      command: [npm, test]
+pipelines:
+  ci:
+    triggers:
+    - specUri: github.com/lovethedrake/drakespec-github
+      specVersion: v1.0.0
+      config:
+        push:
+          branches:
+            onyl: [master]
+        checkSuiteRequest:
+          branches: {}
+    - specUri: github.com/lovethedrake/drakespec-brig
+      specVersion: v1.0.0
+      config:
+        eventTypes: [test]
+    jobs:
+    - name: test
+",
+    );
+    let output = run(&mut project.eider(&["validate"]));
+    assert_eq!(exit_code(&output), 0, "{}", transcript(&output));
+    insta::assert_snapshot!(transcript(&output));
+}
+
+#[test]
+fn validate_names_a_pre_drakespec_file_and_every_place_to_convert() {
+    let project = Project::with_drakefile(
+        "\
+version: v1.0.0
+baseGoContainer: &go
+  name: go
+  image: golang:1.12
+jobs:
+  test:
+    containers:
+    - <<: *go
+      command: go test ./...
+pipelines:
+  master:
+    criteria:
+      branches:
+        only: [master]
+    jobs:
+    - name: test
+",
+    );
+    let output = run(&mut project.eider(&["validate"]));
+    assert_eq!(exit_code(&output), 2);
+    insta::assert_snapshot!(transcript(&output));
+}
+
+#[test]
 fn validate_renders_every_diagnostic_with_source_and_caret() {
     let project = Project::with_drakefile(INVALID);
     let output = run(&mut project.eider(&["validate"]));

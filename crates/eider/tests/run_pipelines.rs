@@ -784,13 +784,18 @@ fn an_invalid_trigger_config_is_exit_2_and_says_what_is_wrong() {
         let run = project.command(arguments);
         run.assert_code(2);
         assert_eq!(run.stdout, "", "{arguments:?}");
-        assert!(
-            run.stderr.starts_with(&format!(
-                "error: pipelines.{prefix}.triggers[0]: invalid config for {GITHUB} v1.0.0\n"
-            )),
-            "{arguments:?}: {}",
-            run.stderr
-        );
+        // The Drakefile's warning points at the entry first; then the error stops the command.
+        let warning = run
+            .stderr
+            .find("`eider run --event` refuses this trigger")
+            .unwrap_or(usize::MAX);
+        let error = run
+            .stderr
+            .find(&format!(
+                "\nerror: pipelines.{prefix}.triggers[0]: invalid config for {GITHUB} v1.0.0\n"
+            ))
+            .unwrap_or(0);
+        assert!(warning < error, "{arguments:?}: {}", run.stderr);
         // The cause names the entry, so the user can find it.
         assert!(
             run.stderr.contains(

@@ -6,8 +6,8 @@ use std::fmt;
 use crate::{Drakefile, Pipeline, Trigger};
 
 use super::event::Event;
-use super::github::{GithubConfigError, GithubTrigger};
-use super::{GITHUB_SPEC_URI, SUPPORTED};
+use super::github::GithubConfigError;
+use super::reading::{self, Reading};
 
 /// A pipeline the event selected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,8 +18,8 @@ pub struct Selection {
     pub trigger: usize,
 }
 
-/// Something about a trigger the user should know: it was skipped, or part of its config is
-/// ignored or selects nothing (the warnings the spec asks for).
+/// A trigger eider skipped, and why (the warning the spec asks for). What a config says (fields
+/// ignored, selectors that select nothing) is a warning of the parsed Drakefile instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
     /// The pipeline's name.
@@ -117,54 +117,30 @@ fn evaluate(
                 continue;
             }
         };
-        if let Some(reason) = unsupported(spec_uri, spec_version) {
-            note(reason);
-            continue;
-        }
-        let (github, messages) = GithubTrigger::parse(config.as_ref()).map_err(|problem| {
-            TriggerError::InvalidConfig {
-                pipeline: pipeline.name.clone(),
-                trigger: index,
-                spec_uri: spec_uri.clone(),
-                spec_version: spec_version.clone(),
-                problem: Box::new(problem),
+        let (reading, messages) =
+            reading::read(spec_uri, spec_version, config.as_ref()).map_err(|problem| {
+                TriggerError::InvalidConfig {
+                    pipeline: pipeline.name.clone(),
+                    trigger: index,
+                    spec_uri: spec_uri.clone(),
+                    spec_version: spec_version.clone(),
+                    problem: Box::new(problem),
+                }
+            })?;
+        // Notes about the config itself are warnings of the parsed Drakefile already, at their
+        // line and column (`crate::parse`); only what depends on eider's support is noted here.
+        drop(messages);
+        match reading {
+            Reading::Unsupported(reason) => note(reason),
+            Reading::Never => {}
+            Reading::Github(github) => {
+                if first_match.is_none() && github.matches(event) {
+                    first_match = Some(index);
+                }
             }
-        })?;
-        messages.into_iter().for_each(&mut note);
-        if first_match.is_none() && github.matches(event) {
-            first_match = Some(index);
         }
     }
     Ok(first_match)
-}
-
-/// Why eider skips a trigger of this spec and version, or `None` when it supports them.
-fn unsupported(spec_uri: &str, spec_version: &str) -> Option<String> {
-    let versions: Vec<&str> = SUPPORTED
-        .iter()
-        .filter(|(uri, _)| *uri == spec_uri)
-        .map(|(_, version)| *version)
-        .collect();
-    if versions.is_empty() {
-        let supported: Vec<String> = SUPPORTED
-            .iter()
-            .map(|(uri, version)| format!("{uri} {version}"))
-            .collect();
-        return Some(format!(
-            "skipped: trigger spec `{spec_uri}` is not supported (eider supports {})",
-            supported.join(", ")
-        ));
-    }
-    if versions.contains(&spec_version) {
-        // Only the GitHub spec is supported; a second spec would need its own reader here.
-        debug_assert_eq!(spec_uri, GITHUB_SPEC_URI);
-        return None;
-    }
-    Some(format!(
-        "skipped: version `{spec_version}` of trigger spec `{spec_uri}` is not supported (eider \
-         supports {})",
-        versions.join(", ")
-    ))
 }
 
 #[cfg(test)]
@@ -404,7 +380,7 @@ pipelines:
             [
                 "pipelines.ci.triggers[0]: skipped: trigger spec `example.com/acme/cron-trigger` \
                  is not supported (eider supports github.com/lovethedrake/drakespec-github \
-                 v1.0.0)",
+                 v1.0.0, github.com/lovethedrake/drakespec-brig v1.0.0)",
                 "pipelines.ci.triggers[1]: skipped: version `v1.1.0` of trigger spec \
                  `github.com/lovethedrake/drakespec-github` is not supported (eider supports \
                  v1.0.0)",
@@ -429,9 +405,9 @@ pipelines:
       config:
         push:
           branches: {}
-    - specUri: github.com/lovethedrake/drakespec-brig
+    - specUri: example.com/acme/cron-trigger
       specVersion: v1.0.0
-      config: {eventTypes: [exec]}
+      config: {schedule: daily}
     jobs:
     - name: build
 ",
@@ -653,5 +629,31 @@ pipelines:
         };
         assert_eq!(names(&branch("main")), ["ci"]);
         assert!(names(&branch("feature")).is_empty());
+    }
+
+    #[test]
+    fn a_brig_trigger_never_selects_and_an_october_2019_trigger_selects_pushed_branches() {
+        let file = drakefile(
+            "  ci:
+    triggers:
+    - specUri: github.com/lovethedrake/drakespec-brig
+      specVersion: v1.0.0
+      config:
+        eventTypes: [push]
+    - specUri: github.com/lovethedrake/drakespec-github
+      specVersion: v1.0.0
+      config:
+        checkSuiteRequest:
+          branches:
+            ignore: [master]
+    jobs:
+    - name: build
+",
+        );
+        assert_eq!(selected(&file, &branch("feature")), pairs(&[("ci", 1)]));
+        assert!(selected(&file, &branch("master")).is_empty());
+        // What the configs say is a warning of the parsed file, at its place, not a note here.
+        let outcome = select(&file, &branch("master")).expect("valid triggers");
+        assert!(outcome.notes.is_empty(), "{:?}", outcome.notes);
     }
 }

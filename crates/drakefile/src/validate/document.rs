@@ -43,11 +43,13 @@ pub(super) fn validate_document(
     let mut jobs = Vec::new();
     let mut summaries = std::collections::HashMap::new();
     let mut all_jobs_valid = true;
+    let mut jobs_readable = true;
     if let Some(entry) = fields.get("jobs") {
         let jobs_path = root_path.key("jobs");
-        if let Some(job_entries) =
-            validator.mapping(&entry.value, &jobs_path, "a mapping of job names to jobs")
-        {
+        let job_entries =
+            validator.mapping(&entry.value, &jobs_path, "a mapping of job names to jobs");
+        jobs_readable = job_entries.is_some();
+        if let Some(job_entries) = job_entries {
             for job_entry in job_entries {
                 let Some(name) = job_entry.key.as_str() else {
                     validator.wrong_type(&job_entry.key, &jobs_path, "a job name");
@@ -82,7 +84,8 @@ pub(super) fn validate_document(
                 };
                 let path = pipelines_path.key(name);
                 check_name(validator, pipeline_entry, &path, "pipeline");
-                match validate_pipeline(validator, pipeline_entry, name, &path, &summaries) {
+                let jobs = jobs_readable.then_some(&summaries);
+                match validate_pipeline(validator, pipeline_entry, name, &path, jobs) {
                     Some(pipeline) => pipelines.push(pipeline),
                     None => all_pipelines_valid = false,
                 }
@@ -180,7 +183,19 @@ fn detect_version(
             );
             None
         }
-        (Some(_), None) => version_from(validator, seed_keys[1], true, root_span),
+        (Some(_), None) => {
+            let pre_spec = seed_keys[1].filter(|entry| {
+                entry.value.as_str().is_some_and(|written| {
+                    SpecVersion::from_written(written).is_none()
+                        && super::pre_spec::is_pre_spec(entries, written)
+                })
+            });
+            if let Some(version) = pre_spec {
+                super::pre_spec::report(validator, entries, version);
+                return None;
+            }
+            version_from(validator, seed_keys[1], true, root_span)
+        }
         (None, Some(_)) => {
             let version = version_from(validator, release_keys[1], false, root_span);
             if version.is_none() && release_keys[0].is_none() {
@@ -251,11 +266,20 @@ fn version_from(
             unsupported(format!("`{written}` is not a version of the form vX.Y.Z"))
                 .with_label("malformed version");
         let candidate = format!("v{}", written.trim_start_matches(['v', 'V']));
-        if SpecVersion::from_written(&candidate).is_some() {
+        // Every problem at once: when the meant version is plain and of this spelling, the rest
+        // of the file is checked against it (the file stays invalid for the typo).
+        let meant =
+            SpecVersion::from_written(&candidate).filter(|version| version.is_seed() == seed);
+        if let Some(version) = meant {
+            diagnostic = diagnostic.with_help(format!(
+                "did you mean `{candidate}`? (the rest of the file was checked as {})",
+                version.title()
+            ));
+        } else if SpecVersion::from_written(&candidate).is_some() {
             diagnostic = diagnostic.with_help(format!("did you mean `{candidate}`?"));
         }
         validator.report(diagnostic);
-        return None;
+        return meant;
     }
     let supported_releases = SpecVersion::ALL
         .into_iter()
@@ -320,4 +344,78 @@ fn check_spec_uri(validator: &mut Validator<'_>, entry: &Entry, path: &FieldPath
         .with_label("unknown spec")
         .with_help(help),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::diagnostics;
+
+    #[test]
+    fn a_malformed_version_with_a_plain_meaning_does_not_stop_the_check_of_the_rest() {
+        let text = "\
+specUri: github.com/lovethedrake/drakespec
+specVersion: vv0.5.0
+jobs:
+  lint:
+    primaryContainer:
+      name: golangci
+      image: golangci/golangci-lint:v1.21.0
+      comand: [golangci-lint, run]
+";
+        assert_eq!(
+            diagnostics(text),
+            "\
+2:14 error[unsupported-version] specVersion: `vv0.5.0` is not a version of the form vX.Y.Z
+  help: did you mean `v0.5.0`? (the rest of the file was checked as DrakeSpec v0.5.0)
+8:7 error[unknown-field] jobs.lint.primaryContainer.comand: unknown field `comand` in a container (DrakeSpec v0.5.0)
+  help: did you mean `command`?
+"
+        );
+    }
+
+    #[test]
+    fn a_duplicate_key_does_not_stop_the_check_of_the_rest() {
+        let text = "\
+specUri: github.com/lovethedrake/drakespec
+specVersion: v0.6.0
+jobs:
+  test:
+    primaryContainer:
+      name: jest
+      image: node:12.13-alpine
+      image: node:12.13
+      tty: maybe
+";
+        assert_eq!(
+            diagnostics(text),
+            "\
+8:7 error[yaml-syntax] duplicate key `image`
+  help: a mapping may set `image` only once; keep one of them
+9:12 error[wrong-type] jobs.test.primaryContainer.tty: expected `true` or `false`, found a string
+  help: write `true` or `false` without quotes
+"
+        );
+    }
+
+    #[test]
+    fn jobs_that_cannot_be_read_do_not_make_every_pipeline_job_unknown() {
+        let text = "\
+specUri: github.com/lovethedrake/drakespec
+specVersion: v0.6.0
+jobs:
+- name: build
+pipelines:
+  ci:
+    jobs:
+    - name: build
+    - name: 'publish!'
+      dependencies: [build]
+";
+        assert_eq!(
+            diagnostics(text),
+            "\
+4:3 error[wrong-type] jobs: expected a mapping of job names to jobs, found a list
+"
+        );
+    }
 }

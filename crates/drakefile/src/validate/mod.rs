@@ -8,6 +8,9 @@ mod job;
 mod mounts;
 pub(crate) mod names;
 mod pipeline;
+mod pre_spec;
+#[cfg(test)]
+pub(crate) mod test_support;
 mod values;
 
 use crate::diagnostic::{Code, Diagnostic, Severity};
@@ -17,17 +20,18 @@ use crate::yaml::{self, Span};
 
 /// Validates `text`; the model is `Some` only when no error was found.
 pub(crate) fn validate(text: &str) -> (Option<Drakefile>, Vec<Diagnostic>) {
-    let root = match yaml::load(text) {
-        Ok(root) => root,
-        Err(error) => {
-            let mut diagnostic = Diagnostic::error(Code::YamlSyntax, "", error.span, error.message)
-                .with_label("invalid YAML here");
-            diagnostic.help = error.help;
-            if let Some((span, message)) = error.related {
-                diagnostic = diagnostic.with_related(span, message);
-            }
-            return (None, vec![diagnostic]);
+    let syntax_error = |error: yaml::SyntaxError| {
+        let mut diagnostic = Diagnostic::error(Code::YamlSyntax, "", error.span, error.message)
+            .with_label("invalid YAML here");
+        diagnostic.help = error.help;
+        if let Some((span, message)) = error.related {
+            diagnostic = diagnostic.with_related(span, message);
         }
+        diagnostic
+    };
+    let loaded = match yaml::load_reporting(text) {
+        Ok(loaded) => loaded,
+        Err(error) => return (None, vec![syntax_error(error)]),
     };
     let mut validator = Validator {
         text,
@@ -35,7 +39,11 @@ pub(crate) fn validate(text: &str) -> (Option<Drakefile>, Vec<Diagnostic>) {
         diagnostics: Vec::new(),
         errors: 0,
     };
-    let drakefile = document::validate_document(&mut validator, root.as_deref());
+    // Every problem at once: a key set twice does not stop the check of the rest.
+    for problem in loaded.problems {
+        validator.report(syntax_error(problem));
+    }
+    let drakefile = document::validate_document(&mut validator, loaded.root.as_deref());
     let has_errors = validator.errors > 0;
     let mut diagnostics = validator.diagnostics;
     // Stable: problems at the same place keep the order in which the rules found them.

@@ -2,9 +2,10 @@
 //! written for the value that was actually found.
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::fields::{self, Field, ObjectKind};
+use crate::fields::{self, Field, FieldType, ObjectKind};
 use crate::path::FieldPath;
 use crate::suggest;
+use crate::version::SpecVersion;
 use crate::yaml::{Entry, Node, Span, Value};
 
 use super::Validator;
@@ -226,13 +227,25 @@ impl Validator<'_> {
                 version.title()
             ),
         )
-        .with_label("not defined by this version")
         .with_related_option(entry.via, "brought in here");
         let candidates: Vec<&str> = fields::fields_in(kind, version)
             .map(|field| field.name)
             .collect();
+        let level = wrong_level(kind, version, key, path);
+        diagnostic = diagnostic.with_label(if level.is_some() {
+            "wrong level"
+        } else {
+            "not defined by this version"
+        });
         let help = if let Some(note) = fields::other_version_note(kind, version, key) {
             Some(note)
+        } else if let Some(replacement) = super::pre_spec::replacement(kind, key) {
+            // A pre-DrakeSpec field in a DrakeSpec file: say what replaced it.
+            return self.report(diagnostic.with_help(replacement));
+        } else if let Some(level) = level {
+            // A field of the object one level up or down is a misplaced line, not a typo: a
+            // spelling hint would name another field and lead to a second error.
+            return self.report(diagnostic.with_help(level));
         } else if let Some(closest) = suggest::closest(key, candidates.iter().copied()) {
             Some(format!("did you mean `{closest}`?"))
         } else if key == "timeout" {
@@ -298,10 +311,110 @@ impl Validator<'_> {
     }
 }
 
+/// Where `key` belongs when it is a field of the object one level up or down from the `kind` at
+/// `path`: "`sourceMountMode` is a field of the job: move it up, under `jobs.vendor`".
+fn wrong_level(
+    kind: ObjectKind,
+    version: SpecVersion,
+    key: &str,
+    path: &FieldPath<'_>,
+) -> Option<String> {
+    for (outer, field) in fields::holders(kind, version) {
+        let depth = field.field_type.depth();
+        let held_here = path
+            .ancestor(depth - 1)
+            .is_some_and(|site| site.last_key() == Some(field.name));
+        let Some(outer_path) = path.ancestor(depth).filter(|_| held_here) else {
+            continue;
+        };
+        if fields::find(outer, version, key).is_none() {
+            continue;
+        }
+        return Some(if outer_path.is_root() {
+            format!("`{key}` is a field of the top level: move it up, to the top level")
+        } else {
+            format!(
+                "`{key}` is a field of {}: move it up, under `{outer_path}`",
+                outer.describe_definite()
+            )
+        });
+    }
+    fields::held(kind, version).find_map(|(inner, field)| {
+        fields::find(inner, version, key)?;
+        let site = path.key(field.name);
+        let place = match field.field_type {
+            FieldType::Object(_) => format!("under `{site}`"),
+            FieldType::NamedObjects(_) => format!("into {} under `{site}`", inner.describe()),
+            _ => format!("into an entry of `{site}`"),
+        };
+        Some(format!(
+            "`{key}` is a field of {}: move it down, {place}",
+            inner.describe()
+        ))
+    })
+}
+
 fn capitalize(text: &str) -> String {
     let mut characters = text.chars();
     match characters.next() {
         Some(first) => first.to_uppercase().chain(characters).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::diagnostics;
+
+    const HEADER: &str = "specUri: github.com/lovethedrake/drakespec\nspecVersion: v0.6.0\n";
+
+    #[test]
+    fn a_field_at_the_wrong_level_says_where_it_belongs_instead_of_a_spelling_hint() {
+        let text = format!(
+            "{HEADER}\
+jobs:
+  vendor:
+    primaryContainer:
+      name: go
+      image: golang:1.13
+      sourceMountMode: COPY
+      cpu:
+        maxMillicores: 500
+    sourceMountPath: /go/src/app
+    pipelines: {{}}
+  lint:
+    sidecarContainers:
+    - name: cache
+      image: redis:5
+      osFamily: linux
+pipelines:
+  ci:
+    dependencies: [vendor]
+    jobs:
+    - name: vendor
+      triggers: []
+"
+        );
+        assert_eq!(
+            diagnostics(&text),
+            "\
+8:7 error[unknown-field] jobs.vendor.primaryContainer.sourceMountMode: unknown field `sourceMountMode` in a container (DrakeSpec v0.6.0)
+  help: `sourceMountMode` is a field of the job: move it up, under `jobs.vendor`
+9:7 error[unknown-field] jobs.vendor.primaryContainer.cpu: unknown field `cpu` in a container (DrakeSpec v0.6.0)
+  help: `cpu` is a field of `resources`: move it down, under `jobs.vendor.primaryContainer.resources`
+11:5 error[unknown-field] jobs.vendor.sourceMountPath: unknown field `sourceMountPath` in a job (DrakeSpec v0.6.0)
+  help: `sourceMountPath` is a field of a container: move it down, under `jobs.vendor.primaryContainer`
+12:5 error[unknown-field] jobs.vendor.pipelines: unknown field `pipelines` in a job (DrakeSpec v0.6.0)
+  help: `pipelines` is a field of the top level: move it up, to the top level
+13:3 error[missing-field] jobs.lint: missing required field `primaryContainer`
+  help: add `primaryContainer`: The container whose main process decides the job's result.
+17:7 error[unknown-field] jobs.lint.sidecarContainers[0].osFamily: unknown field `osFamily` in a container (DrakeSpec v0.6.0)
+  help: `osFamily` is a field of the job: move it up, under `jobs.lint`
+20:5 error[unknown-field] pipelines.ci.dependencies: unknown field `dependencies` in a pipeline (DrakeSpec v0.6.0)
+  help: `dependencies` is a field of a pipeline's job entry: move it down, into an entry of `pipelines.ci.jobs`
+23:7 error[unknown-field] pipelines.ci.jobs[0].triggers: unknown field `triggers` in a pipeline's job entry (DrakeSpec v0.6.0)
+  help: `triggers` is a field of the pipeline: move it up, under `pipelines.ci`
+"
+        );
     }
 }

@@ -50,8 +50,33 @@ impl SyntaxError {
     }
 }
 
-/// Parses one YAML document. `Ok(None)` means the text holds no document at all.
+/// A document read despite problems that leave the rest of it readable.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The document; `None` when the text holds no document at all.
+    pub root: Option<Rc<Node>>,
+    /// Problems that did not stop the reading, in the order found: a key set twice in one
+    /// mapping: both entries are kept, so what each holds is still checked. (A `<<` that merges
+    /// something other than mappings stays an error: leaving it out would report every field it
+    /// was meant to bring as missing.)
+    pub problems: Vec<SyntaxError>,
+}
+
+/// Parses one YAML document. `Ok(None)` means the text holds no document at all. Every problem
+/// is an error here, the first one found; [`load_reporting`] reads past those it can.
 pub fn load(text: &str) -> Result<Option<Rc<Node>>, SyntaxError> {
+    let loaded = load_reporting(text)?;
+    match loaded.problems.into_iter().next() {
+        Some(problem) => Err(problem),
+        None => Ok(loaded.root),
+    }
+}
+
+/// Parses one YAML document, reading past the problems that leave the rest of it readable, so
+/// that a validator can report them beside everything else. Problems that make the text
+/// unreadable (bad syntax, a second document, an unknown anchor or tag, too deep, too large)
+/// are the error.
+pub fn load_reporting(text: &str) -> Result<Loaded, SyntaxError> {
     let mut builder = TreeBuilder {
         text,
         stack: Vec::new(),
@@ -59,6 +84,7 @@ pub fn load(text: &str) -> Result<Option<Rc<Node>>, SyntaxError> {
         root: None,
         documents: 0,
         merged_entries: 0,
+        problems: Vec::new(),
     };
     for event in Parser::new_from_str(text) {
         match event {
@@ -85,7 +111,10 @@ pub fn load(text: &str) -> Result<Option<Rc<Node>>, SyntaxError> {
         )
         .with_help("a Drakefile this large through aliases is almost certainly an alias bomb; expand fewer aliases"));
     }
-    Ok(builder.root)
+    Ok(Loaded {
+        root: builder.root,
+        problems: builder.problems,
+    })
 }
 
 fn byte_offset(text: &str, byte_offset: Option<usize>, char_index: usize) -> usize {
@@ -123,6 +152,7 @@ struct TreeBuilder<'text> {
     root: Option<Rc<Node>>,
     documents: usize,
     merged_entries: usize,
+    problems: Vec<SyntaxError>,
 }
 
 impl TreeBuilder<'_> {
@@ -295,7 +325,7 @@ impl TreeBuilder<'_> {
                         "a mapping may set `{text}` only once; keep one of them"
                     ));
                 error.related = Some((first, "first set here".to_owned()));
-                return Err(error);
+                self.problems.push(error);
             }
         }
         if !raw.iter().any(|entry| is_merge_key(&entry.key)) {
@@ -538,6 +568,25 @@ mod tests {
         let error = load("a: 1\nb: 2\na: 3\n").expect_err("duplicate");
         assert_eq!(error.message, "duplicate key `a`");
         assert_eq!(error.span, Span::new(10, 11));
+    }
+
+    #[test]
+    fn every_duplicate_key_is_reported_and_reading_goes_on() {
+        let loaded = load_reporting("a: 1\nb: {x: 1, x: 2}\na: 3\n").expect("readable");
+        let problems: Vec<(&str, Span)> = loaded
+            .problems
+            .iter()
+            .map(|problem| (problem.message.as_str(), problem.span))
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                ("duplicate key `x`", Span::new(15, 16)),
+                ("duplicate key `a`", Span::new(21, 22))
+            ]
+        );
+        // Both entries stay, so what each holds is still validated.
+        assert_eq!(keys(&loaded.root.expect("a document")), ["a", "b", "a"]);
     }
 
     #[test]

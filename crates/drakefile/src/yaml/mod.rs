@@ -10,5 +10,5 @@ mod loader;
 mod node;
 mod scalar;
 
-pub use loader::{SyntaxError, load};
+pub use loader::{Loaded, SyntaxError, load, load_reporting};
 pub use node::{Entry, Item, Node, Span, Value};
