@@ -88,7 +88,8 @@ pub fn load(text: &str) -> Result<Option<Rc<Node>>, SyntaxError> {
     Ok(builder.root)
 }
 
-fn byte_offset(text: &str, byte_offset: Option<usize>, char_index: usize) -> usize {
+/// The byte offset of a parser position: its own when it has one, else from its character index.
+pub(super) fn byte_offset(text: &str, byte_offset: Option<usize>, char_index: usize) -> usize {
     byte_offset.unwrap_or_else(|| {
         text.char_indices()
             .nth(char_index)
