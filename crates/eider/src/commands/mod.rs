@@ -9,6 +9,7 @@ pub mod manifests;
 pub mod package;
 pub mod run;
 pub mod schema;
+pub mod upgrade;
 pub mod validate;
 pub mod verify;
 
