@@ -33,6 +33,7 @@ Register-ArgumentCompleter -Native -CommandName 'eider' -ScriptBlock {
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List the Drakefile''s jobs (or pipelines), sorted by name')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented starter Drakefile (latest DrakeSpec version)')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of a Drakefile, for editors')
+            [CompletionResult]::new('upgrade', 'upgrade', [CompletionResultType]::ParameterValue, 'Rewrite the Drakefile in place for a newer DrakeSpec version, keeping its comments, anchors and layout; refuse (and write nothing) what has no faithful equivalent')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run jobs (in order, each only if the previous one succeeded) or a pipeline (as a DAG) on the Docker Engine; or the job a package holds, from the package, without a Drakefile')
             [CompletionResult]::new('graph', 'graph', [CompletionResultType]::ParameterValue, 'Print a pipeline''s DAG as Graphviz DOT, Mermaid or SVG')
             [CompletionResult]::new('clean', 'clean', [CompletionResultType]::ParameterValue, 'Remove containers and volumes left behind by an eider that crashed')
@@ -98,6 +99,16 @@ Register-ArgumentCompleter -Native -CommandName 'eider' -ScriptBlock {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The Drakefile [default: Drakefile.yaml in the current directory or the nearest parent]')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The Drakefile [default: Drakefile.yaml in the current directory or the nearest parent]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output (NO_COLOR is honored by `auto`)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'eider;upgrade' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The DrakeSpec version to upgrade to [default: the latest]')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The Drakefile [default: Drakefile.yaml in the current directory or the nearest parent]')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The Drakefile [default: Drakefile.yaml in the current directory or the nearest parent]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color output (NO_COLOR is honored by `auto`)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the changes as a unified diff on stdout and write nothing')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -265,6 +276,7 @@ Register-ArgumentCompleter -Native -CommandName 'eider' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the Drakefile''s jobs (or pipelines), sorted by name')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented starter Drakefile (latest DrakeSpec version)')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of a Drakefile, for editors')
+            [CompletionResult]::new('upgrade', 'upgrade', [CompletionResultType]::ParameterValue, 'Rewrite the Drakefile in place for a newer DrakeSpec version, keeping its comments, anchors and layout; refuse (and write nothing) what has no faithful equivalent')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run jobs (in order, each only if the previous one succeeded) or a pipeline (as a DAG) on the Docker Engine; or the job a package holds, from the package, without a Drakefile')
             [CompletionResult]::new('graph', 'graph', [CompletionResultType]::ParameterValue, 'Print a pipeline''s DAG as Graphviz DOT, Mermaid or SVG')
             [CompletionResult]::new('clean', 'clean', [CompletionResultType]::ParameterValue, 'Remove containers and volumes left behind by an eider that crashed')
@@ -286,6 +298,9 @@ Register-ArgumentCompleter -Native -CommandName 'eider' -ScriptBlock {
             break
         }
         'eider;help;schema' {
+            break
+        }
+        'eider;help;upgrade' {
             break
         }
         'eider;help;run' {

@@ -52,6 +52,9 @@ _eider() {
             eider,schema)
                 cmd="eider__subcmd__schema"
                 ;;
+            eider,upgrade)
+                cmd="eider__subcmd__upgrade"
+                ;;
             eider,validate)
                 cmd="eider__subcmd__validate"
                 ;;
@@ -91,6 +94,9 @@ _eider() {
             eider__subcmd__help,schema)
                 cmd="eider__subcmd__help__subcmd__schema"
                 ;;
+            eider__subcmd__help,upgrade)
+                cmd="eider__subcmd__help__subcmd__upgrade"
+                ;;
             eider__subcmd__help,validate)
                 cmd="eider__subcmd__help__subcmd__validate"
                 ;;
@@ -104,7 +110,7 @@ _eider() {
 
     case "${cmd}" in
         eider)
-            opts="-f -h -V --file --color --help --version validate list ls init schema run graph clean lock package verify manifests completions help"
+            opts="-f -h -V --file --color --help --version validate list ls init schema upgrade run graph clean lock package verify manifests completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -228,7 +234,7 @@ _eider() {
             return 0
             ;;
         eider__subcmd__help)
-            opts="validate list init schema run graph clean lock package verify manifests completions help"
+            opts="validate list init schema upgrade run graph clean lock package verify manifests completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -382,6 +388,20 @@ _eider() {
             return 0
             ;;
         eider__subcmd__help__subcmd__schema)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        eider__subcmd__help__subcmd__upgrade)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -867,6 +887,36 @@ _eider() {
                     return 0
                     ;;
                 --spec-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        eider__subcmd__upgrade)
+            opts="-f -h --to --dry-run --file --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

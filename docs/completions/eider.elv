@@ -30,6 +30,7 @@ set edit:completion:arg-completer[eider] = {|@words|
             cand ls 'List the Drakefile''s jobs (or pipelines), sorted by name'
             cand init 'Write a commented starter Drakefile (latest DrakeSpec version)'
             cand schema 'Print the JSON Schema of a Drakefile, for editors'
+            cand upgrade 'Rewrite the Drakefile in place for a newer DrakeSpec version, keeping its comments, anchors and layout; refuse (and write nothing) what has no faithful equivalent'
             cand run 'Run jobs (in order, each only if the previous one succeeded) or a pipeline (as a DAG) on the Docker Engine; or the job a package holds, from the package, without a Drakefile'
             cand graph 'Print a pipeline''s DAG as Graphviz DOT, Mermaid or SVG'
             cand clean 'Remove containers and volumes left behind by an eider that crashed'
@@ -90,6 +91,15 @@ set edit:completion:arg-completer[eider] = {|@words|
             cand -f 'The Drakefile [default: Drakefile.yaml in the current directory or the nearest parent]'
             cand --file 'The Drakefile [default: Drakefile.yaml in the current directory or the nearest parent]'
             cand --color 'When to color output (NO_COLOR is honored by `auto`)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'eider;upgrade'= {
+            cand --to 'The DrakeSpec version to upgrade to [default: the latest]'
+            cand -f 'The Drakefile [default: Drakefile.yaml in the current directory or the nearest parent]'
+            cand --file 'The Drakefile [default: Drakefile.yaml in the current directory or the nearest parent]'
+            cand --color 'When to color output (NO_COLOR is honored by `auto`)'
+            cand --dry-run 'Print the changes as a unified diff on stdout and write nothing'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -248,6 +258,7 @@ set edit:completion:arg-completer[eider] = {|@words|
             cand list 'List the Drakefile''s jobs (or pipelines), sorted by name'
             cand init 'Write a commented starter Drakefile (latest DrakeSpec version)'
             cand schema 'Print the JSON Schema of a Drakefile, for editors'
+            cand upgrade 'Rewrite the Drakefile in place for a newer DrakeSpec version, keeping its comments, anchors and layout; refuse (and write nothing) what has no faithful equivalent'
             cand run 'Run jobs (in order, each only if the previous one succeeded) or a pipeline (as a DAG) on the Docker Engine; or the job a package holds, from the package, without a Drakefile'
             cand graph 'Print a pipeline''s DAG as Graphviz DOT, Mermaid or SVG'
             cand clean 'Remove containers and volumes left behind by an eider that crashed'
@@ -265,6 +276,8 @@ set edit:completion:arg-completer[eider] = {|@words|
         &'eider;help;init'= {
         }
         &'eider;help;schema'= {
+        }
+        &'eider;help;upgrade'= {
         }
         &'eider;help;run'= {
         }

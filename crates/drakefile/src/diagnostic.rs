@@ -52,6 +52,8 @@ pub enum Code {
     CommandSyntax,
     /// Something legal that is likely a mistake.
     Suspicious,
+    /// Something `eider upgrade` cannot convert to the target version faithfully.
+    CannotUpgrade,
 }
 
 impl Code {
@@ -74,6 +76,7 @@ impl Code {
             Self::InvalidDependency => "invalid-dependency",
             Self::CommandSyntax => "command-syntax",
             Self::Suspicious => "suspicious",
+            Self::CannotUpgrade => "cannot-upgrade",
         }
     }
 }

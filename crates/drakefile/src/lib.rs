@@ -2,6 +2,9 @@
 //! v0.6.0), reports every problem at once with its file, line, column and field path, and turns a
 //! valid file into one normalized [`Drakefile`] model.
 //!
+//! It also rewrites a Drakefile to a newer version in place ([`upgrade()`]), keeping what the
+//! conversion does not have to change.
+//!
 //! This crate does no I/O beyond reading the file it is asked to read.
 
 mod command_line;
@@ -16,6 +19,7 @@ pub mod schema;
 mod source;
 mod suggest;
 pub mod triggers;
+mod upgrade;
 mod validate;
 mod version;
 pub mod yaml;
@@ -33,6 +37,7 @@ pub use model::{
 pub use permissions::{Permissions, Refusal, check_permissions};
 pub use recorded::{RecordedJobError, read_recorded_job};
 pub use source::{LoadError, MAX_FILE_SIZE, read_source};
+pub use upgrade::{Change, Upgrade, UpgradeError, upgrade};
 pub use version::{SPEC_URI, SpecVersion};
 
 /// A valid Drakefile and the warnings it produced.

@@ -79,6 +79,9 @@ pub enum Command {
     Init(InitOptions),
     /// Print the JSON Schema of a Drakefile, for editors
     Schema(SchemaOptions),
+    /// Rewrite the Drakefile in place for a newer DrakeSpec version, keeping its comments,
+    /// anchors and layout; refuse (and write nothing) what has no faithful equivalent
+    Upgrade(UpgradeOptions),
     /// Run jobs (in order, each only if the previous one succeeded) or a pipeline (as a DAG) on
     /// the Docker Engine; or the job a package holds, from the package, without a Drakefile
     Run(Box<RunOptions>),
@@ -698,6 +701,18 @@ pub struct CompletionsOptions {
     /// The shell the script is for
     #[arg(value_name = "SHELL")]
     pub shell: clap_complete::Shell,
+}
+
+/// `eider upgrade`.
+#[derive(Debug, Args)]
+pub struct UpgradeOptions {
+    /// The DrakeSpec version to upgrade to [default: the latest]
+    #[arg(long = "to", env = "EIDER_UPGRADE_TO", value_parser = parse_spec_version, value_name = "VERSION")]
+    pub to: Option<drakefile::SpecVersion>,
+
+    /// Print the changes as a unified diff on stdout and write nothing
+    #[arg(long, env = "EIDER_DRY_RUN")]
+    pub dry_run: bool,
 }
 
 fn parse_spec_version(text: &str) -> Result<drakefile::SpecVersion, String> {

@@ -9,6 +9,9 @@ use crate::exit_code;
 pub enum Failure {
     /// The Drakefile is invalid: its diagnostics.
     Invalid(Report),
+    /// Diagnostics of a Drakefile that are not about its validity (what an upgrade cannot
+    /// convert), closed by a summary of their own. Bad input: exit code 2.
+    Diagnostics(Box<Explained>),
     /// Already reported in full (e.g. as JSON on stdout); only the exit code remains.
     Reported {
         /// The exit code.
@@ -25,6 +28,17 @@ pub enum Failure {
         /// The exit code.
         exit_code: u8,
     },
+}
+
+/// Diagnostics and what they mean for the command.
+#[derive(Debug)]
+pub struct Explained {
+    /// The diagnostics.
+    pub report: Report,
+    /// One line after them, saying what they mean for the command.
+    pub summary: String,
+    /// What to do about it.
+    pub hint: Option<String>,
 }
 
 impl Failure {
@@ -117,7 +131,7 @@ impl Failure {
     /// The process exit code for this failure.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Invalid(_) => exit_code::INVALID_INPUT,
+            Self::Invalid(_) | Self::Diagnostics(_) => exit_code::INVALID_INPUT,
             Self::Message { exit_code, .. } | Self::Reported { exit_code } => *exit_code,
         }
     }

@@ -23,6 +23,7 @@ mod registry_retry;
 mod render;
 mod report;
 mod reporter;
+mod whole_file;
 mod wrap;
 
 use std::process::ExitCode;
@@ -53,6 +54,9 @@ fn run(cli: &Cli, output: Output) -> Result<(), failure::Failure> {
         Command::List(options) => commands::list::run(options, &discover::locate(file)?, output),
         Command::Init(options) => commands::init::run(options, file, output),
         Command::Schema(options) => commands::schema::run(options),
+        Command::Upgrade(options) => {
+            commands::upgrade::run(options, &discover::locate(file)?, output)
+        }
         Command::Run(options) => match commands::run::package_reference(options) {
             // A package carries its job: no Drakefile is looked for.
             Some(reference) => {

@@ -41,6 +41,27 @@ impl Output {
 
     /// Writes every diagnostic of a report, then a one-line summary when there are errors.
     pub fn report(self, report: &Report) {
+        let mut text = self.diagnostics(report);
+        let errors = report.error_count();
+        if errors > 0 {
+            let warnings = report.warning_count();
+            let summary = format!(
+                "{} is invalid: {}{}; nothing was run",
+                report.name(),
+                plural(errors, "error"),
+                if warnings > 0 {
+                    format!(", {}", plural(warnings, "warning"))
+                } else {
+                    String::new()
+                }
+            );
+            text = format!("{text}{}: {summary}\n", self.label("error", true));
+        }
+        write_stderr(&text);
+    }
+
+    /// Every diagnostic of a report, drawn with its source line and caret.
+    fn diagnostics(self, report: &Report) -> String {
         let theme = if self.color {
             GraphicalTheme::unicode()
         } else {
@@ -62,28 +83,25 @@ impl Output {
             text =
                 format!("{text}... and {hidden} more (`eider validate --json` lists them all)\n");
         }
-        let errors = report.error_count();
-        if errors > 0 {
-            let warnings = report.warning_count();
-            let summary = format!(
-                "{} is invalid: {}{}; nothing was run",
-                report.name(),
-                plural(errors, "error"),
-                if warnings > 0 {
-                    format!(", {}", plural(warnings, "warning"))
-                } else {
-                    String::new()
-                }
-            );
-            text = format!("{text}{}: {summary}\n", self.label("error", true));
-        }
-        write_stderr(&text);
+        text
     }
 
     /// Writes a failure.
     pub fn failure(self, failure: &Failure) {
         match failure {
             Failure::Invalid(report) => self.report(report),
+            Failure::Diagnostics(explained) => {
+                let mut text = self.diagnostics(&explained.report);
+                text = format!(
+                    "{text}{}: {}\n",
+                    self.label("error", true),
+                    explained.summary
+                );
+                if let Some(hint) = &explained.hint {
+                    text = format!("{text}{}: {hint}\n", self.label("hint", false));
+                }
+                write_stderr(&text);
+            }
             Failure::Reported { .. } => {}
             Failure::Message {
                 message,
@@ -126,7 +144,8 @@ impl Output {
     }
 }
 
-fn plural(count: usize, noun: &str) -> String {
+/// `1 error`, `2 errors`.
+pub fn plural(count: usize, noun: &str) -> String {
     if count == 1 {
         format!("1 {noun}")
     } else {

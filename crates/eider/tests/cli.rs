@@ -31,13 +31,15 @@ const EXAMPLES: [&str; 7] = [
 ];
 
 /// Every variable that changes what eider does, so the caller's environment cannot leak in.
-const EIDER_VARIABLES: [&str; 7] = [
+const EIDER_VARIABLES: [&str; 9] = [
     "EIDER_FILE",
     "EIDER_COLOR",
     "EIDER_JSON",
     "EIDER_PIPELINES",
     "EIDER_FORCE",
     "EIDER_SPEC_VERSION",
+    "EIDER_UPGRADE_TO",
+    "EIDER_DRY_RUN",
     "COLUMNS",
 ];
 
@@ -108,6 +110,28 @@ jobs:
       - MODE=release
 ";
 
+/// A seed-draft Drakefile as written in October 2019: comments, an anchor, command lines.
+const SEED_DRAFT: &str = "\
+# CI of the inventory service.
+uri: github.com/lovethedrake/drakespec
+version: v0.0.0
+jobs:
+  test:
+    containers:
+    - name: redis
+      image: redis:5.0-alpine
+    # The tests talk to redis on localhost.
+    - &go
+      name: go
+      image: golang:1.13
+      sourceMountPath: /src   # the project
+      command: go test ./...
+  build:
+    containers:
+    - <<: *go
+      command: go build -o bin/inventory ./cmd/inventory
+";
+
 /// A temporary project directory.
 struct Project {
     directory: TempDir,
@@ -129,6 +153,27 @@ impl Project {
 
     fn path(&self) -> &Path {
         self.directory.path()
+    }
+
+    /// The text of a file of the project.
+    fn read(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.path().join(relative)).expect("the file can be read")
+    }
+
+    /// The names of the files in the project directory, sorted.
+    fn file_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.path())
+            .expect("the project directory can be listed")
+            .map(|entry| {
+                entry
+                    .expect("a directory entry can be read")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        names.sort();
+        names
     }
 
     fn write(&self, relative: &str, contents: impl AsRef<[u8]>) -> PathBuf {
@@ -776,8 +821,8 @@ fn a_wrapped_hint_never_breaks_inside_a_code_span_a_path_or_a_url() {
     let copyable = [
         "`github.com/lovethedrake/drakespec-with-a-very-long-suffix`",
         "`- GOFLAGS=-race -covermode=atomic -coverpkg=./cmd/...,./internal/...`",
-        r#"["go","test","-race","-covermode=atomic","-coverprofile=coverage.out","./cmd/...","./internal/..."]"#,
-        r#"["curl","-fsSL","https://example.com/lovethedrake/drakespec/releases/download/v0.6.0/install.sh"]"#,
+        r#"`["go", "test", "-race", "-covermode=atomic", "-coverprofile=coverage.out", "./cmd/...", "./internal/..."]`"#,
+        r#"`["curl", "-fsSL", "https://example.com/lovethedrake/drakespec/releases/download/v0.6.0/install.sh"]`"#,
     ];
     for color in ["never", "always"] {
         for columns in ["30", "60", "100"] {
@@ -866,4 +911,153 @@ fn completions_for_an_unknown_shell_is_a_usage_error() {
 
     For more information, try '--help'.
     ");
+}
+
+#[test]
+fn help_lists_every_command() {
+    let output = run(&mut eider(&["--help"]));
+    assert_eq!(exit_code(&output), 0);
+    insta::assert_snapshot!(transcript(&output));
+}
+
+#[test]
+fn upgrade_help_names_its_flags_and_their_variables() {
+    let output = run(&mut eider(&["upgrade", "--help"]));
+    assert_eq!(exit_code(&output), 0);
+    insta::assert_snapshot!(transcript(&output));
+}
+
+#[cfg(unix)]
+#[test]
+fn upgrade_rewrites_the_drakefile_in_place_keeping_its_mode() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let project = Project::with_drakefile(SEED_DRAFT);
+    let path = project.path().join("Drakefile.yaml");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640))
+        .expect("the mode can be set");
+    let output = run(&mut project.eider(&["upgrade"]));
+    assert_eq!(exit_code(&output), 0, "{}", transcript(&output));
+    let mode = std::fs::metadata(&path)
+        .expect("the Drakefile is there")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o640, "the file keeps its mode");
+    assert_eq!(
+        project.file_names(),
+        ["Drakefile.yaml"],
+        "no temporary file is left"
+    );
+    let validate = run(&mut project.eider(&["validate"]));
+    assert_eq!(exit_code(&validate), 0, "{}", transcript(&validate));
+    insta::assert_snapshot!(format!(
+        "{}----- Drakefile.yaml -----\n{}",
+        transcript(&output),
+        project.read("Drakefile.yaml")
+    ));
+}
+
+#[test]
+fn upgrade_dry_run_prints_a_diff_and_writes_nothing() {
+    let project = Project::with_drakefile(SEED_DRAFT);
+    let output = run(&mut project.eider(&["upgrade", "--dry-run", "--to", "v0.2.0"]));
+    assert_eq!(exit_code(&output), 0, "{}", transcript(&output));
+    assert_eq!(
+        project.read("Drakefile.yaml"),
+        SEED_DRAFT,
+        "nothing is written"
+    );
+    assert_eq!(project.file_names(), ["Drakefile.yaml"]);
+    insta::assert_snapshot!(transcript(&output));
+}
+
+#[test]
+fn upgrade_to_a_version_stops_there() {
+    let project = Project::new();
+    project.write("ci/Drakefile.yaml", SEED_DRAFT);
+    let output = run(project
+        .eider(&["-f", "ci/Drakefile.yaml", "upgrade"])
+        .env("EIDER_UPGRADE_TO", "v0.1.0"));
+    assert_eq!(exit_code(&output), 0, "{}", transcript(&output));
+    let validate = run(&mut project.eider(&["-f", "ci/Drakefile.yaml", "validate"]));
+    insta::assert_snapshot!(stdout(&validate), @"ci/Drakefile.yaml: OK (DrakeSpec v0.1.0, 2 jobs, 0 pipelines)");
+    let written = project.read("ci/Drakefile.yaml");
+    assert!(
+        written.contains("    containers:\n"),
+        "v0.1.0 still lists `containers`:\n{written}"
+    );
+    assert!(
+        written.contains("command: [\"go\", \"test\", \"./...\"]"),
+        "{written}"
+    );
+}
+
+#[test]
+fn upgrade_that_cannot_be_faithful_exits_2_and_writes_nothing() {
+    let text = format!(
+        "{SEED_DRAFT}  nothing:\n    containers: []\npipelines:\n  ci:\n    triggers:\n    - on: push\n    jobs:\n    - name: test\n"
+    );
+    let project = Project::with_drakefile(&text);
+    let output = run(&mut project.eider(&["upgrade"]));
+    assert_eq!(exit_code(&output), 2);
+    assert_eq!(project.read("Drakefile.yaml"), text, "nothing is written");
+    assert_eq!(project.file_names(), ["Drakefile.yaml"]);
+    insta::assert_snapshot!(transcript(&output));
+}
+
+#[test]
+fn upgrade_of_a_file_at_the_target_says_so_and_writes_nothing() {
+    let project = Project::with_drakefile(UNSORTED);
+    let before = std::fs::metadata(project.path().join("Drakefile.yaml")).expect("metadata");
+    let output = run(&mut project.eider(&["upgrade"]));
+    let after = std::fs::metadata(project.path().join("Drakefile.yaml")).expect("metadata");
+    assert_eq!(
+        before.modified().expect("a modification time"),
+        after.modified().expect("a modification time"),
+        "the file is not rewritten"
+    );
+    insta::assert_snapshot!(transcript(&output), @r"
+    exit code: 0
+    ----- stdout -----
+    ----- stderr -----
+    Drakefile.yaml already follows DrakeSpec v0.6.0: nothing to upgrade
+    ");
+}
+
+#[test]
+fn upgrade_to_an_older_version_is_refused() {
+    let project = Project::with_drakefile(UNSORTED);
+    let output = run(&mut project.eider(&["upgrade", "--to", "v0.2.0"]));
+    assert_eq!(
+        project.read("Drakefile.yaml"),
+        UNSORTED,
+        "nothing is written"
+    );
+    insta::assert_snapshot!(transcript(&output), @r"
+    exit code: 2
+    ----- stdout -----
+    ----- stderr -----
+    error: Drakefile.yaml declares v0.6.0, which is newer than v0.2.0; an upgrade never goes back
+    hint: `--to` takes v0.6.0 or a newer version
+    ");
+}
+
+/// Reading a Drakefile drops its byte-order mark; rewriting it must not.
+#[test]
+fn upgrade_keeps_a_byte_order_mark() {
+    let project = Project::new();
+    project.write(
+        "Drakefile.yaml",
+        format!("\u{feff}{}", SEED_DRAFT.replace('\n', "\r\n")),
+    );
+    let output = run(&mut project.eider(&["upgrade"]));
+    assert_eq!(exit_code(&output), 0, "{}", transcript(&output));
+    let written = project.read("Drakefile.yaml");
+    assert!(
+        written.starts_with("\u{feff}# CI of the inventory service.\r\nspecUri: "),
+        "{written:?}"
+    );
+    assert!(
+        !written.replace("\r\n", "").contains('\n'),
+        "every line ends in CRLF: {written:?}"
+    );
 }

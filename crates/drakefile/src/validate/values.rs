@@ -6,7 +6,7 @@ use crate::fields::{self, Field, FieldType, ObjectKind};
 use crate::path::FieldPath;
 use crate::suggest;
 use crate::version::SpecVersion;
-use crate::yaml::{Entry, Node, Span, Value};
+use crate::yaml::{Entry, Node, Span, Value, emit};
 
 use super::Validator;
 
@@ -77,12 +77,10 @@ impl Validator<'_> {
             let mut diagnostic = self.type_error(node, path, "a list of strings");
             if let Some(text) = node.as_str() {
                 let suggestion = match crate::command_line::split_command_line(text) {
-                    Ok(words) if !words.is_empty() => {
-                        serde_json::to_string(&words).unwrap_or_default()
-                    }
-                    _ => format!("[{}]", serde_json::to_string(text).unwrap_or_default()),
+                    Ok(words) if !words.is_empty() => emit::flow_list(&words),
+                    _ => emit::flow_list(&[text.to_owned()]),
                 };
-                diagnostic = diagnostic.with_help(format!("write it as a list: {suggestion}"));
+                diagnostic = diagnostic.with_help(format!("write it as a list: `{suggestion}`"));
             }
             self.report(diagnostic);
             return None;

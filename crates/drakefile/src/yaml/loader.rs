@@ -117,7 +117,8 @@ pub fn load_reporting(text: &str) -> Result<Loaded, SyntaxError> {
     })
 }
 
-fn byte_offset(text: &str, byte_offset: Option<usize>, char_index: usize) -> usize {
+/// The byte offset of a parser position: its own when it has one, else from its character index.
+pub(super) fn byte_offset(text: &str, byte_offset: Option<usize>, char_index: usize) -> usize {
     byte_offset.unwrap_or_else(|| {
         text.char_indices()
             .nth(char_index)

@@ -11,6 +11,7 @@ pub mod package;
 pub mod refusals;
 pub mod run;
 pub mod schema;
+pub mod upgrade;
 pub mod validate;
 pub mod verify;
 

@@ -7,10 +7,11 @@ mod junit;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8PathBuf;
 use eider_engine::RunSummary;
 
 use crate::failure::Failure;
+use crate::whole_file::write_whole;
 
 /// At most this much of each job's output goes into a report; the rest is cut with a marker,
 /// so that a job printing gigabytes cannot make a report of gigabytes.
@@ -60,42 +61,10 @@ pub fn write_all(
             ReportTarget::Junit(path) => (path, junit::render(runs, output)?),
             ReportTarget::Json(path) => (path, json::render(runs)?),
         };
-        write_whole(path, text.as_bytes()).map_err(|error| {
+        // A crash or a full disk leaves the previous report (or none), never a truncated one.
+        write_whole(path, text.as_bytes(), ".eider-report-").map_err(|error| {
             Failure::runtime(format!("cannot write the report {path}")).with_error(&error)
         })?;
     }
     Ok(())
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it there: a full disk or a
-/// crash leaves the previous report (or none), never a truncated one that a CI system would
-/// read. The temporary file is removed when anything fails.
-fn write_whole(path: &Utf8Path, bytes: &[u8]) -> Result<(), PathError> {
-    use std::io::Write as _;
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_str().is_empty() => parent,
-        _ => Utf8Path::new("."),
-    };
-    let failed = |source| PathError {
-        path: path.to_owned(),
-        source,
-    };
-    let mut file = tempfile::Builder::new()
-        .prefix(".eider-report-")
-        .tempfile_in(directory)
-        .map_err(failed)?;
-    file.write_all(bytes)
-        .and_then(|()| file.flush())
-        .map_err(failed)?;
-    file.persist(path).map_err(|error| failed(error.error))?;
-    Ok(())
-}
-
-/// A report file that could not be written.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot write {path}")]
-struct PathError {
-    path: Utf8PathBuf,
-    #[source]
-    source: std::io::Error,
 }
