@@ -131,7 +131,35 @@ fn allowed_differences(before: &Value, after: &Value) -> Value {
             job["sourceMountMode"] = after["jobs"][index]["sourceMountMode"].clone();
         }
     }
+    if let Some(pipelines) = expected["pipelines"].as_array_mut() {
+        for pipeline in pipelines {
+            if let Some(triggers) = pipeline["triggers"].as_array_mut() {
+                triggers.iter_mut().for_each(october_2019_config_as_push);
+            }
+        }
+    }
     expected
+}
+
+/// A `drakespec-github` trigger's October 2019 selectors where the current config has them:
+/// `checkSuiteRequest.branches` as `push.branches`, `tagPush.tags` as `push.tags`.
+fn october_2019_config_as_push(trigger: &mut Value) {
+    if trigger["specUri"] != "github.com/lovethedrake/drakespec-github" {
+        return;
+    }
+    let Some(config) = trigger["config"].as_object_mut() else {
+        return;
+    };
+    for (old, selector) in [("checkSuiteRequest", "branches"), ("tagPush", "tags")] {
+        if let Some(section) = config.remove(old) {
+            config
+                .entry("push")
+                .or_insert_with(|| json!({}))
+                .as_object_mut()
+                .expect("push is a mapping")
+                .insert(selector.to_owned(), section[selector].clone());
+        }
+    }
 }
 
 /// The versions newer than `version`, oldest first.
