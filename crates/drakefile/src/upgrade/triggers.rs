@@ -11,6 +11,8 @@
 //! evaluated seed-draft triggers; nothing in a release means the same, so a seed-draft pipeline
 //! with triggers is refused.
 
+use std::fmt::Write as _;
+
 use serde_json::Value;
 
 use crate::model::Trigger;
@@ -173,29 +175,21 @@ fn block(value: &Value, indent: usize, out: &mut String) {
                 let key = emit::string(key);
                 match value {
                     Value::Object(inner) if !inner.is_empty() => {
-                        out.push_str(&format!(
-                            "{pad}{key}:
-"
-                        ));
+                        let _infallible = writeln!(out, "{pad}{key}:");
                         block(value, indent + 2, out);
                     }
-                    Value::Null => out.push_str(&format!(
-                        "{pad}{key}:
-"
-                    )),
-                    _ => out.push_str(&format!(
-                        "{pad}{key}: {}
-",
-                        flow(value)
-                    )),
+                    Value::Null => {
+                        let _infallible = writeln!(out, "{pad}{key}:");
+                    }
+                    _ => {
+                        let _infallible = writeln!(out, "{pad}{key}: {}", flow(value));
+                    }
                 }
             }
         }
-        _ => out.push_str(&format!(
-            "{pad}{}
-",
-            flow(value)
-        )),
+        _ => {
+            let _infallible = writeln!(out, "{pad}{}", flow(value));
+        }
     }
 }
 
