@@ -52,6 +52,17 @@ readonly KUBERNETES_VALIDATE_DIR="$STATE_DIR/kubernetes-validate"
 # crates/eider/tests/support/podman.rs).
 readonly PODMAN_DIR="$STATE_DIR/podman"
 readonly PODMAN_IMAGE="localhost/$BUSYBOX_IMAGE"
+readonly PODMAN_CONFIG='[containers]
+default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]'
+# podman's Docker-compatible API (`podman system service`), with the same storage and settings,
+# on a socket of its own: the Docker Engine's socket is never touched. The tests that run eider
+# against podman point DOCKER_HOST here (see crates/eider/tests/support/engine.rs), with
+# `--network none`: podman 4.3's API gives a container that names no network podman's bridge
+# (an address, and rules in the host's firewall), whatever containers.conf says.
+readonly PODMAN_RUN_DIR=/run/eider-test
+readonly PODMAN_SOCKET="$PODMAN_RUN_DIR/podman.sock"
+readonly PODMAN_PID_FILE="$PODMAN_RUN_DIR/podman.pid"
+readonly PODMAN_WAIT_SECONDS=60
 # Set by start_engine and start_registries.
 ENGINE_VERSION=""
 PLAIN_REGISTRY=""
@@ -410,23 +421,113 @@ install_kubernetes_validate() {
         fail "pip could not install kubernetes-validate $KUBERNETES_VALIDATE_VERSION"
 }
 
+# podman with the test environment's storage and settings: the flags of every podman command
+# here, of the API service and of the tests.
+podman_flags() {
+    printf '%s\n' --root "$PODMAN_DIR/root" --runroot "$PODMAN_DIR/runroot" \
+        --cgroup-manager cgroupfs --events-backend file
+}
+
 podman_test() {
-    CONTAINERS_CONF="$PODMAN_DIR/containers.conf" podman --root "$PODMAN_DIR/root" \
-        --runroot "$PODMAN_DIR/runroot" --cgroup-manager cgroupfs --events-backend file "$@"
+    local flags
+    mapfile -t flags < <(podman_flags)
+    CONTAINERS_CONF="$PODMAN_DIR/containers.conf" podman "${flags[@]}" "$@"
+}
+
+# The test image's digest label as the engine CLI ($1: docker or podman_test) sees it, or nothing.
+image_digest_label() {
+    "$1" image inspect --format "{{index .Config.Labels \"$DIGEST_LABEL\"}}" "$2" 2>/dev/null ||
+        true
 }
 
 # Gives podman its settings and the test image (from the Docker Engine), unless it has them.
+# Sets PODMAN_CONFIG_CHANGED when the settings were (re)written: a running service must then be
+# started again to read them.
+PODMAN_CONFIG_CHANGED=false
 prepare_podman() {
     mkdir -p "$PODMAN_DIR/root" "$PODMAN_DIR/runroot"
-    printf '[containers]\ndefault_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]\n' \
-        >"$PODMAN_DIR/containers.conf"
-    if podman_test image exists "$PODMAN_IMAGE"; then
+    local config="$PODMAN_DIR/containers.conf"
+    if [[ ! -f $config ]] || [[ $(<"$config") != "$PODMAN_CONFIG" ]]; then
+        printf '%s\n' "$PODMAN_CONFIG" >"$config"
+        PODMAN_CONFIG_CHANGED=true
+    fi
+    local wanted present
+    wanted=$(image_digest_label docker "$BUSYBOX_IMAGE")
+    present=$(image_digest_label podman_test "$PODMAN_IMAGE")
+    if [[ -n $wanted ]] && [[ $present == "$wanted" ]]; then
         step "podman: $PODMAN_IMAGE present in $PODMAN_DIR"
         return
     fi
     step "podman: loading $PODMAN_IMAGE into $PODMAN_DIR"
+    # `podman load` names an image of the Docker Engine that has no registry `localhost/NAME`:
+    # the name the Docker-compatible API resolves the short name `NAME` to (its search for short
+    # names looks in local storage under `localhost/` first), so jobs name it as on Docker.
     docker save "$BUSYBOX_IMAGE" | podman_test load >/dev/null ||
         fail "podman could not load $BUSYBOX_IMAGE"
+}
+
+# Whether podman's API answers on its socket.
+podman_service_answers() {
+    [[ -S $PODMAN_SOCKET ]] &&
+        [[ $(curl --noproxy '*' -s -m 2 --unix-socket "$PODMAN_SOCKET" http://podman/_ping ||
+            true) == OK ]]
+}
+
+# The pid of the podman service this script started, when it still runs.
+podman_service_pid() {
+    local pid
+    [[ -s $PODMAN_PID_FILE ]] || return 1
+    pid=$(<"$PODMAN_PID_FILE")
+    [[ $(cat "/proc/$pid/comm" 2>/dev/null) == podman ]] || return 1
+    printf '%s\n' "$pid"
+}
+
+# Starts podman's Docker-compatible API on $PODMAN_SOCKET unless it answers there with the
+# current settings. `--time=0`: it serves until it is stopped, not only while clients come.
+start_podman_service() {
+    local pid
+    if podman_service_answers && ! $PODMAN_CONFIG_CHANGED; then
+        step "podman: API answers at unix://$PODMAN_SOCKET"
+        return
+    fi
+    require_root "starting the podman API service"
+    if pid=$(podman_service_pid); then
+        step "podman: stopping the API service (pid $pid) to start it with new settings"
+        kill "$pid"
+        local deadline=$((SECONDS + PODMAN_WAIT_SECONDS))
+        while kill -0 "$pid" 2>/dev/null; do
+            ((SECONDS < deadline)) || fail "the podman API service (pid $pid) did not stop"
+            sleep 0.2
+        done
+    elif podman_service_answers; then
+        fail "something that this script did not start answers at unix://$PODMAN_SOCKET" \
+            "stop it, then run this script again"
+    fi
+    mkdir -p "$PODMAN_RUN_DIR" "$LOG_DIR"
+    # A socket file left by a service that is gone would make the new one fail to listen.
+    rm -f "$PODMAN_SOCKET"
+    local log="$LOG_DIR/podman-service.log" flags
+    mapfile -t flags < <(podman_flags)
+    step "podman: starting the API service at unix://$PODMAN_SOCKET (log: $log)"
+    # setsid detaches it, so it outlives this script; fd 9 (the lock) is not handed down. It
+    # works in its own directory: conmon writes files (`oom`) into the one it was started in.
+    (cd "$PODMAN_DIR" && CONTAINERS_CONF="$PODMAN_DIR/containers.conf" exec setsid podman \
+        "${flags[@]}" system service --time=0 "unix://$PODMAN_SOCKET" \
+        </dev/null >>"$log" 2>&1 9>&-) &
+    pid=$!
+    printf '%s\n' "$pid" >"$PODMAN_PID_FILE"
+    local deadline=$((SECONDS + PODMAN_WAIT_SECONDS))
+    until podman_service_answers; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            show_log_tail "$log"
+            fail "the podman API service exited before it answered"
+        fi
+        if ((SECONDS >= deadline)); then
+            show_log_tail "$log"
+            fail "the podman API service did not answer within ${PODMAN_WAIT_SECONDS}s"
+        fi
+        sleep 0.2
+    done
 }
 
 main() {
@@ -438,10 +539,12 @@ main() {
     build_images
     push_registry_image
     prepare_podman
+    start_podman_service
     step "test environment ready: Docker Engine $ENGINE_VERSION at" \
         "${DOCKER_HOST:-unix:///var/run/docker.sock}; images $BUSYBOX_IMAGE, $ENTRYPOINT_IMAGE," \
         "$NO_COMMAND_IMAGE, $REGISTRY_IMAGE; registries: $REGISTRIES_FILE; kubernetes-validate" \
-        "$KUBERNETES_VALIDATE_VERSION in $KUBERNETES_VALIDATE_DIR"
+        "$KUBERNETES_VALIDATE_VERSION in $KUBERNETES_VALIDATE_DIR; podman's API at" \
+        "unix://$PODMAN_SOCKET"
 }
 
 main "$@"

@@ -87,13 +87,14 @@ impl From<EndpointError> for ConnectError {
 
 impl DockerRuntime {
     /// Connects to the engine the environment names ([`Endpoint::of_process`]): one cheap
-    /// request (`/_ping`) to know it answers, and the engine's platform asked in the
-    /// background (`/version` makes the engine ask its own components and takes ~10 ms).
+    /// request (`/_ping`) to know it answers, and what the engine says of itself (its platform,
+    /// whether it is Podman) asked in the background (`/version` makes the engine ask its own
+    /// components and takes ~10 ms).
     ///
     /// Requests carry no API version, so each engine answers in its own newest one: bollard's
     /// version prefix does not reach the engine (its URL join drops it), which makes a version
     /// negotiation a round trip for nothing. What eider reads exists in every engine it supports
-    /// (Docker 20.10 on).
+    /// (Docker 20.10 on; Podman 4.3 on, which serves the same paths without a version prefix).
     pub async fn connect() -> Result<Self, ConnectError> {
         Self::connect_with_timeout(DEFAULT_RESPONSE_TIMEOUT).await
     }
@@ -102,17 +103,17 @@ impl DockerRuntime {
     /// has not started answering within `response_timeout` (whole seconds, at least one: the
     /// granularity of the client).
     pub async fn connect_with_timeout(response_timeout: Duration) -> Result<Self, ConnectError> {
-        Self::connect_asking(Endpoint::of_process()?, response_timeout, AskPlatform::Now).await
+        Self::connect_asking(Endpoint::of_process()?, response_timeout, AskVersion::Now).await
     }
 
     /// [`DockerRuntime::connect`] for a connection that only handles images (inspects, loads):
-    /// the engine's platform is asked only if something needs it. `/version` keeps the engine
+    /// what the engine says of itself is asked only if something needs it. `/version` keeps the engine
     /// busy for ~10 ms, which requests sent beside it wait for.
     pub async fn connect_for_images() -> Result<Self, ConnectError> {
         Self::connect_asking(
             Endpoint::of_process()?,
             DEFAULT_RESPONSE_TIMEOUT,
-            AskPlatform::WhenNeeded,
+            AskVersion::WhenNeeded,
         )
         .await
     }
@@ -120,7 +121,7 @@ impl DockerRuntime {
     async fn connect_asking(
         endpoint: Endpoint,
         response_timeout: Duration,
-        ask: AskPlatform,
+        ask: AskVersion,
     ) -> Result<Self, ConnectError> {
         let response_timeout = response_timeout.max(Duration::from_secs(1));
         let transport = match Transport::new(endpoint.clone()) {
@@ -152,15 +153,15 @@ impl DockerRuntime {
             }
         }
         let pending = match ask {
-            AskPlatform::Now => Some(tokio::spawn(ask_platform(client.clone()))),
-            AskPlatform::WhenNeeded => None,
+            AskVersion::Now => Some(tokio::spawn(ask_version(client.clone()))),
+            AskVersion::WhenNeeded => None,
         };
         let host = crate::create_spec::HostSettings {
             network: None,
             socket: endpoint.socket_path(),
         };
         Ok(Self {
-            platform: std::sync::Arc::new(PlatformQuery {
+            version: std::sync::Arc::new(VersionQuery {
                 pending: std::sync::Mutex::new(pending),
                 client: client.clone(),
                 answer: tokio::sync::OnceCell::new(),
@@ -192,36 +193,75 @@ fn is_tls_failure(error: &(dyn std::error::Error + 'static)) -> bool {
     error.source().is_some_and(is_tls_failure)
 }
 
-/// When a connection asks the engine's platform.
+/// When a connection asks what the engine says of itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum AskPlatform {
+enum AskVersion {
     /// At once, in the background: a run needs it before its first container.
     Now,
     /// The first time it is needed.
     WhenNeeded,
 }
 
-/// The engine's platform, from `/version`.
-async fn ask_platform(client: Docker) -> Result<Platform, String> {
+/// What the engine says of itself in `/version`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EngineVersion {
+    /// Where its containers run.
+    pub platform: Platform,
+    /// Which implementation of the Engine API it is.
+    pub kind: EngineKind,
+}
+
+/// Which implementation of the Engine API answers: they differ in the few places
+/// `docs/podman.md` lists, which the backend asks this about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EngineKind {
+    /// The Docker Engine (or anything else that does not say it is Podman).
+    Docker,
+    /// Podman's Docker-compatible API (`podman system service`).
+    Podman,
+}
+
+impl EngineVersion {
+    /// Reads `/version`'s answer. Podman names itself among the components ("Podman
+    /// Engine"); the Docker Engine names its own ("Engine", "containerd", "runc").
+    fn of(version: bollard::models::SystemVersion) -> Self {
+        let podman = version
+            .components
+            .iter()
+            .flatten()
+            .any(|component| component.name.starts_with("Podman"));
+        Self {
+            platform: Platform {
+                os: version.os.unwrap_or_else(|| "linux".to_owned()),
+                architecture: crate::oci_architecture(version.arch.as_deref().unwrap_or_default()),
+            },
+            kind: if podman {
+                EngineKind::Podman
+            } else {
+                EngineKind::Docker
+            },
+        }
+    }
+}
+
+/// What the engine says of itself, from `/version`.
+async fn ask_version(client: Docker) -> Result<EngineVersion, String> {
     let version = client.version().await.map_err(|error| error.to_string())?;
-    Ok(Platform {
-        os: version.os.unwrap_or_else(|| "linux".to_owned()),
-        architecture: crate::oci_architecture(version.arch.as_deref().unwrap_or_default()),
-    })
+    Ok(EngineVersion::of(version))
 }
 
-/// The engine's platform: asked once (in the background, or when first needed), answered to
-/// every caller.
+/// What the engine says of itself: asked once (in the background, or when first needed),
+/// answered to every caller.
 #[derive(Debug)]
-pub(crate) struct PlatformQuery {
-    pending: std::sync::Mutex<Option<tokio::task::JoinHandle<Result<Platform, String>>>>,
+pub(crate) struct VersionQuery {
+    pending: std::sync::Mutex<Option<tokio::task::JoinHandle<Result<EngineVersion, String>>>>,
     client: Docker,
-    answer: tokio::sync::OnceCell<Result<Platform, String>>,
+    answer: tokio::sync::OnceCell<Result<EngineVersion, String>>,
 }
 
-impl PlatformQuery {
+impl VersionQuery {
     /// The answer, waiting for it the first time.
-    pub(crate) async fn get(&self) -> Result<Platform, RuntimeError> {
+    pub(crate) async fn get(&self) -> Result<EngineVersion, RuntimeError> {
         let answer = self
             .answer
             .get_or_init(|| async {
@@ -231,7 +271,8 @@ impl PlatformQuery {
                     .map_or(None, |mut pending| pending.take());
                 match pending {
                     Some(query) => query.await.unwrap_or_else(|error| Err(error.to_string())),
-                    None => ask_platform(self.client.clone()).await,
+                    // Boxed: asked from inside launches, whose futures it would enlarge.
+                    None => Box::pin(ask_version(self.client.clone())).await,
                 }
             })
             .await;
@@ -241,6 +282,8 @@ impl PlatformQuery {
 
 #[cfg(test)]
 mod tests {
+    use bollard::models::{SystemVersion, SystemVersionComponents};
+
     use super::*;
 
     #[test]
@@ -253,5 +296,37 @@ mod tests {
         assert!(is_tls_failure(&wrapped));
         let refused_connection = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
         assert!(!is_tls_failure(&std::io::Error::other(refused_connection)));
+    }
+
+    fn version(components: &[&str]) -> SystemVersion {
+        SystemVersion {
+            os: Some("linux".to_owned()),
+            arch: Some("x86_64".to_owned()),
+            components: Some(
+                components
+                    .iter()
+                    .map(|name| SystemVersionComponents {
+                        name: (*name).to_owned(),
+                        version: "1".to_owned(),
+                        details: None,
+                    })
+                    .collect(),
+            ),
+            ..SystemVersion::default()
+        }
+    }
+
+    #[test]
+    fn podman_is_told_apart_by_its_component_and_both_give_the_platform() {
+        let podman = EngineVersion::of(version(&["Podman Engine", "Conmon", "OCI Runtime (runc)"]));
+        let docker = EngineVersion::of(version(&["Engine", "containerd", "runc", "docker-init"]));
+        assert_eq!(podman.kind, EngineKind::Podman);
+        assert_eq!(docker.kind, EngineKind::Docker);
+        for platform in [podman.platform, docker.platform] {
+            assert_eq!(
+                (platform.os.as_str(), platform.architecture.as_str()),
+                ("linux", "amd64")
+            );
+        }
     }
 }

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use bollard::models::{
-    ContainerCreateBody, HostConfig, HostConfigLogConfig, Mount as EngineMount, MountType,
-    MountVolumeOptions,
+    ContainerCreateBody, ContainerInspectResponse, HostConfig, HostConfigLogConfig,
+    Mount as EngineMount, MountType, MountVolumeOptions,
 };
 use bollard::query_parameters::{
     AttachContainerOptions, CreateContainerOptions, InspectContainerOptions, KillContainerOptions,
@@ -17,6 +17,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use crate::DockerRuntime;
 use crate::error::{from_bollard, is_gone_or_done, is_removal_in_progress};
 use crate::model::{ContainerId, CreateSpec, MountSource, NetworkMode};
+use crate::passing_states::read_through_passing_states;
 use crate::terminal_attach::attach_terminal;
 
 /// How long a removal that another request started may take before eider reports it.
@@ -129,14 +130,34 @@ impl DockerRuntime {
         })
     }
 
+    /// What the engine knows of container `id`, read through Podman's passing states.
+    pub(crate) async fn inspect(
+        &self,
+        id: &ContainerId,
+    ) -> Result<ContainerInspectResponse, bollard::errors::Error> {
+        Box::pin(read_through_passing_states(|| {
+            self.client
+                .inspect_container(&id.0, None::<InspectContainerOptions>)
+        }))
+        .await
+    }
+
     async fn was_out_of_memory(&self, id: &ContainerId) -> bool {
-        self.client
-            .inspect_container(&id.0, None::<InspectContainerOptions>)
+        self.inspect(id)
             .await
             .ok()
             .and_then(|inspect| inspect.state)
             .and_then(|state| state.oom_killed)
             .unwrap_or(false)
+    }
+
+    /// The container whose network namespace `id` joined, as the engine recorded it
+    /// (`container:<id>`): none when it joined none, or cannot be inspected (gone already).
+    pub(crate) async fn joined_namespace(&self, id: &ContainerId) -> Option<ContainerId> {
+        let inspect = self.inspect(id).await.ok()?;
+        let mode = inspect.host_config?.network_mode?;
+        mode.strip_prefix("container:")
+            .map(|owner| ContainerId(owner.to_owned()))
     }
 
     pub(crate) async fn stop_container(
@@ -190,11 +211,7 @@ impl DockerRuntime {
     async fn wait_until_gone(&self, id: &ContainerId) -> Result<(), RuntimeError> {
         let deadline = tokio::time::Instant::now() + REMOVAL_PATIENCE;
         loop {
-            match self
-                .client
-                .inspect_container(&id.0, None::<InspectContainerOptions>)
-                .await
-            {
+            match self.inspect(id).await {
                 Err(error) if is_gone_or_done(&error) => return Ok(()),
                 Err(error) => return Err(from_bollard(error)),
                 Ok(_) if tokio::time::Instant::now() >= deadline => {
@@ -257,7 +274,8 @@ impl DockerRuntime {
             .collect())
     }
 
-    /// Every container, running or not, that matches `filters`.
+    /// Every container, running or not, that matches `filters`, read through Podman's passing
+    /// states.
     async fn list_all(
         &self,
         filters: Option<HashMap<String, Vec<String>>>,
@@ -267,10 +285,11 @@ impl DockerRuntime {
             filters,
             ..ListContainersOptions::default()
         };
-        self.client
-            .list_containers(Some(options))
-            .await
-            .map_err(from_bollard)
+        Box::pin(read_through_passing_states(|| {
+            self.client.list_containers(Some(options.clone()))
+        }))
+        .await
+        .map_err(from_bollard)
     }
 
     /// Streams a directory of a (never started) container out as a tar archive and unpacks it,

@@ -15,7 +15,9 @@ mod job;
 mod launch_pacer;
 mod liveness;
 mod model;
+mod passing_states;
 mod pull_retry;
+mod removal_order;
 mod socket_watch;
 mod source_archive;
 mod storage;
@@ -53,9 +55,10 @@ pub struct DockerRuntime {
     /// How long a request may go unanswered before it fails; probes use it too, and it bounds
     /// how long a job waits for an engine that went away to come back.
     response_timeout: Duration,
-    /// Asked once, in the background from the moment of connecting: the engine takes a while to
-    /// answer it, and nothing needs it before the first container starts.
-    platform: std::sync::Arc<connect::PlatformQuery>,
+    /// What the engine says of itself (its platform, whether it is Podman): asked once, in the
+    /// background from the moment of connecting: the engine takes a while to answer it, and
+    /// nothing needs it before the first copy of the source or container.
+    version: std::sync::Arc<connect::VersionQuery>,
     /// How pulls that fail for a transient reason are tried again.
     pull_retry: PullRetry,
     /// The network of each job's first container, and the socket bound for containers allowed
@@ -93,7 +96,10 @@ impl eider_runtime::Runtime for DockerRuntime {
     type Job = DockerJob;
 
     async fn platform(&self) -> Result<Option<Platform>, RuntimeError> {
-        self.platform.get().await.map(Some)
+        self.version
+            .get()
+            .await
+            .map(|version| Some(version.platform))
     }
 
     async fn needs_pull(&self, image: &str, policy: PullPolicy) -> Result<bool, RuntimeError> {

@@ -1,6 +1,5 @@
 //! Whether the engine is alive, and what became of a container after the engine came back.
 
-use bollard::query_parameters::InspectContainerOptions;
 use eider_runtime::{Exit, RuntimeError};
 
 use crate::model::{ContainerId, ContainerState};
@@ -31,11 +30,7 @@ impl DockerRuntime {
     }
 
     pub(crate) async fn state_of(&self, id: &ContainerId) -> Result<ContainerState, RuntimeError> {
-        let inspect = match self
-            .client
-            .inspect_container(&id.0, None::<InspectContainerOptions>)
-            .await
-        {
+        let inspect = match self.inspect(id).await {
             Ok(inspect) => inspect,
             Err(error) if is_gone_or_done(&error) => return Ok(ContainerState::Missing),
             Err(error) => return Err(from_bollard(error)),

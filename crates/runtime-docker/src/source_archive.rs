@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
-use crate::model::{ArchiveStream, VOLUME_ARCHIVE_ROOT};
+use crate::model::ArchiveStream;
 use bytes::{Bytes, BytesMut};
 use camino::Utf8PathBuf;
 use futures_util::StreamExt;
@@ -39,10 +39,13 @@ const CHUNK_SIZE: usize = 256 * 1024;
 /// Chunks buffered between the archiver thread and the upload.
 const CHUNKS_IN_FLIGHT: usize = 4;
 
-/// Starts archiving `root` on a blocking thread. The stream yields the tar archive as it is
-/// written; the handle gives the counts (and the skipped special files) when it is done.
+/// Starts archiving `root` on a blocking thread, its entries under `directory` or at the top of
+/// the archive (as the engine that extracts it needs, see `archive::VolumeUpload`). The stream
+/// yields the tar archive as it is written; the handle gives the counts (and the skipped special
+/// files) when it is done.
 pub(crate) fn archive_tree(
     root: Utf8PathBuf,
+    directory: Option<&'static str>,
 ) -> (ArchiveStream, JoinHandle<io::Result<CopyStats>>) {
     let (sender, receiver) = mpsc::channel(CHUNKS_IN_FLIGHT);
     let error_sender = sender.clone();
@@ -51,7 +54,7 @@ pub(crate) fn archive_tree(
             sender,
             buffer: BytesMut::with_capacity(CHUNK_SIZE),
         };
-        let result = write_archive(root.as_std_path(), writer);
+        let result = write_archive(root.as_std_path(), directory, writer);
         if let Err(error) = &result {
             // The upload must fail, not extract half a tree as if it were whole.
             let _ignored =
@@ -70,12 +73,16 @@ fn tokio_stream_from(receiver: mpsc::Receiver<io::Result<Bytes>>) -> ArchiveStre
     .boxed()
 }
 
-fn write_archive(root: &Path, writer: ChunkWriter) -> io::Result<CopyStats> {
+fn write_archive(
+    root: &Path,
+    directory: Option<&str>,
+    writer: ChunkWriter,
+) -> io::Result<CopyStats> {
     let mut builder = tar::Builder::new(writer);
     builder.follow_symlinks(false);
     let mut stats = CopyStats::default();
     let mut pending: Vec<PathBuf> = vec![PathBuf::new()];
-    let top = Path::new(VOLUME_ARCHIVE_ROOT);
+    let top = Path::new(directory.unwrap_or(""));
     while let Some(relative) = pending.pop() {
         let directory = root.join(&relative);
         let mut entries: Vec<(PathBuf, Metadata)> = Vec::new();
@@ -171,47 +178,72 @@ impl Write for ChunkWriter {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn the_archive_holds_files_directories_and_links_but_no_fifos() {
+    /// A tree of a file two directories down, a link out of the tree and a fifo.
+    fn sample_tree() -> tempfile::TempDir {
         let directory = tempfile::tempdir().expect("temporary directory");
         let root = directory.path();
         fs::create_dir_all(root.join("a/b")).expect("directories");
         fs::write(root.join("a/b/file.txt"), b"content").expect("file");
         std::os::unix::fs::symlink("/etc/passwd", root.join("outside")).expect("symlink");
-        let fifo = root.join("pipe");
         let made = std::process::Command::new("mkfifo")
-            .arg(&fifo)
+            .arg(root.join("pipe"))
             .status()
             .expect("mkfifo");
         assert!(made.success());
+        directory
+    }
+
+    /// The archive of `root` under `directory`: its counts, and each entry's name (with a
+    /// link's target).
+    async fn archived(
+        root: &Path,
+        directory: Option<&'static str>,
+    ) -> (CopyStats, Vec<(String, Option<String>)>) {
         let root = Utf8PathBuf::from_path_buf(root.to_path_buf()).expect("UTF-8 path");
-        let (mut stream, handle) = archive_tree(root);
+        let (mut stream, handle) = archive_tree(root, directory);
         let mut bytes = Vec::new();
         while let Some(chunk) = stream.next().await {
             bytes.extend_from_slice(&chunk.expect("chunk"));
         }
         let stats = handle.await.expect("join").expect("archive");
-        assert_eq!((stats.files, stats.directories, stats.symlinks), (1, 2, 1));
-        assert_eq!(stats.skipped, vec![Utf8PathBuf::from("pipe")]);
         let mut archive = tar::Archive::new(bytes.as_slice());
-        let mut names = Vec::new();
+        let mut entries = Vec::new();
         for entry in archive.entries().expect("entries") {
             let entry = entry.expect("entry");
             let path = entry.path().expect("path").display().to_string();
-            if path == "eider-volume/outside" {
-                let target = entry.link_name().expect("link").expect("target");
-                assert_eq!(target.display().to_string(), "/etc/passwd");
-            }
-            names.push(path);
+            let target = entry
+                .link_name()
+                .expect("link")
+                .map(|target| target.display().to_string());
+            entries.push((path, target));
         }
+        (stats, entries)
+    }
+
+    #[tokio::test]
+    async fn the_archive_holds_files_directories_and_links_but_no_fifos() {
+        let tree = sample_tree();
+        let (stats, entries) = archived(tree.path(), Some("eider-volume")).await;
+        assert_eq!((stats.files, stats.directories, stats.symlinks), (1, 2, 1));
+        assert_eq!(stats.skipped, vec![Utf8PathBuf::from("pipe")]);
+        let passwd = Some("/etc/passwd".to_owned());
         assert_eq!(
-            names,
+            entries,
             [
-                "eider-volume/a",
-                "eider-volume/outside",
-                "eider-volume/a/b",
-                "eider-volume/a/b/file.txt"
+                ("eider-volume/a".to_owned(), None),
+                ("eider-volume/outside".to_owned(), passwd),
+                ("eider-volume/a/b".to_owned(), None),
+                ("eider-volume/a/b/file.txt".to_owned(), None),
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn without_a_directory_the_entries_are_at_the_top_of_the_archive() {
+        let tree = sample_tree();
+        let (stats, entries) = archived(tree.path(), None).await;
+        assert_eq!((stats.files, stats.directories, stats.symlinks), (1, 2, 1));
+        let names: Vec<&str> = entries.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(names, ["a", "outside", "a/b", "a/b/file.txt"]);
     }
 }

@@ -11,8 +11,10 @@ use eider_runtime::{
 };
 
 use crate::DockerRuntime;
+use crate::archive::VolumeUpload;
 use crate::create_spec::engine_name;
 use crate::model::ContainerId;
+use crate::removal_order::removal_order;
 use crate::source_archive::archive_tree;
 
 impl DockerRuntime {
@@ -39,15 +41,17 @@ impl DockerRuntime {
             Some((job, execution)) => engine_name(request.run_id, execution, job, "source"),
             None => format!("eider-{}-source", request.run_id),
         };
+        // The archive's layout depends on the engine that extracts it.
+        let how = VolumeUpload::of(self.version.get().await?.kind);
         if let Err(error) = self.create_named_volume(&name, request.labels).await {
             return Err(RuntimeError::Other(format!(
                 "cannot create a volume for the copy of the source: {error}"
             )));
         }
         // The copy is filled through a container of the job's own image: it is present already.
-        let (archive, archiving) = archive_tree(root.to_owned());
+        let (archive, archiving) = archive_tree(root.to_owned(), how.archive_directory());
         let uploaded = self
-            .upload(&name, request.image, request.labels, archive)
+            .upload(&name, request.image, request.labels, how, archive)
             .await;
         let archived = archiving.await;
         if !matches!((&archived, &uploaded), (Ok(Ok(_)), Ok(()))) {
@@ -84,12 +88,14 @@ impl DockerRuntime {
         ))
     }
 
-    /// Containers, then volumes, that carry the label `selector`.
+    /// Containers, each before the one whose network namespace it joined, then volumes, that
+    /// carry the label `selector`.
     pub(crate) async fn labelled_resources(
         &self,
         selector: &str,
     ) -> Result<Vec<Resource>, RuntimeError> {
         let containers = self.list_labelled(selector).await?;
+        let containers = self.in_removal_order(containers).await;
         let volumes = self.list_labelled_volumes(selector).await?;
         let containers = containers.into_iter().map(|(id, labels)| Resource {
             kind: ResourceKind::Workload,
@@ -106,6 +112,35 @@ impl DockerRuntime {
             labels,
         });
         Ok(containers.chain(volumes).collect())
+    }
+
+    /// `containers` in an order that removes each before the one whose network namespace it
+    /// joined (`removal_order`): whatever order the engine listed them in (Podman lists by id),
+    /// a sweep that removes them one after the other never meets Podman's refusal. The engine
+    /// is asked what each joined only when there are several.
+    async fn in_removal_order(
+        &self,
+        containers: Vec<(ContainerId, Labels)>,
+    ) -> Vec<(ContainerId, Labels)> {
+        if containers.len() < 2 {
+            return containers;
+        }
+        let joined = futures_util::future::join_all(
+            containers.iter().map(|(id, _)| self.joined_namespace(id)),
+        )
+        .await;
+        let joins: Vec<(&ContainerId, Option<&ContainerId>)> = containers
+            .iter()
+            .zip(&joined)
+            .map(|((id, _), owner)| (id, owner.as_ref()))
+            .collect();
+        let order = removal_order(&joins);
+        let mut listed: Vec<Option<(ContainerId, Labels)>> =
+            containers.into_iter().map(Some).collect();
+        order
+            .into_iter()
+            .filter_map(|position| listed[position].take())
+            .collect()
     }
 
     pub(crate) async fn remove_labelled(&self, resource: &Resource) -> Result<(), RuntimeError> {

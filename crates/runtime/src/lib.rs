@@ -112,7 +112,9 @@ pub trait Runtime: Send + Sync + 'static {
     ) -> impl Future<Output = (Self::Job, Result<(), LaunchError>)> + Send;
 
     /// Everything (running or not) that carries the label `selector` (`key`, or `key=value`),
-    /// with all its labels: workloads first, then storage.
+    /// with all its labels: workloads first, then storage, in an order that removes each
+    /// workload before any other it depends on (a container before the one whose network
+    /// namespace it joined), so that removing them one after the other always succeeds.
     fn list_labelled(
         &self,
         selector: &str,

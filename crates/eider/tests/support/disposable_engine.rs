@@ -7,8 +7,6 @@
 //! its containers, stops it, ends whatever process of it remains, unmounts what it mounted and
 //! removes the directory, also when the test failed.
 
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -102,21 +100,7 @@ impl DisposableEngine {
 
     /// Whether the engine answers `/_ping` within a second.
     pub fn answers(&self) -> bool {
-        let Ok(mut stream) = UnixStream::connect(self.socket()) else {
-            return false;
-        };
-        let timeout = Some(Duration::from_secs(1));
-        if stream.set_read_timeout(timeout).is_err() || stream.set_write_timeout(timeout).is_err() {
-            return false;
-        }
-        if stream
-            .write_all(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
-            .is_err()
-        {
-            return false;
-        }
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).is_ok() && answer.starts_with("HTTP/1.0 200")
+        super::engine::answers_ping(&self.socket())
     }
 
     fn load_image(&self, image: &str) {

@@ -1,6 +1,6 @@
 //! Shared helpers of the tests that run `eider run` against the real Docker Engine prepared by
-//! `scripts/test-env.sh`: temporary projects, the real binary, and the check that nothing
-//! labelled by eider is left behind.
+//! `scripts/test-env.sh` (or against Podman's compatible API: [`Engine`]): temporary projects,
+//! the real binary, and the check that nothing labelled by eider is left behind.
 
 #![allow(
     dead_code,
@@ -8,6 +8,7 @@
 )]
 
 pub mod disposable_engine;
+pub mod engine;
 pub mod packaging;
 pub mod podman;
 pub mod proxy;
@@ -17,6 +18,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use tempfile::TempDir;
+
+pub use engine::Engine;
 
 /// The image built by `scripts/test-env.sh` from busybox-static: CMD `/bin/sh`, no entrypoint.
 pub const BUSYBOX: &str = "eider-test/busybox:latest";
@@ -73,6 +76,8 @@ pub struct Project {
     pub directory: TempDir,
     state: TempDir,
     config: TempDir,
+    /// The engine its eiders use.
+    engine: Engine,
 }
 
 impl Project {
@@ -82,9 +87,17 @@ impl Project {
             directory: tempfile::tempdir().expect("temporary project directory"),
             state: tempfile::tempdir().expect("temporary state directory"),
             config: tempfile::tempdir().expect("temporary config directory"),
+            engine: Engine::Docker,
         };
         project.write("Drakefile.yaml", drakefile);
         project
+    }
+
+    /// The same project, its eiders pointed at `engine`.
+    #[must_use]
+    pub fn on(mut self, engine: Engine) -> Self {
+        self.engine = engine;
+        self
     }
 
     /// The project's directory.
@@ -113,7 +126,7 @@ impl Project {
     }
 
     /// `eider` in the project directory, with a clean environment: no `EIDER_*` variable of the
-    /// caller, no color, a private config directory.
+    /// caller, no color, a private config directory; pointed at the project's engine.
     pub fn eider(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_eider"));
         command.current_dir(self.path());
@@ -130,6 +143,7 @@ impl Project {
             .env("XDG_CONFIG_HOME", self.config_home())
             .env("XDG_CACHE_HOME", self.state_path().join("cache"))
             .stdin(Stdio::null());
+        self.engine.point(&mut command);
         command
     }
 
@@ -242,10 +256,7 @@ pub fn drakefile(jobs: &str) -> String {
 /// Containers and volumes labelled by eider for run-id-carrying resources of this test process's
 /// children: every test asserts there are none of a given run left.
 pub fn leftovers_of(run_id: &str) -> Vec<String> {
-    let filter = format!("label=eider.run-id={run_id}");
-    let mut found = docker(&["ps", "-a", "-q", "--filter", &filter]);
-    found.extend(docker(&["volume", "ls", "-q", "--filter", &filter]));
-    found
+    Engine::Docker.leftovers_of(run_id)
 }
 
 /// The run id that eider printed in its summary (`(run 0123456789)`).
@@ -262,9 +273,7 @@ pub fn run_id(run: &Run) -> String {
 /// Asserts that nothing created by the run remains in the engine.
 #[track_caller]
 pub fn assert_no_leftovers(run: &Run) {
-    let id = run_id(run);
-    let found = leftovers_of(&id);
-    assert!(found.is_empty(), "run {id} left {found:?} behind");
+    Engine::Docker.assert_no_leftovers(run);
 }
 
 /// Runs git in a directory as a test user, with fixed dates and no signing; returns its stdout.
@@ -278,23 +287,11 @@ pub fn docker(arguments: &[&str]) -> Vec<String> {
 /// Runs the docker CLI against the engine at `host` (`DOCKER_HOST`; the default one when
 /// `None`) and returns its stdout lines.
 pub fn docker_on(host: Option<&str>, arguments: &[&str]) -> Vec<String> {
-    let mut command = Command::new("docker");
+    let mut command = Engine::Docker.cli();
     if let Some(host) = host {
         command.env("DOCKER_HOST", host);
     }
-    let output = command
-        .args(arguments)
-        .output()
-        .expect("run the docker CLI");
-    assert!(
-        output.status.success(),
-        "docker {arguments:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(ToOwned::to_owned)
-        .collect()
+    engine::stdout_lines(command, arguments)
 }
 
 /// Every run id that eider printed in its summaries, in order: one per pipeline run.
@@ -392,27 +389,7 @@ pub fn container_events(since: u64, filter: &str, format: &str) -> Vec<String> {
 /// Waits until `count` containers of job `job` run, polling the engine; returns their run ids.
 /// Panics after `patience`.
 pub fn wait_until_running(job: &str, count: usize, patience: std::time::Duration) -> Vec<String> {
-    let filter = format!("label=eider.job={job}");
-    let deadline = std::time::Instant::now() + patience;
-    loop {
-        let running = docker(&[
-            "ps",
-            "--filter",
-            &filter,
-            "--filter",
-            "status=running",
-            "--format",
-            "{{.Label \"eider.run-id\"}}",
-        ]);
-        if running.len() >= count {
-            return running;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{count} containers of job {job} never ran (found {running:?})"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    Engine::Docker.wait_until_running(job, count, patience)
 }
 
 /// Waits for a child eider whose stdout and stderr are piped; kills it and panics when it has

@@ -1,6 +1,7 @@
 //! podman as `scripts/test-env.sh` prepared it: its own storage and settings, apart from the
 //! Docker Engine, to run the Kubernetes objects `eider manifests` prints for real (`podman kube
-//! play`, podman 4.3 as Debian ships it).
+//! play`, podman 4.3 as Debian ships it). Its command-line tool, [`podman`], is also how the
+//! tests of eider on Podman's API ([`super::Engine::Podman`]) look at what a run left.
 //!
 //! What podman 4.3 cannot take as a cluster would, the tests change before playing, each change
 //! in one function here that says why:

@@ -17,7 +17,7 @@ impl DockerJob {
                 let stops = self
                     .containers
                     .iter()
-                    .map(|(_, id)| self.runtime.stop_container(id, grace));
+                    .map(|container| self.runtime.stop_container(&container.id, grace));
                 futures_util::future::join_all(stops).await;
             }
             Ending::Kill | Ending::PrimaryExited => {
@@ -32,7 +32,7 @@ impl DockerJob {
                 };
                 let kills = running
                     .iter()
-                    .map(|(_, id)| self.runtime.kill_container(id));
+                    .map(|container| self.runtime.kill_container(&container.id));
                 futures_util::future::join_all(kills).await;
                 end.sidecar_exits = self.sidecar_exits().await;
             }

@@ -38,7 +38,7 @@ impl DockerJob {
     /// Follows the primary until it exits, attaching to it again each time the engine comes
     /// back from a restart that the container survived.
     pub(super) async fn follow_primary(&mut self, observer: &dyn JobObserver) -> PrimaryEnd {
-        let Some((name, id)) = self.containers.last().cloned() else {
+        let Some(super::JobContainer { name, id, .. }) = self.containers.last().cloned() else {
             return PrimaryEnd::Exited(Exit {
                 code: 0,
                 out_of_memory: false,

@@ -1,15 +1,25 @@
 //! Launching a job's containers in order, sidecars first, each attached before it starts, all
 //! sharing one network namespace.
 
-use eider_runtime::{JobObserver, JobSpec, LaunchControl, LaunchError, MountContent, SourceView};
+use eider_runtime::{
+    JobObserver, JobSpec, LaunchControl, LaunchError, MountContent, RuntimeError, SourceView,
+};
 use tokio::sync::watch;
 
 use crate::DockerRuntime;
+use crate::connect::EngineKind;
 use crate::create_spec::create_spec;
-use crate::model::{ContainerId, CreateSpec, NetworkMode};
+use crate::model::{ContainerId, ContainerState, CreateSpec, NetworkMode};
 use crate::socket_watch::SocketWatch;
 
-use super::{DockerJob, EXIT_NOTICE_TIMEOUT, ExitWatch};
+use super::{DockerJob, EXIT_NOTICE_TIMEOUT, ExitWatch, JobContainer};
+
+/// The step of a container's launch that failed.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Attach,
+    Start,
+}
 
 /// Why a privileged container may fail to start.
 const PRIVILEGED_HINT: &str = "the engine was asked for a privileged container and could not \
@@ -91,15 +101,25 @@ impl DockerJob {
                 create.network = joined
                     .clone()
                     .map_or_else(|| own_network.clone(), NetworkMode::Join);
-                let id = self
-                    .create_and_attach(&container.name, primary, &create, observer)
-                    .await?;
-                if let Some(admit) = admit.take()
-                    && !admit.await
+                let id = self.create(&container.name, primary, &create).await?;
+                let started = match self
+                    .attach(&container.name, primary, &id, &create, observer)
+                    .await
                 {
-                    return Err(LaunchError::NotAdmitted);
-                }
-                match self.runtime.start_container(&id).await {
+                    Ok(()) => {
+                        if let Some(admit) = admit.take()
+                            && !admit.await
+                        {
+                            return Err(LaunchError::NotAdmitted);
+                        }
+                        self.runtime
+                            .start_container(&id)
+                            .await
+                            .map_err(|error| (Step::Start, error))
+                    }
+                    Err(error) => Err((Step::Attach, error)),
+                };
+                match started {
                     Ok(()) => {
                         if primary {
                             self.clock.primary_started(turn.at_once());
@@ -108,23 +128,19 @@ impl DockerJob {
                         }
                         break;
                     }
-                    Err(error) => {
+                    Err((step, error)) => {
                         if let Some(joined) = joined
                             && self.has_exited(&joined).await
                         {
-                            // It exited between the check and the start, taking its namespace
-                            // with it: launch this container again, into another one.
+                            // It exited between the check and the start (or, on Podman, the
+                            // attach), taking its namespace with it: launch this container
+                            // again, into another one.
                             self.discard_last(&container.name).await?;
                             continue;
                         }
-                        let hint = (create.privileged && !error.is_backend_fault())
-                            .then(|| PRIVILEGED_HINT.to_owned());
-                        return Err(LaunchError::Failed {
-                            container: Some(container.name.clone()),
-                            what: "cannot start the container".to_owned(),
-                            error,
-                            hint,
-                        });
+                        // Boxed: a rare path, which would otherwise enlarge every launch.
+                        let failure = self.failure(&container.name, &create, step, error);
+                        return Err(Box::pin(failure).await);
                     }
                 }
             }
@@ -133,44 +149,92 @@ impl DockerJob {
         Ok(())
     }
 
-    /// Creates a container and attaches to its output (before it starts: every byte the main
-    /// process writes is read, including a last line without a newline).
-    async fn create_and_attach(
+    /// Creates a container, recording it (and the namespace it joins) as the job's.
+    async fn create(
         &mut self,
         name: &str,
         primary: bool,
         create: &CreateSpec,
-        observer: &dyn JobObserver,
     ) -> Result<ContainerId, LaunchError> {
-        let failed = |what: &str, error| LaunchError::Failed {
-            container: Some(name.to_owned()),
-            what: what.to_owned(),
-            error,
-            hint: None,
-        };
         let id = self
             .runtime
             .create(create)
             .await
-            .map_err(|error| failed("cannot create the container", error))?;
-        self.containers.push((name.to_owned(), id.clone()));
+            .map_err(|error| LaunchError::Failed {
+                container: Some(name.to_owned()),
+                what: "cannot create the container".to_owned(),
+                error,
+                hint: None,
+            })?;
+        let joined = match &create.network {
+            NetworkMode::Join(owner) => Some(owner.clone()),
+            NetworkMode::Default | NetworkMode::Named(_) => None,
+        };
+        self.containers.push(JobContainer {
+            name: name.to_owned(),
+            id: id.clone(),
+            joined,
+        });
         if primary {
             self.primary_tty = create.tty;
         }
-        let stream = self
-            .runtime
-            .attach_output(&id, create.tty)
-            .await
-            .map_err(|error| failed("cannot attach to the container", error))?;
-        observer.output(name, primary, stream);
         Ok(id)
+    }
+
+    /// Attaches to a created container's output (before it starts: every byte the main process
+    /// writes is read, including a last line without a newline).
+    async fn attach(
+        &self,
+        name: &str,
+        primary: bool,
+        id: &ContainerId,
+        create: &CreateSpec,
+        observer: &dyn JobObserver,
+    ) -> Result<(), RuntimeError> {
+        let stream = self.runtime.attach_output(id, create.tty).await?;
+        observer.output(name, primary, stream);
+        Ok(())
+    }
+
+    /// The launch failure of `step`. Podman creates a container's process (`runc create`) when
+    /// a client attaches to the container, where the Docker Engine does so when it starts it:
+    /// a program that does not exist, a namespace to join that is gone or a privilege the
+    /// machine refuses fail the attach there, and are told as the failure to start that they
+    /// are.
+    async fn failure(
+        &self,
+        name: &str,
+        create: &CreateSpec,
+        step: Step,
+        error: RuntimeError,
+    ) -> LaunchError {
+        let starting = match step {
+            Step::Start => true,
+            Step::Attach => matches!(
+                self.runtime.version.get().await,
+                Ok(version) if version.kind == EngineKind::Podman
+            ),
+        };
+        let (what, hint) = if starting {
+            let hint = (create.privileged && !error.is_backend_fault())
+                .then(|| PRIVILEGED_HINT.to_owned());
+            ("cannot start the container", hint)
+        } else {
+            ("cannot attach to the container", None)
+        };
+        LaunchError::Failed {
+            container: Some(name.to_owned()),
+            what: what.to_owned(),
+            error,
+            hint,
+        }
     }
 
     /// Removes the last container created, which never started, so that it can be created
     /// again under the same name.
     async fn discard_last(&mut self, name: &str) -> Result<(), LaunchError> {
-        if let Some((_, id)) = self.containers.pop()
-            && let Err(error) = self.runtime.remove(&id).await
+        if let Some(container) = self.containers.pop()
+            && let Err(error) = self.runtime.remove(&container.id).await
         {
             return Err(LaunchError::Failed {
                 container: Some(name.to_owned()),
@@ -192,15 +256,23 @@ impl DockerJob {
             .map(|watch| watch.id.clone())
     }
 
-    /// Whether `id` has exited, waiting a little for the news.
+    /// Whether `id` has exited, waiting a little for the news, then asking the engine: Podman
+    /// answers a wait by polling the container's state, which a busy Podman may do later than
+    /// the news is wanted here.
     async fn has_exited(&mut self, id: &ContainerId) -> bool {
         let Some(watch) = self.exits.iter_mut().find(|watch| &watch.id == id) else {
             return false;
         };
-        matches!(
+        let noticed = matches!(
             tokio::time::timeout(EXIT_NOTICE_TIMEOUT, watch.exited.wait_for(Option::is_some)).await,
             Ok(Ok(_))
-        )
+        );
+        // Boxed: a rare path, which would otherwise enlarge every launch.
+        noticed
+            || matches!(
+                Box::pin(self.runtime.state_of(id)).await,
+                Ok(ContainerState::Exited(_) | ContainerState::Missing)
+            )
     }
 
     /// Watches a started sidecar until it exits.

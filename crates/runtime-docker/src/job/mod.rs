@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use crate::DockerRuntime;
 use crate::launch_pacer::JobClock;
 use crate::model::ContainerId;
+use crate::removal_order::removal_waves;
 use crate::socket_watch::SocketWatch;
 
 /// How long eider waits to hear that a container has exited, once the engine has said it does
@@ -21,8 +22,8 @@ const EXIT_NOTICE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 /// A job on the engine, whole or in part: everything here is ended and removed at the end.
 pub struct DockerJob {
     runtime: DockerRuntime,
-    /// Every container created, by its name in the Drakefile, in launch order.
-    containers: Vec<(String, ContainerId)>,
+    /// Every container created, in launch order.
+    containers: Vec<JobContainer>,
     /// The started sidecars, in launch order, and whether each has exited.
     exits: Vec<ExitWatch>,
     /// Whether the primary has a TTY (to attach to it again after the engine restarted).
@@ -33,6 +34,17 @@ pub struct DockerJob {
     socket_watch: Option<SocketWatch>,
     /// How long the launch and the run took, for the launch pacer.
     clock: JobClock,
+}
+
+/// A container of the job, as created.
+#[derive(Debug, Clone)]
+struct JobContainer {
+    /// Its name in the Drakefile.
+    name: String,
+    /// The engine's.
+    id: ContainerId,
+    /// The container whose network namespace it joined, if any: it is removed before that one.
+    joined: Option<ContainerId>,
 }
 
 /// Whether a started sidecar has exited, and how, as far as eider has heard.
@@ -77,14 +89,23 @@ impl LaunchedJob for DockerJob {
             ..
         } = self;
         async move {
-            let removals = containers.iter().map(|(_, id)| runtime.remove(id));
             let mut failed = Vec::new();
-            for ((name, _), result) in containers
+            // Those that joined a namespace before the one that owns it, which Podman insists
+            // on; each wave at once.
+            let joins: Vec<(&ContainerId, Option<&ContainerId>)> = containers
                 .iter()
-                .zip(futures_util::future::join_all(removals).await)
-            {
-                if let Err(error) = result {
-                    failed.push(format!("cannot remove container `{name}`: {error}"));
+                .map(|container| (&container.id, container.joined.as_ref()))
+                .collect();
+            for wave in removal_waves(&joins) {
+                let removals = wave
+                    .iter()
+                    .map(|position| runtime.remove(&containers[*position].id));
+                let results = futures_util::future::join_all(removals).await;
+                for (position, result) in wave.into_iter().zip(results) {
+                    if let Err(error) = result {
+                        let name = &containers[position].name;
+                        failed.push(format!("cannot remove container `{name}`: {error}"));
+                    }
                 }
             }
             // The copy goes once no container uses it any more.
@@ -106,7 +127,12 @@ impl LaunchedJob for DockerJob {
         let mut left: Vec<String> = self
             .containers
             .iter()
-            .map(|(name, id)| format!("container `{name}` ({id}) is left to the engine"))
+            .map(|container| {
+                format!(
+                    "container `{}` ({}) is left to the engine",
+                    container.name, container.id
+                )
+            })
             .collect();
         if let Some(copy) = &self.private_copy {
             left.push(format!(
