@@ -326,6 +326,21 @@ fn exit_codes_1_255_and_137_are_reported_as_they_are() {
 
 #[test]
 fn a_primary_killed_for_memory_is_reported_as_out_of_memory() {
+    assert_killed_for_memory(None);
+}
+
+/// The kernel's OOM notice can reach the engine after the exit, when the container's state no
+/// longer changes: eider still says why the job ended, from the engine's events.
+#[test]
+fn a_kill_for_memory_that_the_engine_learns_after_the_exit_is_reported_as_out_of_memory() {
+    let proxy = support::proxy::RecordingProxy::hiding_out_of_memory();
+    assert_killed_for_memory(Some(&proxy.docker_host()));
+}
+
+/// Runs a job whose primary outgrows its memory limit on the engine at `docker_host` (the
+/// tests' engine when `None`) and checks that it is reported as killed for memory.
+#[track_caller]
+fn assert_killed_for_memory(docker_host: Option<&str>) {
     let name = unique("out-of-memory");
     // The shell keeps 100 MB of output in a variable, far above the limit even if the engine
     // lets the container swap as much again.
@@ -340,7 +355,16 @@ fn a_primary_killed_for_memory_is_reported_as_out_of_memory() {
 ",
         sh("x=$(head -c 100000000 /dev/zero | tr '\\0' x); echo survived")
     )));
-    let run = project.run(&["--timeout", GUARD_TIMEOUT, &name]);
+    let mut eider = project.eider();
+    if let Some(host) = docker_host {
+        eider.env("DOCKER_HOST", host);
+    }
+    let run = support::Run::from(
+        eider
+            .args(["run", "--timeout", GUARD_TIMEOUT, &name])
+            .output()
+            .expect("run eider"),
+    );
     run.assert_code(1);
     assert_eq!(run.stdout, "");
     assert_eq!(

@@ -24,7 +24,7 @@ use crate::terminal_attach::attach_terminal;
 const REMOVAL_PATIENCE: Duration = Duration::from_secs(10);
 
 /// Docker's exit code for a process killed by SIGKILL, which is how the OOM killer ends one.
-const KILLED_EXIT_CODE: i64 = 137;
+pub(crate) const KILLED_EXIT_CODE: i64 = 137;
 
 /// Set-user-ID and set-group-ID, dropped from everything copied out of a container: a job is
 /// root in its container and may write a set-user-ID program there, which on the host, owned by
@@ -123,7 +123,7 @@ impl DockerRuntime {
                 });
             }
         };
-        let out_of_memory = code == KILLED_EXIT_CODE && self.was_out_of_memory(id).await;
+        let out_of_memory = code == KILLED_EXIT_CODE && self.state_says_out_of_memory(id).await;
         Ok(Exit {
             code,
             out_of_memory,
@@ -140,15 +140,6 @@ impl DockerRuntime {
                 .inspect_container(&id.0, None::<InspectContainerOptions>)
         }))
         .await
-    }
-
-    async fn was_out_of_memory(&self, id: &ContainerId) -> bool {
-        self.inspect(id)
-            .await
-            .ok()
-            .and_then(|inspect| inspect.state)
-            .and_then(|state| state.oom_killed)
-            .unwrap_or(false)
     }
 
     /// The container whose network namespace `id` joined, as the engine recorded it

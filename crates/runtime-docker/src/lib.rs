@@ -15,6 +15,7 @@ mod job;
 mod launch_pacer;
 mod liveness;
 mod model;
+mod out_of_memory;
 mod passing_states;
 mod pull_retry;
 mod removal_order;

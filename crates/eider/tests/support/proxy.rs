@@ -35,6 +35,16 @@ pub struct RecordingProxy {
     starts: Arc<StartGate>,
 }
 
+/// What a proxy changes on the way.
+#[derive(Clone, Copy, Default)]
+struct Changes {
+    /// Hold back every container start while a test acts.
+    hold_starts: bool,
+    /// Answer `null` where the engine's container state says `"OOMKilled":true`: what a client
+    /// sees when the kernel's OOM notice reaches the engine after the exit.
+    hide_out_of_memory: bool,
+}
+
 /// Holds back every container start request while closed, so that a test can act while a
 /// container exists but has not started yet.
 #[derive(Default)]
@@ -132,23 +142,37 @@ pub fn engine_socket() -> PathBuf {
 impl RecordingProxy {
     /// A proxy listening on a new socket in a temporary directory.
     pub fn start() -> Self {
-        Self::listen(false)
+        Self::listen(Changes::default())
     }
 
     /// A proxy that holds back every container start until [`RecordingProxy::release_starts`].
     pub fn holding_starts() -> Self {
-        Self::listen(true)
+        Self::listen(Changes {
+            hold_starts: true,
+            ..Changes::default()
+        })
     }
 
-    fn listen(hold_starts: bool) -> Self {
+    /// A proxy through which no container state says it was killed for memory: the engine's
+    /// events are all that tell.
+    pub fn hiding_out_of_memory() -> Self {
+        Self::listen(Changes {
+            hide_out_of_memory: true,
+            ..Changes::default()
+        })
+    }
+
+    fn listen(changes: Changes) -> Self {
         let directory = tempfile::tempdir().expect("proxy directory");
         let socket = directory.path().join("engine.sock");
         let listener = UnixListener::bind(&socket).expect("bind the proxy socket");
         let connections: Arc<Mutex<Vec<Record>>> = Arc::default();
         let recorded = Arc::clone(&connections);
-        let starts = StartGate::new(hold_starts);
+        let starts = StartGate::new(changes.hold_starts);
         let gate = Arc::clone(&starts);
-        std::thread::spawn(move || accept_and_relay(listener.incoming(), &recorded, &gate));
+        std::thread::spawn(move || {
+            accept_and_relay(listener.incoming(), &recorded, &gate, changes);
+        });
         Self {
             listening: Listening::Unix { directory, socket },
             connections,
@@ -164,7 +188,9 @@ impl RecordingProxy {
         let recorded = Arc::clone(&connections);
         let starts = StartGate::new(false);
         let gate = Arc::clone(&starts);
-        std::thread::spawn(move || accept_and_relay(listener.incoming(), &recorded, &gate));
+        std::thread::spawn(move || {
+            accept_and_relay(listener.incoming(), &recorded, &gate, Changes::default());
+        });
         Self {
             listening: Listening::Tcp(tcp_address),
             connections,
@@ -339,6 +365,7 @@ fn accept_and_relay<Client: ClientConnection>(
     clients: impl Iterator<Item = std::io::Result<Client>>,
     connections: &Mutex<Vec<Record>>,
     starts: &Arc<StartGate>,
+    changes: Changes,
 ) {
     for client in clients {
         let Ok(client) = client else { break };
@@ -347,13 +374,18 @@ fn accept_and_relay<Client: ClientConnection>(
             .lock()
             .expect("proxy records")
             .push(Arc::clone(&record));
-        relay(client, record, Arc::clone(starts));
+        relay(client, record, Arc::clone(starts), changes);
     }
 }
 
 /// Copies bytes both ways between `client` and a new connection to the engine, recording what
 /// the client sends.
-fn relay<Client: ClientConnection>(client: Client, record: Record, starts: Arc<StartGate>) {
+fn relay<Client: ClientConnection>(
+    client: Client,
+    record: Record,
+    starts: Arc<StartGate>,
+    changes: Changes,
+) {
     let engine = UnixStream::connect(engine_socket()).expect("connect to the engine");
     let mut client_reader = client.duplicate().expect("clone the client stream");
     let mut engine_writer = engine.try_clone().expect("clone the engine stream");
@@ -381,9 +413,45 @@ fn relay<Client: ClientConnection>(client: Client, record: Record, starts: Arc<S
     let mut engine_reader = engine;
     let mut client_writer = client;
     std::thread::spawn(move || {
-        let _ignored = std::io::copy(&mut engine_reader, &mut client_writer);
+        if changes.hide_out_of_memory {
+            copy_hiding_out_of_memory(&mut engine_reader, &mut client_writer);
+        } else {
+            let _ignored = std::io::copy(&mut engine_reader, &mut client_writer);
+        }
         client_writer.end_writes();
     });
+}
+
+/// What the engine writes in a container's state when the kernel's OOM killer ended it, and the
+/// answer of the same length (so that lengths and chunk sizes stay right) that says nothing.
+const KILLED_FOR_MEMORY: &[u8] = b"\"OOMKilled\":true";
+const NOT_SAID: &[u8] = b"\"OOMKilled\":null";
+
+/// Copies `from` to `to`, writing [`NOT_SAID`] for each [`KILLED_FOR_MEMORY`]. Holds back only
+/// an end that may begin the pattern, so streamed answers are never delayed.
+fn copy_hiding_out_of_memory(from: &mut impl Read, to: &mut impl Write) {
+    let mut buffer = [0_u8; 16 * 1024];
+    let mut pending: Vec<u8> = Vec::new();
+    loop {
+        let count = match from.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(count) => count,
+        };
+        pending.extend_from_slice(&buffer[..count]);
+        while let Some(at) = find(&pending, KILLED_FOR_MEMORY) {
+            pending[at..at + NOT_SAID.len()].copy_from_slice(NOT_SAID);
+        }
+        let held = (1..KILLED_FOR_MEMORY.len())
+            .rev()
+            .find(|&length| pending.ends_with(&KILLED_FOR_MEMORY[..length]))
+            .unwrap_or(0);
+        let ready = pending.len() - held;
+        if to.write_all(&pending[..ready]).is_err() || to.flush().is_err() {
+            return;
+        }
+        pending.drain(..ready);
+    }
+    let _ignored = to.write_all(&pending);
 }
 
 /// Whether `bytes` (what a client just sent) begin a request to start a container.

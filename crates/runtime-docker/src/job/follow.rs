@@ -46,7 +46,9 @@ impl DockerJob {
         };
         loop {
             match self.follow_container(&id, observer).await {
-                Followed::Exited(exit) => return PrimaryEnd::Exited(exit),
+                Followed::Exited(exit) => {
+                    return PrimaryEnd::Exited(self.runtime.primary_exit(&id, exit).await);
+                }
                 Followed::Failed(end) => return end,
                 Followed::StillRunning => {
                     match self.runtime.attach_output(&id, self.primary_tty).await {
