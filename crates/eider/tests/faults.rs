@@ -101,23 +101,28 @@ impl EiderProcess {
         }
     }
 
-    /// Waits for eider to exit, within [`PATIENCE`]. Its stderr is empty in the result when
-    /// [`Self::stderr_lines`] took it.
+    /// Waits for eider to exit, within [`PATIENCE`]. A stream is empty in the result when
+    /// [`Self::stdout_lines`] or [`Self::stderr_lines`] took it.
     fn wait(&mut self) -> Run {
         let mut child = self.child.take().expect("eider was not waited for yet");
+        // `wait_with_patience` reads both pipes: give it an empty one for each taken.
+        if child.stdout.is_none() {
+            child.stdout = empty_pipe().map(std::process::ChildStdout::from);
+        }
         if child.stderr.is_none() {
-            // `wait_with_patience` reads both pipes: give it an empty one for stderr.
-            child.stderr = Command::new("true")
-                .stdout(Stdio::piped())
-                .spawn()
-                .ok()
-                .and_then(|mut empty| {
-                    let _ignored = empty.wait();
-                    empty.stdout.take()
-                })
-                .map(|stdout| std::process::ChildStderr::from(std::os::fd::OwnedFd::from(stdout)));
+            child.stderr = empty_pipe().map(std::process::ChildStderr::from);
         }
         wait_with_patience(child, PATIENCE)
+    }
+
+    /// A reader of eider's stdout, line by line.
+    fn stdout_lines(&mut self) -> mpsc::Receiver<String> {
+        let stdout = self
+            .child
+            .as_mut()
+            .and_then(|child| child.stdout.take())
+            .expect("piped stdout");
+        lines_of(stdout)
     }
 
     /// A reader of eider's stderr, line by line.
@@ -127,17 +132,29 @@ impl EiderProcess {
             .as_mut()
             .and_then(|child| child.stderr.take())
             .expect("piped stderr");
-        let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        lines
+        lines_of(stderr)
     }
+}
+
+/// The read end of a pipe whose writer is gone: it reads as empty.
+fn empty_pipe() -> Option<std::os::fd::OwnedFd> {
+    let mut empty = Command::new("true").stdout(Stdio::piped()).spawn().ok()?;
+    let _ignored = empty.wait();
+    empty.stdout.take().map(std::os::fd::OwnedFd::from)
+}
+
+/// The lines of `stream`, read on a thread of their own; the channel closes at its end.
+fn lines_of(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (sender, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    lines
 }
 
 impl Drop for EiderProcess {
@@ -382,15 +399,22 @@ fn on_ctrl_c_containers_get_sigterm_and_one_that_ignores_it_is_killed_after_the_
     ]));
     let run_id = wait_until_running(&name, 2, PATIENCE).remove(0);
     let _run = RunRemoval(run_id.clone());
+    // A container runs a moment before its shell has set its trap, and a shell that is PID 1
+    // ignores a SIGTERM it has no trap for: interrupt only once both say they are ready.
+    let stdout = eider.stdout_lines();
+    let mut seen = Vec::new();
+    wait_for_line(&stdout, &format!("[{name}/stubborn] ready"), &mut seen);
+    wait_for_line(&stdout, &format!("[{name}/main] ready"), &mut seen);
     send("-INT", eider.pid);
     let run = eider.wait();
     run.assert_code(130);
-    let main = run.lines_of(&name, "main");
-    assert_eq!(
-        main.last().map(String::as_str),
-        Some("got SIGTERM"),
-        "{main:?}"
-    );
+    seen.extend(stdout.iter());
+    let prefix = format!("[{name}/main] ");
+    let main: Vec<&str> = seen
+        .iter()
+        .filter_map(|line| line.strip_prefix(&prefix))
+        .collect();
+    assert_eq!(main.last().copied(), Some("got SIGTERM"), "{seen:#?}");
     assert!(
         status_lines(&run).contains(&format!("INTERRUPTED {name} <time>")),
         "{}",
