@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use support::{
     BUSYBOX, Project, Run, assert_no_leftovers, assert_no_leftovers_of_every_run,
-    busybox_job as job, container_events_since, docker, drakefile, leftovers_of, sh, status_lines,
-    terminal_job, unique, unix_seconds, wait_until_running, wait_with_patience,
+    busybox_job as job, docker, drakefile, events::ContainerEvents, leftovers_of, sh, status_lines,
+    terminal_job, unique, wait_until_running, wait_with_patience,
 };
 
 /// Turns a hang into a failed run, far above what a healthy run needs.
@@ -296,7 +296,7 @@ fn ctrl_c_during_an_image_pull_ends_the_run_at_once_and_creates_nothing() {
       command: [echo, should not run]
 "
     )));
-    let since = unix_seconds();
+    let recorder = ContainerEvents::record();
     let mut eider = EiderProcess::new(project.spawn(&["run", "--timeout", GUARD_TIMEOUT, &name]));
     let lines = eider.stderr_lines();
     let mut seen = Vec::new();
@@ -323,7 +323,7 @@ fn ctrl_c_during_an_image_pull_ends_the_run_at_once_and_creates_nothing() {
         statuses.contains(&format!("INTERRUPTED {name} <time>")),
         "{statuses:#?}"
     );
-    let events = container_events_since(since, &name);
+    let events = recorder.of_job(&name);
     assert!(events.is_empty(), "containers were created: {events:?}");
     drop(registry);
 }
@@ -455,7 +455,7 @@ fn a_timeout_in_a_pipeline_is_timed_out_and_cancels_every_pending_job() {
     let project = Project::new(&text);
     let report = project.state_path().join("report.json");
     let report_option = format!("json={}", report.display());
-    let since = unix_seconds();
+    let recorder = ContainerEvents::record();
     // One slot: `other` waits behind `slow`.
     let run = project.run(&[
         "-p",
@@ -481,7 +481,7 @@ fn a_timeout_in_a_pipeline_is_timed_out_and_cancels_every_pending_job() {
         assert!(status.contains(&expected), "no `{expected}` in {status:#?}");
     }
     for pending in [&after, &other] {
-        assert!(container_events_since(since, pending).is_empty());
+        assert!(recorder.of_job(pending).is_empty());
     }
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).expect("the JSON report"))
@@ -823,11 +823,11 @@ fn a_drakefile_that_claims_a_permission_is_refused_and_runs_nothing() {
             "  {name}:\n{claim}    primaryContainer:\n      name: main\n      image: {BUSYBOX}\n      \
              mountDockerSocket: true\n      command: [true]\n"
         )));
-        let since = unix_seconds();
+        let recorder = ContainerEvents::record();
         let run = project.run(&[&name]);
         run.assert_code(2);
         assert!(!run.stderr.contains("Running"), "{}", run.stderr);
-        assert!(container_events_since(since, &name).is_empty());
+        assert!(recorder.of_job(&name).is_empty());
     }
 }
 

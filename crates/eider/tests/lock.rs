@@ -12,8 +12,8 @@ use std::fmt::Write as _;
 use std::process::Command;
 
 use support::{
-    BUSYBOX, ENTRYPOINT_IMAGE, Project, Run, container_events_since, docker, drakefile, registry,
-    registry_image, test_environment, unique, unix_seconds,
+    BUSYBOX, ENTRYPOINT_IMAGE, Project, Run, docker, drakefile, events::ContainerEvents, registry,
+    registry_image, test_environment, unique,
 };
 
 /// What `eider-test/entrypoint` prints when run without a command (its ENTRYPOINT and CMD).
@@ -376,7 +376,7 @@ fn a_locked_run_refuses_an_image_the_lock_does_not_cover_and_runs_nothing() {
             job(&uncovered, ENTRYPOINT_IMAGE, None)
         )),
     );
-    let since = unix_seconds();
+    let recorder = ContainerEvents::record();
 
     let expected = format!(
         "error: Drakefile.lock does not cover image `{ENTRYPOINT_IMAGE}` (job `{uncovered}`, \
@@ -398,7 +398,7 @@ fn a_locked_run_refuses_an_image_the_lock_does_not_cover_and_runs_nothing() {
     }
     for job in [&covered, &uncovered] {
         assert_eq!(
-            container_events_since(since, job),
+            recorder.of_job(job),
             Vec::<String>::new(),
             "a container of {job} was created"
         );
@@ -409,7 +409,7 @@ fn a_locked_run_refuses_an_image_the_lock_does_not_cover_and_runs_nothing() {
 fn a_missing_lock_file_is_bad_input_with_a_hint_to_write_it() {
     let name = unique("unlocked");
     let project = Project::new(&drakefile(&job(&name, BUSYBOX, Some("[\"true\"]"))));
-    let since = unix_seconds();
+    let recorder = ContainerEvents::record();
     for run in [
         project.run(&["--locked", &name]),
         lock(&project, &["--check"]),
@@ -427,7 +427,7 @@ fn a_missing_lock_file_is_bad_input_with_a_hint_to_write_it() {
             run.stderr
         );
     }
-    assert_eq!(container_events_since(since, &name), Vec::<String>::new());
+    assert_eq!(recorder.of_job(&name), Vec::<String>::new());
 }
 
 #[test]

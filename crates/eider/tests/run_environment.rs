@@ -12,8 +12,7 @@ use std::path::Path;
 
 use support::proxy::{RecordingProxy, parse_requests};
 use support::{
-    BUSYBOX, NO_COMMAND_IMAGE, Project, Run, assert_no_leftovers, container_events_since,
-    unix_seconds,
+    BUSYBOX, NO_COMMAND_IMAGE, Project, Run, assert_no_leftovers, events::ContainerEvents,
 };
 
 /// A project whose Drakefile is `text` with every `IMAGE` replaced by the test image (scripts
@@ -1525,7 +1524,7 @@ jobs:
         ]
     );
 
-    let since = unix_seconds();
+    let recorder = ContainerEvents::record();
     let proxy = RecordingProxy::start();
     let run = run_through(&project, &proxy, &[&same, &socket, "--allow-docker-socket"]);
     run.assert_code(2);
@@ -1538,6 +1537,6 @@ jobs:
     assert!(!run.stderr.contains("Running"), "{}", run.stderr);
     proxy.assert_nothing_created();
     for job in [&same, &socket] {
-        assert!(container_events_since(since, job).is_empty(), "{job}");
+        assert!(recorder.of_job(job).is_empty(), "{job}");
     }
 }

@@ -11,10 +11,11 @@ mod support;
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
+use support::events::ContainerEvents;
 use support::{
     BUSYBOX, ENTRYPOINT_IMAGE, Project, Run, assert_no_leftovers, busybox_job as job, docker,
     drakefile, leftovers_of, normalize_status, registry, registry_image, sh, status_lines,
@@ -25,7 +26,7 @@ use support::{
 /// test's patience, without bounding how long a healthy run may take on a slow machine.
 const GUARD_TIMEOUT: &str = "120s";
 
-/// How long a test waits for the engine to reach a state (containers running, events seen).
+/// How long a test waits for the engine to reach a state (containers running).
 const ENGINE_PATIENCE: Duration = Duration::from_secs(60);
 
 /// A project whose Drakefile has the one job `name` (see [`job`]).
@@ -76,66 +77,6 @@ impl Drop for Removal {
     }
 }
 
-/// A `docker events` stream of the create and start events of job `job`'s containers.
-struct ContainerEvents {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl ContainerEvents {
-    /// Starts listening. `--since` a moment ago makes the engine replay what happened between
-    /// this call and the moment the stream is connected, so nothing is missed however late the
-    /// docker CLI subscribes.
-    fn watch(job: &str) -> Self {
-        let since = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("a clock after 1970")
-            .saturating_sub(Duration::from_secs(5))
-            .as_secs()
-            .to_string();
-        let mut child = Command::new("docker")
-            .args(["events", "--since", &since, "--filter", "type=container"])
-            .args(["--filter", &format!("label=eider.job={job}")])
-            .args(["--filter", "event=create", "--filter", "event=start"])
-            .args([
-                "--format",
-                "{{.Action}} {{index .Actor.Attributes \"eider.container\"}}",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start docker events");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Self { child, lines }
-    }
-
-    /// The first `count` events, in the order the engine reported them.
-    fn collect(mut self, count: usize) -> Vec<String> {
-        let deadline = Instant::now() + ENGINE_PATIENCE;
-        let mut events = Vec::new();
-        while events.len() < count {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => events.push(line),
-                Err(_) => break,
-            }
-        }
-        let _ignored = self.child.kill();
-        let _ignored = self.child.wait();
-        events
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Launch order and the shared localhost
 
@@ -150,11 +91,20 @@ fn sidecars_start_in_list_order_before_the_primary() {
         &[("first", "exec sleep 1000"), ("second", "exec sleep 1000")],
         "true",
     );
-    let events = ContainerEvents::watch(&name);
+    let recorder = ContainerEvents::record();
     let run = project.run(&["--timeout", GUARD_TIMEOUT, &name]);
     run.assert_code(0);
+    let launches: Vec<String> = recorder
+        .labelled("eider.job", &name)
+        .into_iter()
+        .filter(|event| matches!(event.action.as_str(), "create" | "start"))
+        .map(|event| {
+            let container = event.attributes.get("eider.container").cloned();
+            format!("{} {}", event.action, container.unwrap_or_default())
+        })
+        .collect();
     assert_eq!(
-        events.collect(6),
+        launches,
         lines(&[
             "create first",
             "start first",

@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 use support::{
-    BUSYBOX, Project, Run, assert_no_leftovers_of_every_run, container_events_since, drakefile,
-    git, run_ids, sh, status_lines, unique, unix_seconds, wait_until_running, wait_with_patience,
+    BUSYBOX, Project, Run, assert_no_leftovers_of_every_run, drakefile, events::ContainerEvents,
+    git, run_ids, sh, status_lines, unique, wait_until_running, wait_with_patience,
 };
 
 /// Turns a hang into a failed job well within the test's patience, without bounding how long a
@@ -212,24 +212,16 @@ fn jobs_start_after_their_dependencies_and_never_more_than_the_cap_run_at_once()
 /// How long the engine took to launch each container of run `run_id`: from its `create` event
 /// to its `start` event, in nanoseconds since the epoch, in the order of the creates, and when
 /// the first of them died.
-fn launch_windows(since: u64, run_id: &str) -> (Vec<(u128, u128)>, u128) {
-    let lines = support::container_events(
-        since,
-        &format!("label=eider.run-id={run_id}"),
-        "{{.TimeNano}} {{.Action}} {{.Actor.ID}}",
-    );
+fn launch_windows(recorder: &ContainerEvents, run_id: &str) -> (Vec<(u128, u128)>, u128) {
+    let events = recorder.labelled("eider.run-id", run_id);
     let mut windows: Vec<(String, u128, Option<u128>)> = Vec::new();
     let mut first_death = u128::MAX;
-    for line in &lines {
-        let mut words = line.split(' ');
-        let (Some(at), Some(action), Some(id)) = (words.next(), words.next(), words.next()) else {
-            continue;
-        };
-        let at: u128 = at.parse().expect("a time in nanoseconds");
-        match action {
-            "create" => windows.push((id.to_owned(), at, None)),
+    for event in &events {
+        let at = event.time_nano;
+        match event.action.as_str() {
+            "create" => windows.push((event.id.clone(), at, None)),
             "start" => {
-                if let Some(window) = windows.iter_mut().find(|window| window.0 == id) {
+                if let Some(window) = windows.iter_mut().find(|window| window.0 == event.id) {
                     window.2 = Some(at);
                 }
             }
@@ -242,7 +234,7 @@ fn launch_windows(since: u64, run_id: &str) -> (Vec<(u128, u128)>, u128) {
         .map(|(id, created, started)| {
             (
                 created,
-                started.unwrap_or_else(|| panic!("{id} never started: {lines:#?}")),
+                started.unwrap_or_else(|| panic!("{id} never started: {events:#?}")),
             )
         })
         .collect();
@@ -283,7 +275,7 @@ fn jobs_that_run_longer_than_a_launch_take_turns_launching() {
         .collect();
     let project = project(&jobs, &[pipeline(&prefix, &graph)]);
 
-    let since = unix_seconds();
+    let recorder = ContainerEvents::record();
     let concurrency = lanes.to_string();
     let run = project.run(&[
         "-p",
@@ -295,7 +287,7 @@ fn jobs_that_run_longer_than_a_launch_take_turns_launching() {
     ]);
     run.assert_code(0);
     let ids = assert_no_leftovers_of_every_run(&run);
-    let (windows, first_death) = launch_windows(since, &ids[0]);
+    let (windows, first_death) = launch_windows(&recorder, &ids[0]);
     assert_eq!(windows.len(), 3 * lanes, "{windows:?}");
     let paced: Vec<&(u128, u128)> = windows
         .iter()
@@ -343,7 +335,7 @@ fn failing_diamond() -> (Project, String) {
 #[test]
 fn a_failure_cancels_every_pending_job_and_lets_running_ones_finish() {
     let (project, prefix) = failing_diamond();
-    let since = unix_seconds();
+    let recorder = ContainerEvents::record();
     let run = project.run(&["-p", &prefix, "-c", "2", "--timeout", GUARD_TIMEOUT]);
     run.assert_code(1);
     assert_no_leftovers_of_every_run(&run);
@@ -365,12 +357,12 @@ fn a_failure_cancels_every_pending_job_and_lets_running_ones_finish() {
             run.lines_of(&format!("{prefix}-{short}"), "main")
                 .is_empty()
         );
-        let events = container_events_since(since, &format!("{prefix}-{short}"));
+        let events = recorder.of_job(&format!("{prefix}-{short}"));
         assert!(events.is_empty(), "{short} had containers: {events:?}");
     }
     assert_eq!(run.lines_of(&format!("{prefix}-c"), "main"), ["c"]);
     // The check above sees containers that did exist.
-    let events = container_events_since(since, &format!("{prefix}-c"));
+    let events = recorder.of_job(&format!("{prefix}-c"));
     assert!(
         events.iter().any(|event| event.starts_with("create ")),
         "{events:?}"
@@ -397,7 +389,7 @@ fn a_failure_cancels_a_pending_job_that_does_not_depend_on_it() {
         ],
         &[pipeline(&prefix, &[("x", &[]), ("y", &[])])],
     );
-    let since = unix_seconds();
+    let recorder = ContainerEvents::record();
     // One slot: X (first in pipeline order) runs, Y waits.
     let run = project.run(&["-p", &prefix, "-c", "1", "--timeout", GUARD_TIMEOUT]);
     run.assert_code(1);
@@ -419,13 +411,13 @@ fn a_failure_cancels_a_pending_job_that_does_not_depend_on_it() {
             &format!("CANCELLED {prefix}-y not run"),
         ])
     );
-    assert!(container_events_since(since, &format!("{prefix}-y")).is_empty());
+    assert!(recorder.of_job(&format!("{prefix}-y")).is_empty());
 }
 
 #[test]
 fn keep_going_runs_what_does_not_depend_on_the_failure_and_skips_the_rest() {
     let (project, prefix) = failing_diamond();
-    let since = unix_seconds();
+    let recorder = ContainerEvents::record();
     let run = project.run(&[
         "-p",
         &prefix,
@@ -448,7 +440,7 @@ fn keep_going_runs_what_does_not_depend_on_the_failure_and_skips_the_rest() {
         assert_eq!(run.lines_of(&format!("{prefix}-{short}"), "main"), [short]);
     }
     assert!(run.lines_of(&format!("{prefix}-d"), "main").is_empty());
-    assert!(container_events_since(since, &format!("{prefix}-d")).is_empty());
+    assert!(recorder.of_job(&format!("{prefix}-d")).is_empty());
     assert!(!status.iter().any(|line| line.starts_with("Cancelled")));
     assert_eq!(
         summary_rows(&status, &prefix, "3 of 5 jobs passed"),
@@ -775,7 +767,7 @@ fn an_invalid_trigger_config_is_exit_2_and_says_what_is_wrong() {
             )
         )],
     );
-    let since = unix_seconds();
+    let recorder = ContainerEvents::record();
     for arguments in [
         &["list", "-p", "--event", "push", "--branch", "main"][..],
         &["run", "--event", "push", "--branch", "main"],
@@ -813,7 +805,7 @@ fn an_invalid_trigger_config_is_exit_2_and_says_what_is_wrong() {
             .count();
         assert_eq!(errors, 1, "{arguments:?}: {}", run.stderr);
     }
-    assert!(container_events_since(since, &prefix).is_empty());
+    assert!(recorder.of_job(&prefix).is_empty());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1350,14 +1342,14 @@ fn dry_run_prints_the_stages_and_creates_nothing() {
         "pipeline {prefix}: 5 jobs in 3 stages\n  stage 1: {prefix}-a, {prefix}-e\n  stage 2: {prefix}-b, {prefix}-c\n  \
          stage 3: {prefix}-d\n"
     );
-    let since = unix_seconds();
+    let recorder = ContainerEvents::record();
     let run = project.run(&["-p", &prefix, "--dry-run"]);
     run.assert_code(0);
     assert_eq!(run.stdout, expected);
     assert_eq!(run.stderr, "");
     for short in ["a", "b", "c", "d", "e"] {
         let job = format!("{prefix}-{short}");
-        assert!(container_events_since(since, &job).is_empty(), "{job}");
+        assert!(recorder.of_job(&job).is_empty(), "{job}");
         let filter = format!("label=eider.job={job}");
         assert!(support::docker(&["ps", "-a", "-q", "--filter", &filter]).is_empty());
     }
@@ -1380,7 +1372,7 @@ fn concurrency_0_is_a_usage_error_not_a_hang() {
         &[job(&prefix, "echo never")],
         &[format!("  {prefix}:\n    jobs:\n    - name: {prefix}\n")],
     );
-    let since = unix_seconds();
+    let recorder = ContainerEvents::record();
     for arguments in [
         &["run", "-p", &prefix, "-c", "0"][..],
         &["run", "-p", &prefix, "--concurrency", "0", "--dry-run"],
@@ -1395,7 +1387,7 @@ fn concurrency_0_is_a_usage_error_not_a_hang() {
             run.stderr
         );
     }
-    assert!(container_events_since(since, &prefix).is_empty());
+    assert!(recorder.of_job(&prefix).is_empty());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1417,7 +1409,7 @@ fn ctrl_c_interrupts_the_running_job_cancels_the_pending_ones_and_removes_everyt
             &[("long", &[]), ("next", &["long"]), ("other", &[])],
         )],
     );
-    let since = unix_seconds();
+    let recorder = ContainerEvents::record();
     let child = project.spawn(&[
         "run",
         "-p",
@@ -1467,7 +1459,7 @@ fn ctrl_c_interrupts_the_running_job_cancels_the_pending_ones_and_removes_everyt
     );
     assert_eq!(run.stdout, "");
     for short in ["next", "other"] {
-        assert!(container_events_since(since, &format!("{prefix}-{short}")).is_empty());
+        assert!(recorder.of_job(&format!("{prefix}-{short}")).is_empty());
     }
 }
 
@@ -1533,7 +1525,7 @@ fn pipeline_whose_last_job_asks_for_the_socket() -> (Project, String) {
 #[test]
 fn permissions_are_refused_before_any_job_of_the_pipeline_starts() {
     let (project, prefix) = pipeline_whose_last_job_asks_for_the_socket();
-    let since = unix_seconds();
+    let recorder = ContainerEvents::record();
     let run = project.run(&["-p", &prefix, "-c", "2", "--timeout", GUARD_TIMEOUT]);
     run.assert_code(1);
     assert!(
@@ -1561,10 +1553,7 @@ fn permissions_are_refused_before_any_job_of_the_pipeline_starts() {
     for short in ["lint", "test", "publish"] {
         let job = format!("{prefix}-{short}");
         assert!(run.lines_of(&job, "main").is_empty(), "{}", run.stdout);
-        assert!(
-            container_events_since(since, &job).is_empty(),
-            "{job} was created"
-        );
+        assert!(recorder.of_job(&job).is_empty(), "{job} was created");
     }
     assert_no_leftovers_of_every_run(&run);
 
@@ -1591,7 +1580,7 @@ fn permissions_are_refused_before_any_job_of_the_pipeline_starts() {
 #[test]
 fn with_keep_going_the_other_jobs_run_and_the_refused_one_fails_without_being_created() {
     let (project, prefix) = pipeline_whose_last_job_asks_for_the_socket();
-    let since = unix_seconds();
+    let recorder = ContainerEvents::record();
     let run = project.run(&[
         "-p",
         &prefix,
@@ -1606,7 +1595,7 @@ fn with_keep_going_the_other_jobs_run_and_the_refused_one_fails_without_being_cr
     assert_eq!(run.lines_of(&format!("{prefix}-test"), "main"), ["tested"]);
     let publish = format!("{prefix}-publish");
     assert!(run.lines_of(&publish, "main").is_empty(), "{}", run.stdout);
-    assert!(container_events_since(since, &publish).is_empty());
+    assert!(recorder.of_job(&publish).is_empty());
     assert!(
         run.stderr.contains(&format!(
             "job `{publish}`: container `main` asks for the Docker socket, which is not allowed"

@@ -9,6 +9,7 @@
 
 pub mod disposable_engine;
 pub mod engine;
+pub mod events;
 pub mod packaging;
 pub mod podman;
 pub mod proxy;
@@ -348,42 +349,6 @@ pub fn sh(script: &str) -> String {
         }
     }
     format!("[\"sh\", \"-c\", \"{quoted}\"]")
-}
-
-/// Seconds since 1970 on this machine's clock, for `docker events --since/--until`.
-pub fn unix_seconds() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("a clock after 1970")
-        .as_secs()
-}
-
-/// The container events the engine recorded for job `job` from `since` (unix seconds) until
-/// now, as `ACTION NAME` lines: empty when no container of that job was ever created.
-pub fn container_events_since(since: u64, job: &str) -> Vec<String> {
-    container_events(
-        since,
-        &format!("label=eider.job={job}"),
-        "{{.Action}} {{.Actor.Attributes.name}}",
-    )
-}
-
-/// The container events the engine recorded from `since` (unix seconds) until now that match
-/// `filter` (as `docker events --filter` takes it), one line each as `format` writes it.
-pub fn container_events(since: u64, filter: &str, format: &str) -> Vec<String> {
-    docker(&[
-        "events",
-        "--since",
-        &since.saturating_sub(1).to_string(),
-        "--until",
-        &(unix_seconds() + 1).to_string(),
-        "--filter",
-        "type=container",
-        "--filter",
-        filter,
-        "--format",
-        format,
-    ])
 }
 
 /// Waits until `count` containers of job `job` run, polling the engine; returns their run ids.
