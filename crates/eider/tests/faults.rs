@@ -10,7 +10,6 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -122,7 +121,7 @@ impl EiderProcess {
             .as_mut()
             .and_then(|child| child.stdout.take())
             .expect("piped stdout");
-        lines_of(stdout)
+        support::line_channel(stdout)
     }
 
     /// A reader of eider's stderr, line by line.
@@ -132,7 +131,7 @@ impl EiderProcess {
             .as_mut()
             .and_then(|child| child.stderr.take())
             .expect("piped stderr");
-        lines_of(stderr)
+        support::line_channel(stderr)
     }
 }
 
@@ -141,20 +140,6 @@ fn empty_pipe() -> Option<std::os::fd::OwnedFd> {
     let mut empty = Command::new("true").stdout(Stdio::piped()).spawn().ok()?;
     let _ignored = empty.wait();
     empty.stdout.take().map(std::os::fd::OwnedFd::from)
-}
-
-/// The lines of `stream`, read on a thread of their own; the channel closes at its end.
-fn lines_of(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (sender, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines() {
-            let Ok(line) = line else { break };
-            if sender.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    lines
 }
 
 impl Drop for EiderProcess {

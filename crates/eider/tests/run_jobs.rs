@@ -10,9 +10,7 @@
 mod support;
 
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use support::events::ContainerEvents;
@@ -1108,16 +1106,7 @@ fn a_second_interrupt_kills_at_once_and_still_cleans_up() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start eider");
-    let stderr = child.stderr.take().expect("piped stderr");
-    let (sender, stderr_lines) = mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if sender.send(line.clone()).is_err() {
-                break;
-            }
-        }
-    });
+    let stderr_lines = support::line_channel(child.stderr.take().expect("piped stderr"));
     let run_ids = wait_until_running(&name, 2, ENGINE_PATIENCE);
     let interrupt = || {
         let status = Command::new("kill")
@@ -1150,8 +1139,8 @@ fn a_second_interrupt_kills_at_once_and_still_cleans_up() {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    reader.join().expect("stderr reader");
-    seen.extend(stderr_lines.try_iter());
+    // The channel closes once eider's stderr has been read to its end.
+    seen.extend(stderr_lines.iter());
     assert_eq!(status.code(), Some(130), "{seen:#?}");
     let status_lines: Vec<String> = seen.iter().map(|line| normalize_status(line)).collect();
     assert_eq!(

@@ -351,6 +351,24 @@ pub fn sh(script: &str) -> String {
     format!("[\"sh\", \"-c\", \"{quoted}\"]")
 }
 
+/// The lines of `stream` (a child's pipe), read on a thread of their own, so that a test can
+/// wait for one while the child runs; the channel closes at the stream's end.
+pub fn line_channel(
+    stream: impl std::io::Read + Send + 'static,
+) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (sender, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    lines
+}
+
 /// Waits until `count` containers of job `job` run, polling the engine; returns their run ids.
 /// Panics after `patience`.
 pub fn wait_until_running(job: &str, count: usize, patience: std::time::Duration) -> Vec<String> {
